@@ -1,0 +1,117 @@
+"""A bucket as a folder. Writes are atomic (temporary file, then rename)."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+from collections.abc import Callable, Iterator, Mapping
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import BinaryIO
+
+from application.errors import ObjectNotFound
+from application.ports import ObjectInfo
+
+_TMP_PREFIX = ".tmp-"
+_META_DIR = ".meta"
+
+OnCreated = Callable[[str, str, int], None]
+
+
+class FolderObjectStore:
+    """Objects are files under ``root``; metadata lives in ``root/.meta``.
+
+    ``on_created(bucket, key, size)`` is called after each new object, as S3 notifies.
+    """
+
+    def __init__(self, root: Path, bucket: str | None = None, on_created: OnCreated | None = None) -> None:
+        self.root = Path(root)
+        self.bucket = bucket or self.root.name
+        self._on_created = on_created
+        self.root.mkdir(parents=True, exist_ok=True)
+
+    def _path(self, key: str, base: Path | None = None) -> Path:
+        parts = key.split("/")
+        if not key or key.startswith("/") or any(p in ("", ".", "..") for p in parts) or parts[0] == _META_DIR:
+            raise ValueError(f"invalid object key: {key!r}")
+        return (base or self.root).joinpath(*parts)
+
+    def _meta_path(self, key: str) -> Path:
+        return self._path(key, self.root / _META_DIR).with_name(key.rsplit("/", 1)[-1] + ".json")
+
+    def put_bytes(self, key: str, data: bytes, metadata: Mapping[str, str] | None = None) -> None:
+        with self.open_write(key, metadata) as sink:
+            sink.write(data)
+
+    def read_bytes(self, key: str) -> bytes:
+        with self.open_read(key) as stream:
+            return stream.read()
+
+    @contextlib.contextmanager
+    def open_read(self, key: str) -> Iterator[BinaryIO]:
+        try:
+            stream = self._path(key).open("rb")
+        except FileNotFoundError as err:
+            raise ObjectNotFound(key) from err
+        with stream:
+            yield stream
+
+    @contextlib.contextmanager
+    def open_write(self, key: str, metadata: Mapping[str, str] | None = None) -> Iterator[BinaryIO]:
+        path = self._path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=_TMP_PREFIX, dir=path.parent)
+        try:
+            with os.fdopen(fd, "wb") as sink:
+                yield sink
+                sink.flush()
+                os.fsync(sink.fileno())
+            if metadata:
+                self._write_meta(key, metadata)
+            os.replace(tmp, path)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+            raise
+        if self._on_created:
+            self._on_created(self.bucket, key, path.stat().st_size)
+
+    def _write_meta(self, key: str, metadata: Mapping[str, str]) -> None:
+        meta = self._meta_path(key)
+        meta.parent.mkdir(parents=True, exist_ok=True)
+        tmp = meta.with_name(_TMP_PREFIX + meta.name)
+        tmp.write_text(json.dumps(dict(metadata)))
+        os.replace(tmp, meta)
+
+    def head(self, key: str) -> ObjectInfo:
+        path = self._path(key)
+        try:
+            stat = path.stat()
+        except FileNotFoundError as err:
+            raise ObjectNotFound(key) from err
+        meta_path = self._meta_path(key)
+        metadata = json.loads(meta_path.read_text()) if meta_path.exists() else {}
+        modified = datetime.fromtimestamp(stat.st_mtime, timezone.utc)
+        return ObjectInfo(key=key, size=stat.st_size, last_modified=modified, metadata=metadata)
+
+    def exists(self, key: str) -> bool:
+        return self._path(key).is_file()
+
+    def list_keys(self, prefix: str = "") -> Iterator[str]:
+        # Walk only the folder the prefix names, then filter on the rest of it.
+        folder, _, _ = prefix.rpartition("/")
+        start = self.root.joinpath(*folder.split("/")) if folder else self.root
+        keys = []
+        for dirpath, dirnames, filenames in os.walk(start):
+            if Path(dirpath) == self.root and _META_DIR in dirnames:
+                dirnames.remove(_META_DIR)
+            rel = Path(dirpath).relative_to(self.root).as_posix()
+            for name in filenames:
+                if name.startswith(_TMP_PREFIX):
+                    continue
+                key = name if rel == "." else f"{rel}/{name}"
+                if key.startswith(prefix):
+                    keys.append(key)
+        yield from sorted(keys)

@@ -1,0 +1,113 @@
+"""In-memory fakes of every port, for unit tests: assert on their state."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import itertools
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import datetime, timezone
+from typing import BinaryIO
+
+from application.errors import ObjectNotFound
+from application.ports import Message, ObjectInfo, QueueStats
+
+
+class InMemoryObjectStore:
+    def __init__(self, now: datetime | None = None) -> None:
+        self.objects: dict[str, bytes] = {}
+        self.metadata: dict[str, dict[str, str]] = {}
+        self._now = now or datetime(2026, 1, 1, tzinfo=timezone.utc)
+
+    def put_bytes(self, key: str, data: bytes, metadata: Mapping[str, str] | None = None) -> None:
+        self.objects[key] = bytes(data)
+        self.metadata[key] = dict(metadata or {})
+
+    def read_bytes(self, key: str) -> bytes:
+        try:
+            return self.objects[key]
+        except KeyError as err:
+            raise ObjectNotFound(key) from err
+
+    @contextlib.contextmanager
+    def open_read(self, key: str) -> Iterator[BinaryIO]:
+        yield io.BytesIO(self.read_bytes(key))
+
+    @contextlib.contextmanager
+    def open_write(self, key: str, metadata: Mapping[str, str] | None = None) -> Iterator[BinaryIO]:
+        buffer = io.BytesIO()
+        yield buffer
+        self.put_bytes(key, buffer.getvalue(), metadata)
+
+    def head(self, key: str) -> ObjectInfo:
+        data = self.read_bytes(key)
+        return ObjectInfo(key, len(data), self._now, self.metadata.get(key, {}))
+
+    def exists(self, key: str) -> bool:
+        return key in self.objects
+
+    def list_keys(self, prefix: str = "") -> Iterator[str]:
+        yield from sorted(k for k in self.objects if k.startswith(prefix))
+
+
+class InMemoryQueue:
+    """Messages stay visible until deleted; no timeouts (tests drive those explicitly)."""
+
+    def __init__(self) -> None:
+        self.messages: dict[str, Message] = {}
+        self.in_flight: set[str] = set()
+        self._ids = itertools.count(1)
+
+    def send(self, body: str) -> None:
+        message_id = str(next(self._ids))
+        self.messages[message_id] = Message(message_id, message_id, body, 0)
+
+    def receive(self, max_messages: int = 10, wait_seconds: float = 0) -> list[Message]:
+        ready = [m for m in self.messages.values() if m.message_id not in self.in_flight][:max_messages]
+        received = []
+        for m in ready:
+            self.in_flight.add(m.message_id)
+            received.append(Message(m.message_id, m.receipt_handle, m.body, m.receive_count + 1))
+            self.messages[m.message_id] = received[-1]
+        return received
+
+    def delete(self, receipt_handle: str) -> None:
+        self.messages.pop(receipt_handle, None)
+        self.in_flight.discard(receipt_handle)
+
+    def change_visibility(self, receipt_handle: str, timeout_seconds: int) -> None:
+        if timeout_seconds == 0:
+            self.in_flight.discard(receipt_handle)
+
+    def stats(self) -> QueueStats:
+        return QueueStats(len(self.messages) - len(self.in_flight), len(self.in_flight), 0)
+
+
+class InMemoryRecordRepository:
+    def __init__(self) -> None:
+        self.records: dict[str, dict[str, object]] = {}
+        self.put_calls = 0
+
+    def ingested_at_of(self, record_ids: Sequence[str]) -> dict[str, str]:
+        return {i: str(self.records[i]["ingested_at"]) for i in record_ids if i in self.records}
+
+    def put_many(self, records: Sequence[Mapping[str, object]]) -> None:
+        self.put_calls += 1
+        ids = [str(r["service_record_id"]) for r in records]
+        assert len(ids) == len(set(ids)), "duplicate keys in one write"
+        for record in records:
+            self.records[str(record["service_record_id"])] = dict(record)
+
+    def get(self, record_id: str) -> dict[str, object] | None:
+        return self.records.get(record_id)
+
+    def count(self) -> int:
+        return len(self.records)
+
+
+class FixedClock:
+    def __init__(self, now: datetime) -> None:
+        self.current = now
+
+    def now(self) -> datetime:
+        return self.current

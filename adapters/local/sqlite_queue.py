@@ -1,0 +1,113 @@
+"""A durable queue in an SQLite file, with SQS semantics.
+
+Visibility timeout, receive counts, and a dead-letter queue: a message received
+``max_receives`` times without being deleted moves to the DLQ on its next receive.
+Several processes may share the file.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+from adapters.local.sqlite_connection import transaction
+from application.ports import Message, QueueStats
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS messages (
+    message_id TEXT PRIMARY KEY,
+    queue TEXT NOT NULL,
+    body TEXT NOT NULL,
+    sent_at REAL NOT NULL,
+    visible_at REAL NOT NULL,
+    receive_count INTEGER NOT NULL DEFAULT 0,
+    receipt_handle TEXT
+);
+CREATE INDEX IF NOT EXISTS messages_ready ON messages (queue, visible_at, sent_at);
+"""
+MAIN, DEAD_LETTER = "main", "dlq"
+_POLL_SECONDS = 0.05
+
+
+class SqliteQueue:
+    def __init__(
+        self,
+        path: Path,
+        visibility_timeout: float = 300,
+        max_receives: int = 5,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.visibility_timeout = visibility_timeout
+        self.max_receives = max_receives
+        self._clock = clock
+        with transaction(self.path) as db:
+            db.executescript(_SCHEMA)
+
+    def send(self, body: str) -> None:
+        now = self._clock()
+        with transaction(self.path) as db:
+            db.execute(
+                "INSERT INTO messages (message_id, queue, body, sent_at, visible_at) VALUES (?, ?, ?, ?, ?)",
+                (str(uuid.uuid4()), MAIN, body, now, now),
+            )
+
+    def receive(self, max_messages: int = 10, wait_seconds: float = 0) -> list[Message]:
+        deadline = time.monotonic() + wait_seconds
+        while True:
+            messages = self._receive_now(max_messages)
+            if messages or time.monotonic() >= deadline:
+                return messages
+            time.sleep(_POLL_SECONDS)
+
+    def _receive_now(self, max_messages: int) -> list[Message]:
+        now = self._clock()
+        with transaction(self.path, immediate=True) as db:
+            rows = db.execute(
+                "SELECT message_id, body, receive_count FROM messages "
+                "WHERE queue = ? AND visible_at <= ? ORDER BY sent_at LIMIT ?",
+                (MAIN, now, max_messages * 2),
+            ).fetchall()
+            received = []
+            for message_id, body, count in rows:
+                if count >= self.max_receives:
+                    db.execute(
+                        "UPDATE messages SET queue = ?, receipt_handle = NULL WHERE message_id = ?",
+                        (DEAD_LETTER, message_id),
+                    )
+                    continue
+                if len(received) == max_messages:
+                    break
+                receipt = str(uuid.uuid4())
+                db.execute(
+                    "UPDATE messages SET receive_count = ?, visible_at = ?, receipt_handle = ? WHERE message_id = ?",
+                    (count + 1, now + self.visibility_timeout, receipt, message_id),
+                )
+                received.append(Message(message_id, receipt, body, count + 1))
+        return received
+
+    def delete(self, receipt_handle: str) -> None:
+        with transaction(self.path) as db:
+            db.execute("DELETE FROM messages WHERE receipt_handle = ?", (receipt_handle,))
+
+    def change_visibility(self, receipt_handle: str, timeout_seconds: int) -> None:
+        with transaction(self.path) as db:
+            db.execute(
+                "UPDATE messages SET visible_at = ? WHERE receipt_handle = ? AND queue = ?",
+                (self._clock() + timeout_seconds, receipt_handle, MAIN),
+            )
+
+    def stats(self) -> QueueStats:
+        now = self._clock()
+        with transaction(self.path) as db:
+            (visible,) = db.execute(
+                "SELECT COUNT(*) FROM messages WHERE queue = ? AND visible_at <= ?", (MAIN, now)
+            ).fetchone()
+            (in_flight,) = db.execute(
+                "SELECT COUNT(*) FROM messages WHERE queue = ? AND visible_at > ?", (MAIN, now)
+            ).fetchone()
+            (dead,) = db.execute("SELECT COUNT(*) FROM messages WHERE queue = ?", (DEAD_LETTER,)).fetchone()
+        return QueueStats(visible=visible, in_flight=in_flight, dead_letter=dead)

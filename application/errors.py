@@ -1,0 +1,15 @@
+"""Errors the use-cases raise or expect from adapters."""
+
+from __future__ import annotations
+
+
+class ObjectNotFound(KeyError):
+    """The store has no object at that key."""
+
+
+class TransientError(RuntimeError):
+    """A failure worth retrying later: throttling, a network error, a busy store."""
+
+
+class UnreadableFile(ValueError):
+    """A raw file that cannot be read at all (not JSON, wrong shape, empty). Permanent."""

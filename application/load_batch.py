@@ -1,0 +1,119 @@
+"""LoadBatch: load cleaned JSONL files into the record repository, newer-wins.
+
+Runs in AWS Glue Python shell too: standard library only, valid Python 3.9.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Dict, Iterator, List, Optional
+
+from application.ports import Clock, ObjectStore, RecordRepository
+from application.storage_keys import CLEANED_JSONL_PREFIX, LOAD_LEDGER_PREFIX, date_partition, ledger_key
+
+log = logging.getLogger(__name__)
+
+DEFAULT_BATCH_RECORDS = 500
+
+
+@dataclass
+class LoadReport:
+    files_loaded: int = 0
+    records_loaded: int = 0
+    records_skipped_older: int = 0
+    files_failed: List[Dict[str, str]] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.files_failed
+
+    def to_dict(self) -> Dict[str, object]:
+        return asdict(self)
+
+
+def parse_instant(text: str) -> datetime:
+    """An ISO-8601 instant, 'Z' included (``fromisoformat`` on 3.9 does not take 'Z')."""
+    return datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith("Z") else text)
+
+
+def pending_files(cleaned: ObjectStore, date: Optional[str] = None) -> List[str]:
+    """Cleaned JSONL files not yet in the load ledger, oldest partition first."""
+    loaded = {
+        key[len(LOAD_LEDGER_PREFIX) : -len(".json")]
+        for key in cleaned.list_keys(date_partition(LOAD_LEDGER_PREFIX + CLEANED_JSONL_PREFIX, date))
+    }
+    return [
+        key
+        for key in cleaned.list_keys(date_partition(CLEANED_JSONL_PREFIX, date))
+        if key.endswith(".jsonl") and key not in loaded
+    ]
+
+
+class LoadBatch:
+    """Upsert cleaned records, keeping whichever version was ingested last."""
+
+    def __init__(
+        self,
+        cleaned: ObjectStore,
+        repository: RecordRepository,
+        clock: Clock,
+        batch_records: int = DEFAULT_BATCH_RECORDS,
+    ) -> None:
+        self._cleaned, self._repository, self._clock = cleaned, repository, clock
+        self._batch_records = batch_records
+
+    def __call__(self, date: Optional[str] = None) -> LoadReport:
+        """Load every file not yet loaded, or only those of one ingestion date."""
+        report = LoadReport()
+        for key in pending_files(self._cleaned, date):
+            try:
+                loaded, skipped = self._load_file(key)
+            except Exception as err:  # one bad file must not stop the others
+                log.exception("loading failed", extra={"cleaned_key": key})
+                report.files_failed.append({"key": key, "error": f"{type(err).__name__}: {err}"})
+                continue
+            report.files_loaded += 1
+            report.records_loaded += loaded
+            report.records_skipped_older += skipped
+        return report
+
+    def _load_file(self, key: str) -> "tuple[int, int]":
+        loaded = skipped = 0
+        for batch in self._batches(key):
+            newest = self._newer_than_stored(batch)
+            self._repository.put_many(newest)
+            loaded += len(newest)
+            skipped += len(batch) - len(newest)
+        entry = {"key": key, "records_loaded": loaded, "records_skipped_older": skipped,
+                 "loaded_at": self._clock.now().isoformat()}
+        self._cleaned.put_bytes(ledger_key(key), json.dumps(entry).encode("utf-8"))
+        log.info("cleaned file loaded", extra={"cleaned_key": key, "records_loaded": loaded})
+        return loaded, skipped
+
+    def _batches(self, key: str) -> Iterator[List[Dict[str, object]]]:
+        batch: Dict[str, Dict[str, object]] = {}
+        with self._cleaned.open_read(key) as stream:
+            for raw_line in stream:
+                if not raw_line.strip():
+                    continue
+                record = json.loads(raw_line)
+                # A later line for the same id replaces an earlier one: no duplicate keys per batch.
+                batch.pop(str(record["service_record_id"]), None)
+                batch[str(record["service_record_id"])] = record
+                if len(batch) >= self._batch_records:
+                    yield list(batch.values())
+                    batch = {}
+        if batch:
+            yield list(batch.values())
+
+    def _newer_than_stored(self, batch: List[Dict[str, object]]) -> List[Dict[str, object]]:
+        stored = self._repository.ingested_at_of([str(r["service_record_id"]) for r in batch])
+        return [
+            r
+            for r in batch
+            if str(r["service_record_id"]) not in stored
+            or parse_instant(str(r["ingested_at"])) >= parse_instant(stored[str(r["service_record_id"])])
+        ]

@@ -1,0 +1,93 @@
+"""The ports the use-cases depend on. Adapters in ``adapters/`` implement them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import BinaryIO, ContextManager, Dict, Iterator, List, Mapping, Optional, Sequence
+
+try:  # Protocol is in typing from Python 3.8; the Glue loader imports this module on 3.9.
+    from typing import Protocol
+except ImportError:  # pragma: no cover
+    from typing_extensions import Protocol  # type: ignore[assignment]
+
+
+@dataclass(frozen=True)
+class ObjectInfo:
+    key: str
+    size: int
+    last_modified: datetime
+    metadata: Dict[str, str] = field(default_factory=dict)
+
+
+class ObjectStore(Protocol):
+    """A bucket: keys to bytes, with atomic writes and paginated listing."""
+
+    def put_bytes(self, key: str, data: bytes, metadata: Optional[Mapping[str, str]] = None) -> None: ...
+
+    def read_bytes(self, key: str) -> bytes: ...
+
+    def open_read(self, key: str) -> ContextManager[BinaryIO]: ...
+
+    def open_write(self, key: str, metadata: Optional[Mapping[str, str]] = None) -> ContextManager[BinaryIO]:
+        """A writable file; the object appears, whole, only when the block exits cleanly."""
+        ...
+
+    def head(self, key: str) -> ObjectInfo: ...
+
+    def exists(self, key: str) -> bool: ...
+
+    def list_keys(self, prefix: str = "") -> Iterator[str]:
+        """Every key under ``prefix``, in key order, however many there are."""
+        ...
+
+
+@dataclass(frozen=True)
+class Message:
+    message_id: str
+    receipt_handle: str
+    body: str
+    receive_count: int
+
+
+@dataclass(frozen=True)
+class QueueStats:
+    visible: int
+    in_flight: int
+    dead_letter: int
+
+
+class Queue(Protocol):
+    """A work queue with visibility timeouts and a dead-letter queue, like SQS."""
+
+    def send(self, body: str) -> None: ...
+
+    def receive(self, max_messages: int = 10, wait_seconds: float = 0) -> List[Message]: ...
+
+    def delete(self, receipt_handle: str) -> None: ...
+
+    def change_visibility(self, receipt_handle: str, timeout_seconds: int) -> None: ...
+
+    def stats(self) -> QueueStats: ...
+
+
+class RecordRepository(Protocol):
+    """The service-record database, keyed by ``service_record_id``."""
+
+    def ingested_at_of(self, record_ids: Sequence[str]) -> Dict[str, str]:
+        """The stored ``ingested_at`` of those ids that exist."""
+        ...
+
+    def put_many(self, records: Sequence[Mapping[str, object]]) -> None:
+        """Insert or replace whole records (ids are unique within one call)."""
+        ...
+
+    def get(self, record_id: str) -> Optional[Dict[str, object]]: ...
+
+    def count(self) -> int: ...
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """The current time, time-zone aware (UTC)."""
+        ...

@@ -1,0 +1,96 @@
+"""Where every object lives. Output keys are derived from the raw key alone, so that
+processing the same raw file twice overwrites its outputs instead of duplicating them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+RAW_PREFIX = "service-records/"
+PARQUET_PREFIX = "parquet/"
+CLEANED_JSONL_PREFIX = "dynamodb/"
+MANIFEST_PREFIX = "manifests/"
+LOAD_LEDGER_PREFIX = "load-ledger/"
+REJECTED_PREFIX = "rejected/"
+UNREADABLE_PREFIX = "unreadable/"
+
+_RAW_KEY = re.compile(r"^service-records/date=(\d{4}-\d{2}-\d{2})/([^/]+)$")
+_UNSAFE = re.compile(r"[^A-Za-z0-9._=-]+")
+
+
+def safe_name(name: str, max_length: int = 120) -> str:
+    """A name safe in any storage key: only A-Z, a-z, 0-9, '.', '_', '=', '-'.
+
+    A name that had to change gets a short hash of the original, so that two different
+    names never end up as the same key.
+    """
+    cleaned = _UNSAFE.sub("_", name).strip("._") or "file"
+    if cleaned == name and len(name) <= max_length:
+        return name
+    digest = hashlib.sha1(name.encode("utf-8")).hexdigest()[:10]
+    return f"{cleaned[:max_length]}-{digest}"
+
+
+def submission_key(received_at: datetime, submission_id: str) -> str:
+    """The raw key of an API submission: date partition, time of day and id."""
+    return f"{RAW_PREFIX}date={received_at:%Y-%m-%d}/{received_at:%H-%M-%S}_{submission_id}.json"
+
+
+def upload_key(uploaded_at: datetime, file_name: str) -> str:
+    """The raw key of a bulk file dropped into the raw store under its own name."""
+    return f"{RAW_PREFIX}date={uploaded_at:%Y-%m-%d}/{safe_name(file_name)}"
+
+
+@dataclass(frozen=True)
+class OutputKeys:
+    """Every key ProcessRawFile writes for one raw file."""
+
+    raw_key: str
+    date: str
+    name: str
+
+    def parquet(self, table: str) -> str:
+        return f"{PARQUET_PREFIX}{table}/date={self.date}/{self.name}.parquet"
+
+    @property
+    def cleaned_jsonl(self) -> str:
+        return f"{CLEANED_JSONL_PREFIX}date={self.date}/{self.name}.jsonl"
+
+    @property
+    def manifest(self) -> str:
+        return f"{MANIFEST_PREFIX}date={self.date}/{self.name}.json"
+
+    @property
+    def rejected(self) -> str:
+        return f"{REJECTED_PREFIX}date={self.date}/{self.name}.jsonl"
+
+    @property
+    def unreadable(self) -> str:
+        return f"{UNREADABLE_PREFIX}date={self.date}/{self.name}"
+
+    @property
+    def unreadable_reason(self) -> str:
+        return f"{UNREADABLE_PREFIX}date={self.date}/{self.name}.reason.json"
+
+
+def output_keys(raw_key: str, created: datetime) -> OutputKeys:
+    """Output keys for a raw key; ``created`` dates raw keys without a date partition."""
+    match = _RAW_KEY.match(raw_key)
+    if match:
+        date, file_name = match.groups()
+        # The whole file name, extension included: "a.json" and "a.jsonl" stay apart.
+        return OutputKeys(raw_key, date, safe_name(file_name))
+    return OutputKeys(raw_key, f"{created:%Y-%m-%d}", safe_name(raw_key.replace("/", "__")))
+
+
+def ledger_key(cleaned_jsonl_key: str) -> str:
+    """The load-ledger entry that says a cleaned JSONL file has been loaded."""
+    return f"{LOAD_LEDGER_PREFIX}{cleaned_jsonl_key}.json"
+
+
+def date_partition(prefix: str, date: str | None) -> str:
+    """The listing prefix for one ``date=`` partition under ``prefix``, or all of it."""
+    return f"{prefix}date={date}/" if date else prefix

@@ -1,0 +1,85 @@
+"""SubmitRecord: accept a dealer's submission, check its structure, store it unchanged."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+
+import orjson
+
+from application.ports import Clock, ObjectStore
+from application.process_raw_file import META_INGESTED_AT, META_SUBMISSION_ID
+from application.storage_keys import submission_key
+from domain.problems import StructuralProblem
+from domain.submission import as_record_list, check_submission
+
+log = logging.getLogger(__name__)
+
+# API Gateway hands Lambda at most 6 MB; the same limit holds everywhere for consistency.
+MAX_SUBMISSION_BYTES = 6 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Receipt:
+    status: str
+    submission_id: str
+    file_key: str
+    record_count: int
+
+    def to_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+class SubmissionError(ValueError):
+    """A submission that was not accepted; nothing was stored."""
+
+
+class SubmissionTooLarge(SubmissionError):
+    pass
+
+
+class MalformedSubmission(SubmissionError):
+    pass
+
+
+class SubmissionRejected(SubmissionError):
+    """Structurally invalid: every problem is listed."""
+
+    def __init__(self, problems: list[StructuralProblem]) -> None:
+        super().__init__(f"{len(problems)} problem(s) in the submission")
+        self.problems = problems
+
+
+class SubmitRecord:
+    """Validate a submission's structure and store it, byte for byte, as one raw object."""
+
+    def __init__(self, raw: ObjectStore, clock: Clock, new_id: Callable[[], str] = lambda: str(uuid.uuid4())):
+        self._raw, self._clock, self._new_id = raw, clock, new_id
+
+    def __call__(self, body: bytes) -> Receipt:
+        if len(body) > MAX_SUBMISSION_BYTES:
+            raise SubmissionTooLarge(
+                f"the body is {len(body):,} bytes; the limit is {MAX_SUBMISSION_BYTES:,}. "
+                "Split it into smaller batches, or upload it as a bulk file"
+            )
+        try:
+            payload = orjson.loads(body)
+        except orjson.JSONDecodeError as err:
+            raise MalformedSubmission(f"the body is not valid JSON: {err}") from err
+        problems = check_submission(payload)
+        if problems:
+            raise SubmissionRejected(problems)
+        records = as_record_list(payload) or []
+        received_at = self._clock.now()
+        submission_id = self._new_id()
+        key = submission_key(received_at, submission_id)
+        self._raw.put_bytes(
+            key,
+            body,
+            metadata={META_INGESTED_AT: received_at.isoformat(), META_SUBMISSION_ID: submission_id},
+        )
+        log.info("submission accepted", extra={"submission_id": submission_id, "raw_key": key,
+                                               "record_count": len(records)})
+        return Receipt("accepted", submission_id, key, len(records))

@@ -1,0 +1,1 @@
+"""Entrypoints: CLI, HTTP app, Lambda handler, workers, loader, and the composition root."""

@@ -1,0 +1,62 @@
+"""The composition root: one container that wires use-cases to local or AWS adapters."""
+
+from __future__ import annotations
+
+from dependency_injector import containers, providers
+
+from adapters.clock import SystemClock
+from adapters.local.folder_object_store import FolderObjectStore
+from adapters.local.queue_notifier import QueueNotifier
+from adapters.local.sqlite_queue import SqliteQueue
+from adapters.local.sqlite_repository import SqliteRecordRepository
+from application.load_batch import LoadBatch
+from application.pipeline_status import PipelineStatus
+from application.process_raw_file import ProcessRawFile
+from application.submit_record import SubmitRecord
+from entrypoints.settings import Settings
+
+
+class Container(containers.DeclarativeContainer):
+    config = providers.Configuration()
+
+    clock = providers.Singleton(SystemClock)
+
+    local_queue = providers.Singleton(
+        SqliteQueue,
+        path=config.queue_path,
+        visibility_timeout=config.queue_visibility_timeout,
+        max_receives=config.queue_max_receives,
+    )
+    queue = providers.Selector(config.backend, local=local_queue)
+
+    raw_store = providers.Selector(
+        config.backend,
+        local=providers.Singleton(
+            FolderObjectStore, root=config.raw_dir, bucket="raw", on_created=providers.Factory(QueueNotifier, local_queue)
+        ),
+    )
+    cleaned_store = providers.Selector(
+        config.backend, local=providers.Singleton(FolderObjectStore, root=config.cleaned_dir, bucket="cleaned")
+    )
+    error_store = providers.Selector(
+        config.backend, local=providers.Singleton(FolderObjectStore, root=config.error_dir, bucket="error")
+    )
+    repository = providers.Selector(
+        config.backend, local=providers.Singleton(SqliteRecordRepository, path=config.database_path)
+    )
+
+    submit_record = providers.Factory(SubmitRecord, raw=raw_store, clock=clock)
+    process_raw_file = providers.Factory(
+        ProcessRawFile, raw=raw_store, cleaned=cleaned_store, errors=error_store, clock=clock
+    )
+    load_batch = providers.Factory(LoadBatch, cleaned=cleaned_store, repository=repository, clock=clock)
+    pipeline_status = providers.Factory(
+        PipelineStatus, raw=raw_store, cleaned=cleaned_store, queue=queue, repository=repository
+    )
+
+
+def build_container(settings: Settings | None = None) -> Container:
+    """A container configured from ``settings`` (default: the environment)."""
+    container = Container()
+    container.config.from_dict((settings or Settings.from_env()).to_config())
+    return container
