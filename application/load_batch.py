@@ -87,8 +87,12 @@ class LoadBatch:
             self._repository.put_many(newest)
             loaded += len(newest)
             skipped += len(batch) - len(newest)
-        entry = {"key": key, "records_loaded": loaded, "records_skipped_older": skipped,
-                 "loaded_at": self._clock.now().isoformat()}
+        entry = {
+            "key": key,
+            "records_loaded": loaded,
+            "records_skipped_older": skipped,
+            "loaded_at": self._clock.now().isoformat(),
+        }
         self._cleaned.put_bytes(ledger_key(key), json.dumps(entry).encode("utf-8"))
         log.info("cleaned file loaded", extra={"cleaned_key": key, "records_loaded": loaded})
         return loaded, skipped

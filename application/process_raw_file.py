@@ -127,8 +127,12 @@ class ProcessRawFile:
         self._write_manifest(keys, outcome)
         log.info(
             "raw file processed",
-            extra={"raw_key": raw_key, "submission_id": context.submission_id, "valid_rows": outcome.valid_rows,
-                   "rejected_rows": outcome.rejected_rows},
+            extra={
+                "raw_key": raw_key,
+                "submission_id": context.submission_id,
+                "valid_rows": outcome.valid_rows,
+                "rejected_rows": outcome.rejected_rows,
+            },
         )
         return outcome
 

@@ -84,9 +84,13 @@ def _normalise(index: int, line: bytes) -> bytes | RejectedRow:
         record: Any = orjson.loads(line)
     except orjson.JSONDecodeError as err:
         text = line.decode("utf-8", "replace")
-        return RejectedRow(index, text, [Violation("(record)", "malformed_json", f"{RULES['malformed_json'].message}: {err}")])
+        return RejectedRow(
+            index, text, [Violation("(record)", "malformed_json", f"{RULES['malformed_json'].message}: {err}")]
+        )
     if not isinstance(record, dict):
-        return RejectedRow(index, record, [Violation("(record)", "not_an_object", RULES["not_an_object"].message, record)])
+        return RejectedRow(
+            index, record, [Violation("(record)", "not_an_object", RULES["not_an_object"].message, record)]
+        )
     try:
         model = ServiceRecord.model_validate(record)
     except ValidationError as err:
@@ -131,19 +135,14 @@ def _with_index(table: pa.Table, rows: list[int]) -> pa.Table:
     return table.append_column(RECORD_INDEX, pa.array(rows, pa.int64()))
 
 
-def _first_byte(head: bytes) -> bytes:
-    stripped = head.lstrip(b"\xef\xbb\xbf").lstrip()
-    return stripped[:1]
-
-
 def read_batches(stream: BinaryIO, chunk_bytes: int = DEFAULT_CHUNK_BYTES) -> Iterator[RecordBatch]:
     """Batches of records from a raw file, in file order.
 
     Raises ``UnreadableFile`` for a file that holds no records at all: empty, not JSON,
     or a top-level value that is neither an array nor objects.
     """
-    head = stream.read(_SNIFF_BYTES)
-    first = _first_byte(head)
+    head = stream.read(min(_SNIFF_BYTES, chunk_bytes)).removeprefix(b"\xef\xbb\xbf")  # a UTF-8 byte-order mark
+    first = head.lstrip()[:1]
     if not first:
         raise UnreadableFile("the file is empty: it holds no records")
     if first == b"[":
@@ -180,7 +179,7 @@ def _blocks(head: bytes, stream: BinaryIO, chunk_bytes: int) -> Iterator[list[by
 
 
 def _object_or_lines_batches(head: bytes, stream: BinaryIO, chunk_bytes: int) -> Iterator[RecordBatch]:
-    first_line = head.lstrip(b"\xef\xbb\xbf").lstrip().split(b"\n", 1)[0]
+    first_line = head.lstrip().split(b"\n", 1)[0]
     try:
         is_lines = isinstance(orjson.loads(first_line), dict)
     except orjson.JSONDecodeError:

@@ -80,6 +80,7 @@ class SubmitRecord:
             body,
             metadata={META_INGESTED_AT: received_at.isoformat(), META_SUBMISSION_ID: submission_id},
         )
-        log.info("submission accepted", extra={"submission_id": submission_id, "raw_key": key,
-                                               "record_count": len(records)})
+        log.info(
+            "submission accepted", extra={"submission_id": submission_id, "raw_key": key, "record_count": len(records)}
+        )
         return Receipt("accepted", submission_id, key, len(records))

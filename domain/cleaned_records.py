@@ -36,11 +36,14 @@ def cleaned_record_table(result: CleanResult, star: dict[str, pa.Table]) -> pa.T
     """
     fact = star["fact_service_records"]
     records = result.records
-    services = star["dim_services_performed"].select(["service_code", "service_name", "service_cost", "technician_notes"])
+    services = star["dim_services_performed"].select(
+        ["service_code", "service_name", "service_cost", "technician_notes"]
+    )
     parts = star["dim_parts_used"].select(["part_code", "part_name", "quantity", "unit_cost"])
 
     def col(frame: pd.DataFrame, name: str, type_: pa.DataType) -> pa.Array:
         return pa.array(frame[name], type=type_, from_pandas=True)
+
     return pa.table(
         {
             "service_record_id": fact.column("service_record_id"),

@@ -76,14 +76,16 @@ def _lines(table: pa_arrow.Table, column: str) -> pd.DataFrame:
     return lines
 
 
-def _failures(schema: pa.DataFrameSchema, frame: pd.DataFrame) -> pd.DataFrame:
+def _failures(schema: pa.DataFrameSchema, frame: pd.DataFrame) -> list[tuple[int, str, str]]:
+    """(row position, column, check name) of every failed check, one per row and check."""
     try:
         schema.validate(frame, lazy=True)
     except pa.errors.SchemaErrors as err:
         cases = err.failure_cases
-        cases = cases[cases["index"].notna()]
-        return cases[["index", "column", "check"]].drop_duplicates(["index", "check"])
-    return pd.DataFrame(columns=["index", "column", "check"])
+        cases = cases[cases["index"].notna()].drop_duplicates(["index", "check"])
+        rows = cases["index"].to_numpy(dtype="int64").tolist()
+        return list(zip(rows, cases["column"].astype(str), cases["check"].astype(str), strict=True))
+    return []
 
 
 def _rule_name(check: str) -> str:
@@ -126,22 +128,20 @@ def clean(table: pa_arrow.Table, now: datetime) -> CleanResult:
             Violation(field_path, rule, RULES[rule].message, _to_json_value(value))
         )
 
-    for row in _failures(record_schema(now), frame).itertuples(index=False):
-        position = int(row.index)
-        rule = _rule_name(str(row.check))
-        source = FRAME_CHECK_FIELDS.get(rule) or DERIVED_FIELDS.get(str(row.column), str(row.column))
-        add(position, source, rule, frame.at[position, source])
+    for position, column, check in _failures(record_schema(now), frame):
+        rule = _rule_name(check)
+        source = FRAME_CHECK_FIELDS.get(rule) or DERIVED_FIELDS.get(column, column)
+        add(position, source, rule, frame[source].iat[position])
 
     for lines, schema, list_name in (
         (services, SERVICE_LINE_SCHEMA, "services_performed"),
         (parts, PART_LINE_SCHEMA, "parts_used"),
     ):
-        for row in _failures(schema, lines).itertuples(index=False):
-            line = int(row.index)
-            parent = int(lines.at[line, "parent"])
-            position_in_list = int(lines.at[line, "line_number"]) - 1
-            path = f"service_details.{list_name}[{position_in_list}].{row.column}"
-            add(parent, path, _rule_name(str(row.check)), lines.at[line, str(row.column)])
+        parents = lines["parent"].to_numpy()
+        numbers = lines["line_number"].to_numpy()
+        for line, column, check in _failures(schema, lines):
+            path = f"service_details.{list_name}[{numbers[line] - 1}].{column}"
+            add(int(parents[line]), path, _rule_name(check), lines[column].iat[line])
 
     bad = np.zeros(len(frame), dtype=bool)
     if violations:

@@ -101,8 +101,10 @@ def record_schema(now: datetime) -> pa.DataFrameSchema:
             ),
             _check(
                 "year_range",
-                lambda df: df["vehicle.year"].isna()
-                | df["vehicle.year"].between(MIN_YEAR, df["max_model_year"].fillna(df["vehicle.year"])),
+                lambda df: (
+                    df["vehicle.year"].isna()
+                    | df["vehicle.year"].between(MIN_YEAR, df["max_model_year"].fillna(df["vehicle.year"]))
+                ),
             ),
         ],
         strict=False,

@@ -15,6 +15,7 @@ import pyarrow as pa
 from domain.cleaning import CleanResult
 from domain.timezones import ZONES
 
+
 @dataclass(frozen=True)
 class FileContext:
     """Where a batch of rows came from: the raw object, its submission and ingestion time."""

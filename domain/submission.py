@@ -60,7 +60,6 @@ def check_record(index: int, record: Any) -> list[StructuralProblem]:
         ServiceRecord.model_validate(record)
     except ValidationError as err:
         return [
-            StructuralProblem(index, record_id, _field_path(e["loc"]), e["msg"])
-            for e in err.errors(include_url=False)
+            StructuralProblem(index, record_id, _field_path(e["loc"]), e["msg"]) for e in err.errors(include_url=False)
         ]
     return []

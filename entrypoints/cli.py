@@ -27,10 +27,15 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="servicepipe", description="Vehicle service records: submit, clean, load and inspect."
     )
-    parser.add_argument("--backend", choices=["local", "aws"], help="adapters to use (env SERVICEPIPE_BACKEND; default local)")
+    parser.add_argument(
+        "--backend", choices=["local", "aws"], help="adapters to use (env SERVICEPIPE_BACKEND; default local)"
+    )
     parser.add_argument("--data-dir", help="local data folder (env SERVICEPIPE_DATA_DIR; default ./.servicepipe-data)")
-    parser.add_argument("--log-level", default=os.environ.get("SERVICEPIPE_LOG_LEVEL", "WARNING"),
-                        help="log level of the JSON logs on stderr (default WARNING)")
+    parser.add_argument(
+        "--log-level",
+        default=os.environ.get("SERVICEPIPE_LOG_LEVEL", "WARNING"),
+        help="log level of the JSON logs on stderr (default WARNING)",
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     run = commands.add_parser("run", help="run the whole pipeline locally on generated sample data")
@@ -112,8 +117,14 @@ def cmd_upload(args: argparse.Namespace, container: Container) -> int:
 
 def cmd_worker(args: argparse.Namespace, container: Container) -> int:
     stats = run_worker(container.queue(), container.process_raw_file(), drain=args.drain)
-    _print_json({"messages": stats.messages, "files_processed": stats.files_processed,
-                 "files_unreadable": stats.files_unreadable, "failures": stats.failures})
+    _print_json(
+        {
+            "messages": stats.messages,
+            "files_processed": stats.files_processed,
+            "files_unreadable": stats.files_unreadable,
+            "failures": stats.failures,
+        }
+    )
     return 0 if not stats.failures else 1
 
 
@@ -158,15 +169,19 @@ def cmd_run(args: argparse.Namespace, container: Container) -> int:
     valid = sum(r.valid_rows for r in stats.results)
     rejected = sum(r.rejected_rows for r in stats.results)
     data = Path(container.config.data_dir())
-    print(f"servicepipe run: {len(records):,} sample records ({args.bad_fraction:.0%} broken), "
-          f"{len(receipts)} submissions accepted")
+    print(
+        f"servicepipe run: {len(records):,} sample records ({args.bad_fraction:.0%} broken), "
+        f"{len(receipts)} submissions accepted"
+    )
     print(f"processed {stats.files_processed} files: {valid:,} valid rows, {rejected:,} rejected rows")
     if by_rule:
         print("rejected rows by rule (a row may break several):")
         for rule, count in by_rule.most_common():
             print(f"  {rule:<22}{count:>6,}")
-    print(f"loaded {load.records_loaded:,} records from {load.files_loaded} files into the database"
-          + (f"; {len(load.files_failed)} files failed" if load.files_failed else ""))
+    print(
+        f"loaded {load.records_loaded:,} records from {load.files_loaded} files into the database"
+        + (f"; {len(load.files_failed)} files failed" if load.files_failed else "")
+    )
     print("outputs:")
     for label, path in (
         ("raw submissions", data / "raw" / "service-records"),

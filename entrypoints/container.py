@@ -32,7 +32,10 @@ class Container(containers.DeclarativeContainer):
     raw_store = providers.Selector(
         config.backend,
         local=providers.Singleton(
-            FolderObjectStore, root=config.raw_dir, bucket="raw", on_created=providers.Factory(QueueNotifier, local_queue)
+            FolderObjectStore,
+            root=config.raw_dir,
+            bucket="raw",
+            on_created=providers.Factory(QueueNotifier, local_queue),
         ),
     )
     cleaned_store = providers.Selector(

@@ -54,8 +54,11 @@ def create_app(submit_record: Callable[[], SubmitRecord], api_key: str = "") -> 
             return _error(403, "forbidden", "missing or wrong x-api-key header")
         declared = request.headers.get("content-length")
         if declared and declared.isdigit() and int(declared) > MAX_SUBMISSION_BYTES:
-            return _error(413, "payload_too_large", f"the body is larger than {MAX_SUBMISSION_BYTES:,} bytes; "
-                          "split it into smaller batches")
+            return _error(
+                413,
+                "payload_too_large",
+                f"the body is larger than {MAX_SUBMISSION_BYTES:,} bytes; split it into smaller batches",
+            )
         body = await request.body()
         try:
             receipt = submit_record()(body)

@@ -30,9 +30,18 @@ _DEALERS = [
 ]
 # (model, world manufacturer identifier)
 _MODELS = [
-    ("Toyota Avanza", "MHF"), ("Toyota Innova", "MHF"), ("Toyota Fortuner", "MHF"), ("Toyota Agya", "MHK"),
-    ("Daihatsu Xenia", "MHK"), ("Daihatsu Sigra", "MHK"), ("Honda Brio", "MHR"), ("Honda HR-V", "MHR"),
-    ("Suzuki Ertiga", "MHY"), ("Mitsubishi Xpander", "MK2"), ("Wuling Almaz", "LZW"), ("Hyundai Creta", "MAL"),
+    ("Toyota Avanza", "MHF"),
+    ("Toyota Innova", "MHF"),
+    ("Toyota Fortuner", "MHF"),
+    ("Toyota Agya", "MHK"),
+    ("Daihatsu Xenia", "MHK"),
+    ("Daihatsu Sigra", "MHK"),
+    ("Honda Brio", "MHR"),
+    ("Honda HR-V", "MHR"),
+    ("Suzuki Ertiga", "MHY"),
+    ("Mitsubishi Xpander", "MK2"),
+    ("Wuling Almaz", "LZW"),
+    ("Hyundai Creta", "MAL"),
 ]
 _SERVICES = [
     ("SRV-OIL", "Ganti oli mesin", 150_000),

@@ -78,8 +78,10 @@ def handle_message(message: Message, queue: Queue, process: Callable[[str], Proc
             log.warning("raw object no longer exists; nothing to process", extra={"raw_key": key})
             continue
         except Exception:
-            log.exception("processing failed; the message will be retried", extra={"raw_key": key,
-                                                                                  "receive_count": message.receive_count})
+            log.exception(
+                "processing failed; the message will be retried",
+                extra={"raw_key": key, "receive_count": message.receive_count},
+            )
             stats.failures += 1
             return False
         stats.results.append(result)
@@ -113,4 +115,3 @@ def run_worker(
                 continue
             handle_message(message, queue, process, stats)
     return stats
-

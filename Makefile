@@ -1,0 +1,41 @@
+# servicepipe: `make run` and `make test` set themselves up on a fresh clone.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.setup-stamp
+
+.PHONY: setup run test lint unit integration lock clean
+
+setup: $(STAMP)
+
+$(STAMP): requirements-dev.lock pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.lock
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	touch $(STAMP)
+
+run: setup
+	$(BIN)/servicepipe run
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+test: lint
+	$(BIN)/pytest
+
+unit: setup
+	$(BIN)/pytest tests/unit
+
+integration: setup
+	$(BIN)/pytest tests/integration
+
+# Re-pin every dependency (needs network): edit requirements*.in, then run this.
+lock: setup
+	$(BIN)/pip install --quiet uv
+	$(BIN)/uv pip compile --quiet --python-version 3.11 requirements.in -o requirements.lock
+	$(BIN)/uv pip compile --quiet --python-version 3.11 requirements-dev.in -o requirements-dev.lock
+
+clean:
+	rm -rf $(VENV) .servicepipe-data .pytest_cache .mypy_cache .ruff_cache *.egg-info
