@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Dict, Iterator, List, Optional
@@ -34,9 +35,15 @@ class LoadReport:
         return asdict(self)
 
 
+_FRACTION = re.compile(r"\.(\d+)")
+
+
 def parse_instant(text: str) -> datetime:
-    """An ISO-8601 instant, 'Z' included (``fromisoformat`` on 3.9 does not take 'Z')."""
-    return datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith("Z") else text)
+    """An ISO-8601 instant. ``fromisoformat`` on Python 3.9 takes neither 'Z' nor a
+    fraction of other than 3 or 6 digits, so both are normalised first."""
+    text = text[:-1] + "+00:00" if text.endswith("Z") else text
+    text = _FRACTION.sub(lambda m: "." + (m.group(1) + "000000")[:6], text, count=1)
+    return datetime.fromisoformat(text)
 
 
 def pending_files(cleaned: ObjectStore, date: Optional[str] = None) -> List[str]:

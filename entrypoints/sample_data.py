@@ -154,9 +154,13 @@ def _break(rng: random.Random, record: dict[str, Any], previous_id: str | None, 
 def generate_records(
     count: int, bad_fraction: float = 0.05, seed: int | None = None, now: datetime | None = None
 ) -> Iterator[dict[str, Any]]:
-    """``count`` sample records; about ``bad_fraction`` of them break one business rule."""
+    """``count`` sample records; about ``bad_fraction`` of them break one business rule.
+
+    Dates are relative to ``now`` (default: today, 00:00 UTC), so a seed repeats its output
+    all day.
+    """
     rng = random.Random(seed)
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
     previous_id = None
     for number in range(1, count + 1):
         record = _record(rng, number, now)

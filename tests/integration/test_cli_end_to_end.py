@@ -1,0 +1,145 @@
+"""The ``servicepipe`` console script, run as a user would, on a temporary data directory."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import orjson
+import pytest
+
+from tests.factories import a_record
+
+SERVICEPIPE = str(Path(sys.executable).parent / "servicepipe")
+
+
+def cli(data_dir: Path, *args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
+    done = subprocess.run(
+        [SERVICEPIPE, "--data-dir", str(data_dir), *args], capture_output=True, text=True, timeout=300
+    )
+    if ok:
+        assert done.returncode == 0, done.stderr
+    return done
+
+
+def status(data_dir: Path) -> dict[str, int]:
+    return json.loads(cli(data_dir, "status", "--json").stdout)
+
+
+def lines(path: Path) -> list[dict]:
+    return [orjson.loads(line) for line in path.read_bytes().splitlines() if line.strip()]
+
+
+def assert_every_row_accounted_for(data_dir: Path, raw_key: str, total: int) -> None:
+    name = raw_key.rsplit("/", 1)[-1]
+    date = raw_key.split("date=")[1].split("/")[0]
+    valid = [r["record_index"] for r in lines(data_dir / f"cleaned/dynamodb/date={date}/{name}.jsonl")]
+    rejected_file = data_dir / f"error/rejected/date={date}/{name}.jsonl"
+    rejected = [r["index"] for r in lines(rejected_file)] if rejected_file.exists() else []
+    assert sorted(valid + rejected) == list(range(total))
+
+
+@pytest.mark.parametrize("command", ["run", "generate", "submit", "upload", "worker", "load", "status", "serve"])
+def test_every_command_has_help(tmp_path, command) -> None:
+    assert "usage: servicepipe" in cli(tmp_path, command, "--help").stdout
+
+
+def test_run_processes_sample_data_end_to_end(tmp_path) -> None:
+    done = cli(tmp_path, "run", "--records", "300", "--seed", "7")
+    assert "3 submissions accepted" in done.stdout and "rejected rows by rule" in done.stdout
+    counts = status(tmp_path)
+    assert counts["raw_files"] == 3 and counts["processed_files"] == 3 and counts["queued"] == 0
+    assert counts["valid_rows"] + counts["rejected_rows"] == 300
+    assert 0 < counts["rejected_rows"] < 60
+    assert counts["loaded_records"] == counts["valid_rows"]
+    assert len(list((tmp_path / "cleaned/parquet/fact_service_records").rglob("*.parquet"))) == 3
+
+
+def test_generate_is_deterministic_with_a_seed(tmp_path) -> None:
+    first = cli(tmp_path, "generate", "20", "--seed", "3", "--jsonl").stdout
+    assert first == cli(tmp_path, "generate", "20", "--seed", "3", "--jsonl").stdout
+    assert len(first.splitlines()) == 20
+    assert len(json.loads(cli(tmp_path, "generate", "5").stdout)) == 5
+
+
+def test_submit_upload_worker_load_with_bad_inputs(tmp_path) -> None:
+    data = tmp_path / "data"
+    good = tmp_path / "good.json"
+    good.write_bytes(orjson.dumps([a_record("G1"), a_record("G2", {"vehicle.vin": "BAD"}), a_record("G3")]))
+    receipt = json.loads(cli(data, "submit", str(good)).stdout)
+    assert receipt["status"] == "accepted" and receipt["record_count"] == 3
+
+    broken = tmp_path / "broken.json"
+    broken.write_bytes(orjson.dumps([a_record("B1", {"dealer": None})]))
+    refused = cli(data, "submit", str(broken), ok=False)
+    assert refused.returncode == 1 and "record 0 (B1): dealer: Field required" in refused.stderr
+    assert "nothing was stored" in refused.stderr
+    malformed = tmp_path / "malformed.json"
+    malformed.write_text("[{")
+    assert "not valid JSON" in cli(data, "submit", str(malformed), ok=False).stderr
+
+    binary = tmp_path / "photo.png"
+    binary.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)))
+    all_bad = tmp_path / "all bad.jsonl"
+    all_bad.write_bytes(b"\n".join(orjson.dumps(a_record(f"X{i}", {"vehicle.odometer_reading": -1})) for i in range(4)))
+    dupes = tmp_path / "dupes.jsonl"
+    dupes.write_bytes(b"\n".join(orjson.dumps(a_record(i)) for i in ["D1", "D2", "D1", "D1"]))
+    uploaded = {p.name: json.loads(cli(data, "upload", str(p)).stdout)["file_key"] for p in (binary, all_bad, dupes)}
+    assert uploaded["all bad.jsonl"].endswith("/all_bad.jsonl-" + uploaded["all bad.jsonl"].rsplit("-", 1)[1])
+    assert status(data)["raw_files"] == 4 and status(data)["queued"] == 4
+
+    worker = json.loads(cli(data, "worker", "--drain").stdout)
+    assert (worker["files_processed"], worker["files_unreadable"], worker["failures"]) == (3, 1, 0)
+    load = json.loads(cli(data, "load").stdout)
+    assert load["records_loaded"] == 2 + 0 + 2 and load["files_failed"] == []
+    assert json.loads(cli(data, "load", "--all-pending").stdout)["files_loaded"] == 0
+
+    counts = status(data)
+    assert counts == {
+        "raw_files": 4, "queued": 0, "in_dlq": 0, "processed_files": 3, "valid_rows": 4,
+        "rejected_rows": 1 + 4 + 2, "unreadable_files": 1, "loaded_records": 4,
+    }
+    assert_every_row_accounted_for(data, receipt["file_key"], 3)
+    assert_every_row_accounted_for(data, uploaded["all bad.jsonl"], 4)
+    assert_every_row_accounted_for(data, uploaded["dupes.jsonl"], 4)
+    unreadable = data / "error/unreadable" / uploaded["photo.png"].split("service-records/")[1]
+    assert unreadable.read_bytes() == binary.read_bytes()
+    assert "not a JSON array" in json.loads(unreadable.with_name(unreadable.name + ".reason.json").read_text())["reason"]
+    assert (data / "raw" / uploaded["photo.png"]).read_bytes() == binary.read_bytes()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_serve_accepts_submissions_over_http(tmp_path) -> None:
+    port = _free_port()
+    server = subprocess.Popen([SERVICEPIPE, "--data-dir", str(tmp_path), "serve", "--port", str(port)])
+    try:
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(f"{base}/health", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.1)
+        request = urllib.request.Request(f"{base}/service-records", data=orjson.dumps([a_record()]), method="POST")
+        with urllib.request.urlopen(request, timeout=10) as response:
+            assert response.status == 202
+            receipt = json.loads(response.read())
+        assert (tmp_path / "raw" / receipt["file_key"]).exists()
+        bad = urllib.request.Request(f"{base}/service-records", data=b"{", method="POST")
+        with pytest.raises(urllib.error.HTTPError) as caught:
+            urllib.request.urlopen(bad, timeout=10)
+        assert caught.value.code == 400
+    finally:
+        server.terminate()
+        server.wait(timeout=10)

@@ -1,0 +1,120 @@
+"""The local adapters on real files: folder store, SQLite queue and database."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from adapters.local.folder_object_store import FolderObjectStore
+from adapters.local.queue_notifier import QueueNotifier
+from adapters.local.sqlite_queue import SqliteQueue
+from adapters.local.sqlite_repository import SqliteRecordRepository
+from application.errors import ObjectNotFound
+from entrypoints.worker_loop import object_keys
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.t = 1000.0
+
+    def __call__(self) -> float:
+        return self.t
+
+
+def test_folder_store_round_trip_listing_and_metadata(tmp_path) -> None:
+    store = FolderObjectStore(tmp_path / "raw")
+    store.put_bytes("a/date=1/x.json", b"1", {"submission-id": "s"})
+    store.put_bytes("a/date=2/y.json", b"22")
+    store.put_bytes("b/z.json", b"3")
+    assert list(store.list_keys("a/")) == ["a/date=1/x.json", "a/date=2/y.json"]
+    assert list(store.list_keys("a/date=1")) == ["a/date=1/x.json"]
+    assert list(store.list_keys()) == ["a/date=1/x.json", "a/date=2/y.json", "b/z.json"]
+    assert store.head("a/date=1/x.json").metadata == {"submission-id": "s"}
+    assert store.head("a/date=2/y.json").size == 2
+    with pytest.raises(ObjectNotFound):
+        store.head("nope")
+    with pytest.raises(ObjectNotFound), store.open_read("nope"):
+        pass
+
+
+def test_folder_store_writes_are_atomic(tmp_path) -> None:
+    store = FolderObjectStore(tmp_path / "cleaned")
+    store.put_bytes("k.txt", b"old")
+    with pytest.raises(RuntimeError), store.open_write("k.txt") as sink:
+        sink.write(b"half of the new")
+        raise RuntimeError("killed mid-write")
+    assert store.read_bytes("k.txt") == b"old"
+    assert list(store.list_keys()) == ["k.txt"]  # no temporary file left behind or listed
+
+
+@pytest.mark.parametrize("key", ["../escape", "/abs", "a//b", "a/./b", ".meta/x", ""])
+def test_folder_store_refuses_keys_that_leave_the_bucket(tmp_path, key) -> None:
+    with pytest.raises(ValueError, match="invalid object key"):
+        FolderObjectStore(tmp_path / "raw").put_bytes(key, b"x")
+
+
+def test_new_raw_objects_notify_the_queue_like_s3(tmp_path) -> None:
+    queue = SqliteQueue(tmp_path / "q.sqlite")
+    store = FolderObjectStore(tmp_path / "raw", bucket="raw", on_created=QueueNotifier(queue))
+    store.put_bytes("service-records/date=2026-11-25/a b.json", b"[]")
+    (message,) = queue.receive()
+    assert object_keys(message.body) == ["service-records/date=2026-11-25/a b.json"]
+    assert json.loads(message.body)["Records"][0]["s3"]["bucket"]["name"] == "raw"
+
+
+def test_queue_visibility_timeout_and_delete(tmp_path) -> None:
+    clock = Clock()
+    queue = SqliteQueue(tmp_path / "q.sqlite", visibility_timeout=30, clock=clock)
+    queue.send("m1")
+    (first,) = queue.receive()
+    assert queue.receive() == [] and queue.stats().in_flight == 1
+    clock.t += 31
+    (again,) = queue.receive()
+    assert again.message_id == first.message_id and again.receive_count == 2
+    queue.delete(first.receipt_handle)  # a stale receipt deletes nothing
+    assert queue.stats().in_flight == 1
+    queue.delete(again.receipt_handle)
+    assert queue.stats() == queue.stats().__class__(0, 0, 0)
+
+
+def test_queue_change_visibility_releases_a_message(tmp_path) -> None:
+    queue = SqliteQueue(tmp_path / "q.sqlite", visibility_timeout=300)
+    queue.send("m1")
+    (message,) = queue.receive()
+    queue.change_visibility(message.receipt_handle, 0)
+    assert [m.body for m in queue.receive()] == ["m1"]
+
+
+def test_queue_moves_a_message_to_the_dlq_after_five_receives(tmp_path) -> None:
+    clock = Clock()
+    queue = SqliteQueue(tmp_path / "q.sqlite", visibility_timeout=10, max_receives=5, clock=clock)
+    queue.send("poison")
+    for n in range(1, 6):
+        (message,) = queue.receive()
+        assert message.receive_count == n
+        clock.t += 11
+    assert queue.receive() == []
+    assert queue.stats().dead_letter == 1
+
+
+def test_queue_survives_a_restart(tmp_path) -> None:
+    SqliteQueue(tmp_path / "q.sqlite").send("durable")
+    assert [m.body for m in SqliteQueue(tmp_path / "q.sqlite").receive()] == ["durable"]
+
+
+def test_queue_long_poll_waits_then_returns_empty(tmp_path) -> None:
+    queue = SqliteQueue(tmp_path / "q.sqlite")
+    assert queue.receive(wait_seconds=0.2) == []
+
+
+def test_sqlite_repository(tmp_path) -> None:
+    repo = SqliteRecordRepository(tmp_path / "db.sqlite")
+    repo.put_many([{"service_record_id": "1", "vin": "V", "service_date": "d", "ingested_at": "t1", "x": 1.5}])
+    repo.put_many([{"service_record_id": "1", "vin": "V", "service_date": "d", "ingested_at": "t2", "x": 2}])
+    assert repo.count() == 1 and repo.get("1")["x"] == 2
+    assert repo.ingested_at_of(["1", "2"]) == {"1": "t2"}
+    assert SqliteRecordRepository(tmp_path / "db.sqlite").get("1")["ingested_at"] == "t2"
+    ids = [str(i) for i in range(1200)]
+    repo.put_many([{"service_record_id": i, "ingested_at": "t"} for i in ids])
+    assert len(repo.ingested_at_of(ids)) == 1200

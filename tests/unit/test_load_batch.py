@@ -1,0 +1,84 @@
+"""LoadBatch: newer-wins upserts, a ledger of loaded files, failures reported per file."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from application.load_batch import LoadBatch, parse_instant, pending_files
+
+
+def put_cleaned(store, key: str, *records: dict) -> None:
+    store.put_bytes(key, b"".join(json.dumps(r).encode() + b"\n" for r in records))
+
+
+def rec(record_id: str, ingested_at: str, **extra) -> dict:
+    return {"service_record_id": record_id, "vin": "V", "service_date": "2026-11-20T03:30:00Z",
+            "ingested_at": ingested_at, **extra}
+
+
+@pytest.fixture
+def load(cleaned, repository, clock) -> LoadBatch:
+    return LoadBatch(cleaned, repository, clock, batch_records=2)
+
+
+def test_loads_every_pending_file_and_records_it_in_the_ledger(cleaned, repository, load) -> None:
+    put_cleaned(cleaned, "dynamodb/date=2026-11-24/a.jsonl", rec("1", "2026-11-24T01:00:00Z"), rec("2", "2026-11-24T01:00:00Z"))
+    put_cleaned(cleaned, "dynamodb/date=2026-11-25/b.jsonl", rec("3", "2026-11-25T01:00:00Z"))
+    report = load()
+    assert (report.files_loaded, report.records_loaded, report.files_failed) == (2, 3, [])
+    assert sorted(repository.records) == ["1", "2", "3"]
+    assert "load-ledger/dynamodb/date=2026-11-24/a.jsonl.json" in cleaned.objects
+    assert pending_files(cleaned) == []
+
+
+def test_a_rerun_loads_nothing_twice_and_a_late_file_is_not_skipped(cleaned, repository, load) -> None:
+    put_cleaned(cleaned, "dynamodb/date=2026-11-25/b.jsonl", rec("1", "2026-11-25T01:00:00Z"))
+    load()
+    calls = repository.put_calls
+    assert load().files_loaded == 0 and repository.put_calls == calls
+    put_cleaned(cleaned, "dynamodb/date=2026-11-20/late.jsonl", rec("9", "2026-11-20T01:00:00Z"))
+    assert load().files_loaded == 1 and "9" in repository.records
+
+
+def test_only_one_date_when_asked(cleaned, repository, load) -> None:
+    put_cleaned(cleaned, "dynamodb/date=2026-11-24/a.jsonl", rec("1", "2026-11-24T01:00:00Z"))
+    put_cleaned(cleaned, "dynamodb/date=2026-11-25/b.jsonl", rec("2", "2026-11-25T01:00:00Z"))
+    assert load("2026-11-25").records_loaded == 1
+    assert list(repository.records) == ["2"]
+    assert pending_files(cleaned) == ["dynamodb/date=2026-11-24/a.jsonl"]
+
+
+def test_newer_wins_whatever_the_load_order(cleaned, repository, load) -> None:
+    put_cleaned(cleaned, "dynamodb/date=2026-11-25/new.jsonl", rec("1", "2026-11-25T10:00:00.5Z", odometer=2))
+    load()
+    put_cleaned(cleaned, "dynamodb/date=2026-11-24/old.jsonl", rec("1", "2026-11-25T10:00:00Z", odometer=1))
+    report = load()
+    assert (report.records_loaded, report.records_skipped_older) == (0, 1)
+    assert repository.records["1"]["odometer"] == 2
+    put_cleaned(cleaned, "dynamodb/date=2026-11-26/newer.jsonl", rec("1", "2026-11-26T00:00:00+00:00", odometer=3))
+    load()
+    assert repository.records["1"]["odometer"] == 3
+
+
+def test_the_same_id_twice_in_a_file_never_goes_in_one_write(cleaned, repository, load) -> None:
+    put_cleaned(cleaned, "dynamodb/date=2026-11-25/a.jsonl", rec("1", "2026-11-25T01:00:00Z", n=1),
+                rec("1", "2026-11-25T01:00:00Z", n=2))
+    load()  # the fake repository asserts unique keys per put_many
+    assert repository.records["1"]["n"] == 2
+
+
+def test_a_broken_file_is_reported_and_the_others_still_load(cleaned, repository, load) -> None:
+    cleaned.put_bytes("dynamodb/date=2026-11-25/bad.jsonl", b"{not json\n")
+    put_cleaned(cleaned, "dynamodb/date=2026-11-25/good.jsonl", rec("1", "2026-11-25T01:00:00Z"))
+    report = load()
+    assert not report.ok
+    assert [f["key"] for f in report.files_failed] == ["dynamodb/date=2026-11-25/bad.jsonl"]
+    assert "1" in repository.records
+    assert pending_files(cleaned) == ["dynamodb/date=2026-11-25/bad.jsonl"]  # retried next time
+
+
+def test_parse_instant_takes_z_and_offsets() -> None:
+    assert parse_instant("2026-11-25T10:00:00Z") == parse_instant("2026-11-25T17:00:00+07:00")
+    assert parse_instant("2026-11-25T10:00:00.5Z") > parse_instant("2026-11-25T10:00:00Z")

@@ -1,0 +1,74 @@
+"""The worker's message handling: S3 events in, delete only when every output exists."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from adapters.s3_events import object_created_event
+from application.errors import ObjectNotFound
+from application.process_raw_file import ProcessResult
+from entrypoints.worker_loop import WorkerStats, handle_message, object_keys, run_worker
+
+
+class RecordingProcess:
+    def __init__(self, fail_on: set[str] | None = None, missing: set[str] | None = None) -> None:
+        self.keys: list[str] = []
+        self.fail_on, self.missing = fail_on or set(), missing or set()
+
+    def __call__(self, key: str) -> ProcessResult:
+        if key in self.missing:
+            raise ObjectNotFound(key)
+        if key in self.fail_on:
+            raise TimeoutError("storage throttled")
+        self.keys.append(key)
+        return ProcessResult(key, "processed", 1, 1, 0)
+
+
+def two_record_event(*keys: str) -> str:
+    records = [json.loads(object_created_event("raw", k, 1))["Records"][0] for k in keys]
+    return json.dumps({"Records": records})
+
+
+def test_object_keys_are_url_decoded() -> None:
+    body = object_created_event("raw", "service-records/date=2026-11-25/dealer 7+a&b.json", 10)
+    assert "dealer+7%2Ba%26b" in body
+    assert object_keys(body) == ["service-records/date=2026-11-25/dealer 7+a&b.json"]
+
+
+def test_s3_test_event_is_deleted_and_ignored(queue) -> None:
+    queue.send(json.dumps({"Service": "Amazon S3", "Event": "s3:TestEvent", "Bucket": "raw"}))
+    process = RecordingProcess()
+    stats = run_worker(queue, process, drain=True)
+    assert process.keys == [] and queue.messages == {} and stats.messages == 1
+
+
+def test_every_record_of_a_message_is_processed_before_the_delete(queue) -> None:
+    queue.send(two_record_event("a.json", "b.json"))
+    process = RecordingProcess()
+    run_worker(queue, process, drain=True)
+    assert process.keys == ["a.json", "b.json"] and queue.messages == {}
+
+
+@pytest.mark.parametrize("body", ["not json", "{}", '{"Records": []}', '{"Records": [{"s3": {}}]}', "[1]"])
+def test_a_body_that_is_not_an_s3_event_is_left_for_the_dlq(queue, body) -> None:
+    queue.send(body)
+    stats = run_worker(queue, RecordingProcess(), drain=True)
+    assert stats.failures == 1 and len(queue.messages) == 1
+
+
+def test_a_transient_failure_leaves_the_message_for_a_retry(queue) -> None:
+    queue.send(two_record_event("a.json", "b.json"))
+    process = RecordingProcess(fail_on={"b.json"})
+    stats = WorkerStats()
+    (message,) = queue.receive()
+    assert handle_message(message, queue, process, stats) is False
+    assert len(queue.messages) == 1 and stats.failures == 1
+
+
+def test_a_vanished_object_does_not_block_the_message(queue) -> None:
+    queue.send(two_record_event("gone.json", "b.json"))
+    process = RecordingProcess(missing={"gone.json"})
+    run_worker(queue, process, drain=True)
+    assert process.keys == ["b.json"] and queue.messages == {}
