@@ -36,7 +36,7 @@ def a_record(record_id: str = "SR-1", changes: dict[str, Any] | None = None) -> 
 
 
 def set_path(record: dict[str, Any], path: str, value: Any) -> None:
-    """Set (or, with None, remove) a dotted path such as ``vehicle.vin`` or ``service_details.parts_used.0.quantity``."""
+    """Set (or, with None, remove) a dotted path: ``vehicle.vin``, ``service_details.parts_used.0.quantity``."""
     parts = path.split(".")
     target: Any = record
     for part in parts[:-1]:

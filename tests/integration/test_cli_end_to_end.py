@@ -102,15 +102,23 @@ def test_submit_upload_worker_load_with_bad_inputs(tmp_path) -> None:
 
     counts = status(data)
     assert counts == {
-        "raw_files": 4, "queued": 0, "in_dlq": 0, "processed_files": 3, "valid_rows": 4,
-        "rejected_rows": 1 + 4 + 2, "unreadable_files": 1, "loaded_records": 4,
+        "raw_files": 4,
+        "queued": 0,
+        "in_dlq": 0,
+        "processed_files": 3,
+        "valid_rows": 4,
+        "rejected_rows": 1 + 4 + 2,
+        "unreadable_files": 1,
+        "loaded_records": 4,
     }
     assert_every_row_accounted_for(data, receipt["file_key"], 3)
     assert_every_row_accounted_for(data, uploaded["all bad.jsonl"], 4)
     assert_every_row_accounted_for(data, uploaded["dupes.jsonl"], 4)
     unreadable = data / "error/unreadable" / uploaded["photo.png"].split("service-records/")[1]
     assert unreadable.read_bytes() == binary.read_bytes()
-    assert "not a JSON array" in json.loads(unreadable.with_name(unreadable.name + ".reason.json").read_text())["reason"]
+    assert (
+        "not a JSON array" in json.loads(unreadable.with_name(unreadable.name + ".reason.json").read_text())["reason"]
+    )
     assert (data / "raw" / uploaded["photo.png"]).read_bytes() == binary.read_bytes()
 
 

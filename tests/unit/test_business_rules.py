@@ -61,7 +61,15 @@ def test_vin_is_trimmed_and_upper_cased_before_the_check() -> None:
 
 
 @pytest.mark.parametrize(
-    "vin", [VALID_VIN[:16], VALID_VIN + "1", "I" + VALID_VIN[1:], "O" + VALID_VIN[1:], "Q" + VALID_VIN[1:], "MHF-X12G3K123456"]
+    "vin",
+    [
+        VALID_VIN[:16],
+        VALID_VIN + "1",
+        "I" + VALID_VIN[1:],
+        "O" + VALID_VIN[1:],
+        "Q" + VALID_VIN[1:],
+        "MHF-X12G3K123456",
+    ],
 )
 def test_malformed_vins_are_rejected(vin: str) -> None:
     assert rules_broken(a_record(changes={"vehicle.vin": vin})) == {("vehicle.vin", "vin_format")}
@@ -98,8 +106,13 @@ def test_negative_costs_are_rejected(path: str, field: str) -> None:
 
 
 def test_zero_costs_are_allowed() -> None:
-    record = a_record(changes={"service_details.total_cost": 0, "service_details.services_performed": [],
-                               "service_details.parts_used": []})
+    record = a_record(
+        changes={
+            "service_details.total_cost": 0,
+            "service_details.services_performed": [],
+            "service_details.parts_used": [],
+        }
+    )
     assert rules_broken(record) == set()
 
 

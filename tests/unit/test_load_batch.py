@@ -14,8 +14,13 @@ def put_cleaned(store, key: str, *records: dict) -> None:
 
 
 def rec(record_id: str, ingested_at: str, **extra) -> dict:
-    return {"service_record_id": record_id, "vin": "V", "service_date": "2026-11-20T03:30:00Z",
-            "ingested_at": ingested_at, **extra}
+    return {
+        "service_record_id": record_id,
+        "vin": "V",
+        "service_date": "2026-11-20T03:30:00Z",
+        "ingested_at": ingested_at,
+        **extra,
+    }
 
 
 @pytest.fixture
@@ -24,7 +29,9 @@ def load(cleaned, repository, clock) -> LoadBatch:
 
 
 def test_loads_every_pending_file_and_records_it_in_the_ledger(cleaned, repository, load) -> None:
-    put_cleaned(cleaned, "dynamodb/date=2026-11-24/a.jsonl", rec("1", "2026-11-24T01:00:00Z"), rec("2", "2026-11-24T01:00:00Z"))
+    put_cleaned(
+        cleaned, "dynamodb/date=2026-11-24/a.jsonl", rec("1", "2026-11-24T01:00:00Z"), rec("2", "2026-11-24T01:00:00Z")
+    )
     put_cleaned(cleaned, "dynamodb/date=2026-11-25/b.jsonl", rec("3", "2026-11-25T01:00:00Z"))
     report = load()
     assert (report.files_loaded, report.records_loaded, report.files_failed) == (2, 3, [])
@@ -63,8 +70,12 @@ def test_newer_wins_whatever_the_load_order(cleaned, repository, load) -> None:
 
 
 def test_the_same_id_twice_in_a_file_never_goes_in_one_write(cleaned, repository, load) -> None:
-    put_cleaned(cleaned, "dynamodb/date=2026-11-25/a.jsonl", rec("1", "2026-11-25T01:00:00Z", n=1),
-                rec("1", "2026-11-25T01:00:00Z", n=2))
+    put_cleaned(
+        cleaned,
+        "dynamodb/date=2026-11-25/a.jsonl",
+        rec("1", "2026-11-25T01:00:00Z", n=1),
+        rec("1", "2026-11-25T01:00:00Z", n=2),
+    )
     load()  # the fake repository asserts unique keys per put_many
     assert repository.records["1"]["n"] == 2
 

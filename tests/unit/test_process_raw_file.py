@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+
 import orjson
 import pyarrow.parquet as pq
 import pytest
@@ -112,7 +113,9 @@ def test_processing_twice_overwrites_instead_of_duplicating(raw, cleaned, errors
     first = dict(cleaned.objects), dict(errors.objects)
     process(KEY)
     assert set(cleaned.objects) == set(first[0]) and set(errors.objects) == set(first[1])
-    assert cleaned.objects[f"dynamodb/date=2026-11-25/{NAME}.jsonl"] == first[0][f"dynamodb/date=2026-11-25/{NAME}.jsonl"]
+    assert (
+        cleaned.objects[f"dynamodb/date=2026-11-25/{NAME}.jsonl"] == first[0][f"dynamodb/date=2026-11-25/{NAME}.jsonl"]
+    )
     assert_nothing_lost(cleaned, errors, 2)
 
 

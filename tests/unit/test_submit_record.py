@@ -24,7 +24,13 @@ def submit(raw, clock) -> SubmitRecord:
 
 
 def test_a_sound_submission_is_stored_byte_for_byte(submit, raw) -> None:
-    body = b'[ {"extra_top_level": true, ' + orjson.dumps(a_record("SR-1"))[1:] + b", " + orjson.dumps(a_record("SR-2")) + b"]"
+    body = (
+        b'[ {"extra_top_level": true, '
+        + orjson.dumps(a_record("SR-1"))[1:]
+        + b", "
+        + orjson.dumps(a_record("SR-2"))
+        + b"]"
+    )
     receipt = submit(body)
     assert receipt.to_dict() == {
         "status": "accepted",
@@ -55,8 +61,9 @@ def test_malformed_json_is_refused_and_nothing_is_stored(submit, raw, body) -> N
     assert raw.objects == {}
 
 
-@pytest.mark.parametrize(("body", "message"), [(b"42", "got int"), (b'"x"', "got str"), (b"null", "got null"),
-                                               (b"[]", "array is empty")])
+@pytest.mark.parametrize(
+    ("body", "message"), [(b"42", "got int"), (b'"x"', "got str"), (b"null", "got null"), (b"[]", "array is empty")]
+)
 def test_wrong_top_level_shapes_are_rejected(submit, raw, body, message) -> None:
     with pytest.raises(SubmissionRejected) as caught:
         submit(body)
