@@ -12,4 +12,11 @@ class TransientError(RuntimeError):
 
 
 class UnreadableFile(ValueError):
-    """A raw file that cannot be read at all (not JSON, wrong shape, empty). Permanent."""
+    """A raw file that cannot be read at all (not JSON, wrong shape, empty). Permanent.
+
+    ``kind`` names the problem without quoting the file, so that it is safe to log.
+    """
+
+    def __init__(self, message: str, kind: str) -> None:
+        super().__init__(message)
+        self.kind = kind

@@ -93,7 +93,7 @@ class ProcessRawFile:
             with self._raw.open_read(raw_key) as stream:
                 batches = list(read_batches(stream, self._chunk_bytes))
         except UnreadableFile as err:
-            return self._unreadable(keys, context, str(err))
+            return self._unreadable(keys, context, err)
 
         table = pa.concat_tables([b.table for b in batches])
         lines = [line for b in batches for line in b.lines]
@@ -153,7 +153,8 @@ class ProcessRawFile:
         body = {**outcome.to_dict(), "processed_at": self._clock.now()}
         self._cleaned.put_bytes(keys.manifest, orjson.dumps(body, option=_JSON_OPTIONS | orjson.OPT_INDENT_2))
 
-    def _unreadable(self, keys: OutputKeys, context: FileContext, reason: str) -> ProcessResult:
+    def _unreadable(self, keys: OutputKeys, context: FileContext, error: UnreadableFile) -> ProcessResult:
+        reason = str(error)
         with self._raw.open_read(keys.raw_key) as source, self._errors.open_write(keys.unreadable) as sink:
             while chunk := source.read(1 << 20):
                 sink.write(chunk)
@@ -166,7 +167,8 @@ class ProcessRawFile:
             outputs=[keys.unreadable, keys.unreadable_reason],
         )
         self._write_manifest(keys, outcome)
-        log.warning("raw file unreadable", extra={"raw_key": keys.raw_key, "reason": reason})
+        # The reason may quote the file's first bytes: it goes to the error store, not the log.
+        log.warning("raw file unreadable", extra={"raw_key": keys.raw_key, "kind": error.kind})
         return outcome
 
 

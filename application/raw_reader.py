@@ -144,7 +144,7 @@ def read_batches(stream: BinaryIO, chunk_bytes: int = DEFAULT_CHUNK_BYTES) -> It
     head = stream.read(min(_SNIFF_BYTES, chunk_bytes)).removeprefix(b"\xef\xbb\xbf")  # a UTF-8 byte-order mark
     first = head.lstrip()[:1]
     if not first:
-        raise UnreadableFile("the file is empty: it holds no records")
+        raise UnreadableFile("the file is empty: it holds no records", "empty")
     if first == b"[":
         yield from _array_batches(head, stream, chunk_bytes)
     elif first == b"{":
@@ -152,7 +152,8 @@ def read_batches(stream: BinaryIO, chunk_bytes: int = DEFAULT_CHUNK_BYTES) -> It
     else:
         raise UnreadableFile(
             f"not a JSON array or JSON Lines file: it starts with {head.lstrip()[:16]!r}; "
-            "send a JSON array of records or one JSON object per line"
+            "send a JSON array of records or one JSON object per line",
+            "not_json",
         )
 
 
@@ -210,16 +211,16 @@ def _array_batches(head: bytes, stream: BinaryIO, chunk_bytes: int) -> Iterator[
         try:
             items = orjson.loads(head + rest)
         except orjson.JSONDecodeError as err:
-            raise UnreadableFile(f"not valid JSON: {err}") from err
+            raise UnreadableFile(f"not valid JSON: {err}", "invalid_json") from err
         if not items:
-            raise UnreadableFile("the array is empty: it holds no records")
+            raise UnreadableFile("the array is empty: it holds no records", "empty")
         yield from _item_batches(iter(items), chunk_bytes)
         return
     joined = io.BufferedReader(_Chain([head, rest], stream))  # type: ignore[arg-type]
     try:
         yield from _item_batches(ijson.items(joined, "item", use_float=True), chunk_bytes)
     except ijson.JSONError as err:
-        raise UnreadableFile(f"not valid JSON: {err}") from err
+        raise UnreadableFile(f"not valid JSON: {err}", "invalid_json") from err
 
 
 def _item_batches(items: Iterator[Any], chunk_bytes: int) -> Iterator[RecordBatch]:
