@@ -116,15 +116,14 @@ def cmd_upload(args: argparse.Namespace, container: Container) -> int:
 
 
 def cmd_worker(args: argparse.Namespace, container: Container) -> int:
-    stats = run_worker(container.queue(), container.process_raw_file(), drain=args.drain)
-    _print_json(
-        {
-            "messages": stats.messages,
-            "files_processed": stats.files_processed,
-            "files_unreadable": stats.files_unreadable,
-            "failures": stats.failures,
-        }
+    stats = run_worker(
+        container.queue(),
+        container.process_raw_file(),
+        drain=args.drain,
+        visibility_timeout=container.config.queue_visibility_timeout(),
+        stop_on_signals=True,
     )
+    _print_json(stats.summary())
     return 0 if not stats.failures else 1
 
 

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from dependency_injector import containers, providers
 
+from adapters.aws.dynamodb_repository import DynamoRecordRepository
+from adapters.aws.s3_object_store import S3ObjectStore
+from adapters.aws.session import AwsClients
+from adapters.aws.sqs_queue import SqsQueue
 from adapters.clock import SystemClock
 from adapters.local.folder_object_store import FolderObjectStore
 from adapters.local.queue_notifier import QueueNotifier
@@ -20,6 +24,7 @@ class Container(containers.DeclarativeContainer):
     config = providers.Configuration()
 
     clock = providers.Singleton(SystemClock)
+    aws = providers.Singleton(AwsClients)
 
     local_queue = providers.Singleton(
         SqliteQueue,
@@ -27,7 +32,9 @@ class Container(containers.DeclarativeContainer):
         visibility_timeout=config.queue_visibility_timeout,
         max_receives=config.queue_max_receives,
     )
-    queue = providers.Selector(config.backend, local=local_queue)
+    queue = providers.Selector(
+        config.backend, local=local_queue, aws=providers.Singleton(SqsQueue, aws, queue_url=config.queue_url)
+    )
 
     raw_store = providers.Selector(
         config.backend,
@@ -37,15 +44,22 @@ class Container(containers.DeclarativeContainer):
             bucket="raw",
             on_created=providers.Factory(QueueNotifier, local_queue),
         ),
+        aws=providers.Singleton(S3ObjectStore, aws, bucket=config.raw_bucket),
     )
     cleaned_store = providers.Selector(
-        config.backend, local=providers.Singleton(FolderObjectStore, root=config.cleaned_dir, bucket="cleaned")
+        config.backend,
+        local=providers.Singleton(FolderObjectStore, root=config.cleaned_dir, bucket="cleaned"),
+        aws=providers.Singleton(S3ObjectStore, aws, bucket=config.cleaned_bucket),
     )
     error_store = providers.Selector(
-        config.backend, local=providers.Singleton(FolderObjectStore, root=config.error_dir, bucket="error")
+        config.backend,
+        local=providers.Singleton(FolderObjectStore, root=config.error_dir, bucket="error"),
+        aws=providers.Singleton(S3ObjectStore, aws, bucket=config.error_bucket),
     )
     repository = providers.Selector(
-        config.backend, local=providers.Singleton(SqliteRecordRepository, path=config.database_path)
+        config.backend,
+        local=providers.Singleton(SqliteRecordRepository, path=config.database_path),
+        aws=providers.Singleton(DynamoRecordRepository, aws, table_name=config.table_name),
     )
 
     submit_record = providers.Factory(SubmitRecord, raw=raw_store, clock=clock)

@@ -1,16 +1,21 @@
 """The queue worker: S3 event messages in, ProcessRawFile per object, delete when done.
 
 Shared by ``servicepipe worker`` and the Fargate worker. A message is deleted only after
-every object it names has all its outputs written. A permanent failure (an unreadable
-file) is written to the error store by the use-case and counts as done; anything else
-leaves the message for another try, so that it ends in the dead-letter queue.
+every object it names has all its outputs written. A permanent failure (an unreadable file)
+is written to the error store by the use-case and counts as done; any other failure leaves
+the message for another try, so that after the queue's maximum receives it lands in the
+dead-letter queue. While a file is processing, a heartbeat keeps the message invisible.
+On stop (SIGTERM), the worker receives nothing more, finishes the file in hand within the
+grace period or else releases its message at once (visibility 0).
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import signal
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import unquote_plus
@@ -22,11 +27,17 @@ from application.process_raw_file import ProcessResult
 log = logging.getLogger(__name__)
 
 LONG_POLL_SECONDS = 20
+DRAIN_POLL_SECONDS = 1  # a short poll may miss messages on SQS; a 1 s long poll does not
 MAX_MESSAGES = 10
+STOP_GRACE_SECONDS = 25  # ECS sends SIGKILL 30 s after SIGTERM
 
 
 class NotAnS3Event(ValueError):
     pass
+
+
+class Released(Exception):
+    """The worker stopped before the file was done and gave its message back."""
 
 
 def object_keys(body: str) -> list[str] | None:
@@ -55,63 +66,128 @@ class WorkerStats:
     files_processed: int = 0
     files_unreadable: int = 0
     failures: int = 0
+    released: int = 0
     results: list[ProcessResult] = field(default_factory=list)
 
+    def summary(self) -> dict[str, int]:
+        return {
+            "messages": self.messages,
+            "files_processed": self.files_processed,
+            "files_unreadable": self.files_unreadable,
+            "failures": self.failures,
+            "released": self.released,
+        }
 
-def handle_message(message: Message, queue: Queue, process: Callable[[str], ProcessResult], stats: WorkerStats) -> bool:
-    """Process every object a message names; True when the message was deleted."""
-    stats.messages += 1
-    try:
-        keys = object_keys(message.body)
-    except NotAnS3Event as err:
-        # Left undeleted on purpose: after maxReceiveCount it lands in the DLQ for a person.
-        log.error("message is not an S3 event", extra={"message_id": message.message_id, "error": str(err)})
-        stats.failures += 1
-        return False
-    if keys is None:
-        queue.delete(message.receipt_handle)
-        return True
-    for key in keys:
+
+class Worker:
+    def __init__(
+        self,
+        queue: Queue,
+        process: Callable[[str], ProcessResult],
+        visibility_timeout: int = 300,
+        stop: threading.Event | None = None,
+        grace_seconds: float = STOP_GRACE_SECONDS,
+        heartbeat_seconds: float | None = None,
+    ) -> None:
+        self.queue, self.process = queue, process
+        self.visibility_timeout = visibility_timeout
+        self.stop = stop or threading.Event()
+        self.grace_seconds = grace_seconds
+        self.heartbeat_seconds = heartbeat_seconds or max(1.0, visibility_timeout / 3)
+        self.stats = WorkerStats()
+
+    def run(self, drain: bool = False, wait_seconds: float = LONG_POLL_SECONDS) -> WorkerStats:
+        """Handle messages until stopped, or with ``drain`` until the queue is empty."""
+        while not self.stop.is_set():
+            messages = self.queue.receive(MAX_MESSAGES, DRAIN_POLL_SECONDS if drain else wait_seconds)
+            if not messages and drain:
+                break
+            for message in messages:
+                if self.stop.is_set():
+                    self.queue.change_visibility(message.receipt_handle, 0)
+                    self.stats.released += 1
+                    continue
+                self.handle(message)
+        return self.stats
+
+    def handle(self, message: Message) -> bool:
+        """Process every object a message names; True when the message was deleted."""
+        self.stats.messages += 1
+        context = {"message_id": message.message_id, "receive_count": message.receive_count}
         try:
-            result = process(key)
-        except ObjectNotFound:
-            log.warning("raw object no longer exists; nothing to process", extra={"raw_key": key})
-            continue
-        except Exception:
-            log.exception(
-                "processing failed; the message will be retried",
-                extra={"raw_key": key, "receive_count": message.receive_count},
-            )
-            stats.failures += 1
+            keys = object_keys(message.body)
+        except NotAnS3Event as err:
+            # Left undeleted on purpose: after the maximum receives it lands in the DLQ.
+            log.error("message is not an S3 event", extra={**context, "error": str(err)})
+            self.stats.failures += 1
             return False
-        stats.results.append(result)
-        if result.status == "unreadable":
-            stats.files_unreadable += 1
-        else:
-            stats.files_processed += 1
-    queue.delete(message.receipt_handle)
-    return True
+        if keys is None:
+            self.queue.delete(message.receipt_handle)
+            return True
+        for key in keys:
+            try:
+                result = self._process_with_heartbeat(message, key)
+            except Released:
+                log.warning("stopping: message released unfinished", extra={**context, "raw_key": key})
+                self.stats.released += 1
+                return False
+            except ObjectNotFound:
+                log.warning("raw object no longer exists; nothing to process", extra={**context, "raw_key": key})
+                continue
+            except Exception:
+                log.exception("processing failed; the message will be retried", extra={**context, "raw_key": key})
+                self.stats.failures += 1
+                return False
+            self.stats.results.append(result)
+            if result.status == "unreadable":
+                self.stats.files_unreadable += 1
+            else:
+                self.stats.files_processed += 1
+        self.queue.delete(message.receipt_handle)
+        return True
+
+    def _process_with_heartbeat(self, message: Message, key: str) -> ProcessResult:
+        outcome: dict[str, object] = {}
+
+        def work() -> None:
+            try:
+                outcome["result"] = self.process(key)
+            except BaseException as err:  # handed to the calling thread
+                outcome["error"] = err
+
+        log.info("processing raw file", extra={"raw_key": key, "message_id": message.message_id})
+        thread = threading.Thread(target=work, name=f"process:{key}", daemon=True)
+        thread.start()
+        next_beat = time.monotonic() + self.heartbeat_seconds
+        stop_deadline: float | None = None
+        while thread.is_alive():
+            thread.join(timeout=0.1)
+            now = time.monotonic()
+            if self.stop.is_set():
+                stop_deadline = stop_deadline or now + self.grace_seconds
+                if now >= stop_deadline and thread.is_alive():
+                    self.queue.change_visibility(message.receipt_handle, 0)
+                    raise Released(key)
+            if now >= next_beat and thread.is_alive():
+                self.queue.change_visibility(message.receipt_handle, self.visibility_timeout)
+                next_beat = now + self.heartbeat_seconds
+        if "error" in outcome:
+            raise outcome["error"]  # type: ignore[misc]
+        return outcome["result"]  # type: ignore[return-value]
 
 
 def run_worker(
     queue: Queue,
     process: Callable[[str], ProcessResult],
     drain: bool = False,
-    stop: threading.Event | None = None,
-    wait_seconds: float = LONG_POLL_SECONDS,
+    visibility_timeout: int = 300,
+    stop_on_signals: bool = False,
 ) -> WorkerStats:
-    """Receive and handle messages until ``stop`` is set, or, with ``drain``, the queue is empty."""
-    stop = stop or threading.Event()
-    stats = WorkerStats()
-    while not stop.is_set():
-        messages = queue.receive(MAX_MESSAGES, 0 if drain else wait_seconds)
-        if not messages:
-            if drain:
-                break
-            continue
-        for message in messages:
-            if stop.is_set():
-                queue.change_visibility(message.receipt_handle, 0)
-                continue
-            handle_message(message, queue, process, stats)
+    """Run a worker; with ``stop_on_signals``, SIGTERM and SIGINT stop it gracefully."""
+    worker = Worker(queue, process, visibility_timeout=visibility_timeout)
+    if stop_on_signals:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda signum, frame: worker.stop.set())
+    stats = worker.run(drain=drain)
+    log.info("worker stopped", extra=stats.summary())
     return stats

@@ -9,7 +9,7 @@ import pytest
 from adapters.s3_events import object_created_event
 from application.errors import ObjectNotFound
 from application.process_raw_file import ProcessResult
-from entrypoints.worker_loop import WorkerStats, handle_message, object_keys, run_worker
+from entrypoints.worker_loop import Worker, object_keys, run_worker
 
 
 class RecordingProcess:
@@ -60,11 +60,10 @@ def test_a_body_that_is_not_an_s3_event_is_left_for_the_dlq(queue, body) -> None
 
 def test_a_transient_failure_leaves_the_message_for_a_retry(queue) -> None:
     queue.send(two_record_event("a.json", "b.json"))
-    process = RecordingProcess(fail_on={"b.json"})
-    stats = WorkerStats()
+    worker = Worker(queue, RecordingProcess(fail_on={"b.json"}))
     (message,) = queue.receive()
-    assert handle_message(message, queue, process, stats) is False
-    assert len(queue.messages) == 1 and stats.failures == 1
+    assert worker.handle(message) is False
+    assert len(queue.messages) == 1 and worker.stats.failures == 1
 
 
 def test_a_vanished_object_does_not_block_the_message(queue) -> None:

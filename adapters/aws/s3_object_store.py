@@ -1,0 +1,79 @@
+"""A bucket in S3. A PUT is atomic: an object appears whole or not at all."""
+
+from __future__ import annotations
+
+import contextlib
+import tempfile
+from typing import BinaryIO, Iterator, Mapping, Optional
+
+from adapters.aws.errors import translated
+from adapters.aws.session import AwsClients
+from application.ports import ObjectInfo
+
+# Outputs are written to a spooled file first (memory, then local disk past this size),
+# then uploaded in one managed (multipart for large files) transfer.
+_SPOOL_BYTES = 32 * 1024 * 1024
+
+
+class S3ObjectStore:
+    def __init__(self, clients: AwsClients, bucket: str) -> None:
+        if not bucket:
+            raise ValueError(
+                "no bucket name configured: set RAW_BUCKET_NAME, CLEANED_BUCKET_NAME and ERROR_BUCKET_NAME"
+            )
+        self._clients = clients
+        self.bucket = bucket
+
+    @property
+    def _s3(self):  # type: ignore[no-untyped-def]
+        return self._clients.client("s3")
+
+    def put_bytes(self, key: str, data: bytes, metadata: Optional[Mapping[str, str]] = None) -> None:
+        with translated(key):
+            self._s3.put_object(Bucket=self.bucket, Key=key, Body=data, Metadata=dict(metadata or {}))
+
+    def read_bytes(self, key: str) -> bytes:
+        with self.open_read(key) as stream:
+            return stream.read()
+
+    @contextlib.contextmanager
+    def open_read(self, key: str) -> Iterator[BinaryIO]:
+        with translated(key):
+            body = self._s3.get_object(Bucket=self.bucket, Key=key)["Body"]
+        try:
+            with translated(key):
+                yield body
+        finally:
+            body.close()
+
+    @contextlib.contextmanager
+    def open_write(self, key: str, metadata: Optional[Mapping[str, str]] = None) -> Iterator[BinaryIO]:
+        with tempfile.SpooledTemporaryFile(max_size=_SPOOL_BYTES) as spool:
+            yield spool  # type: ignore[misc]
+            spool.seek(0)
+            with translated(key):
+                self._s3.upload_fileobj(spool, self.bucket, key, ExtraArgs={"Metadata": dict(metadata or {})})
+
+    def head(self, key: str) -> ObjectInfo:
+        with translated(key):
+            answer = self._s3.head_object(Bucket=self.bucket, Key=key)
+        return ObjectInfo(
+            key=key,
+            size=int(answer["ContentLength"]),
+            last_modified=answer["LastModified"],
+            metadata=dict(answer.get("Metadata") or {}),
+        )
+
+    def exists(self, key: str) -> bool:
+        try:
+            self.head(key)
+        except KeyError:
+            return False
+        return True
+
+    def list_keys(self, prefix: str = "") -> Iterator[str]:
+        paginator = self._s3.get_paginator("list_objects_v2")
+        with translated(prefix):
+            for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
+                for item in page.get("Contents", []):
+                    yield item["Key"]

@@ -1,0 +1,35 @@
+"""The API on AWS Lambda, behind API Gateway (REST API, proxy integration, payload 1.0).
+
+``handler`` translates the event with Mangum and runs the same FastAPI app as
+``servicepipe serve``. The app and its AWS clients are built on the first request, not at
+import. Environment: ``RAW_BUCKET_NAME``.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from mangum import Mangum
+
+from entrypoints.container import build_container
+from entrypoints.http_app import create_app
+from entrypoints.logging_setup import configure_logging
+from entrypoints.settings import Settings
+
+_adapter: Mangum | None = None
+
+
+def _build() -> Mangum:
+    configure_logging(os.environ.get("SERVICEPIPE_LOG_LEVEL", "INFO"))
+    settings = Settings.from_env(backend=os.environ.get("SERVICEPIPE_BACKEND", "aws"))
+    container = build_container(settings)
+    # API Gateway checks the API key (usage plan) before the request reaches Lambda.
+    return Mangum(create_app(container.submit_record), lifespan="off")
+
+
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    global _adapter
+    if _adapter is None:
+        _adapter = _build()
+    return _adapter(event, context)

@@ -1,0 +1,39 @@
+"""The ECS Fargate worker: ``python -m entrypoints.fargate_worker [--drain]``.
+
+Environment: ``RAW_BUCKET_NAME``, ``CLEANED_BUCKET_NAME``, ``ERROR_BUCKET_NAME``,
+``SQS_QUEUE_URL``; optional ``SERVICEPIPE_QUEUE_VISIBILITY_TIMEOUT`` (match the queue's),
+``SERVICEPIPE_LOG_LEVEL``, ``AWS_ENDPOINT_URL``. SIGTERM (ECS scale-in) stops it within 30 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+from entrypoints.container import build_container
+from entrypoints.logging_setup import configure_logging
+from entrypoints.settings import Settings
+from entrypoints.worker_loop import run_worker
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m entrypoints.fargate_worker", description=__doc__)
+    parser.add_argument("--drain", action="store_true", help="exit when the queue is empty")
+    args = parser.parse_args(argv)
+    configure_logging(os.environ.get("SERVICEPIPE_LOG_LEVEL", "INFO"))
+    settings = Settings.from_env(backend=os.environ.get("SERVICEPIPE_BACKEND", "aws"))
+    container = build_container(settings)
+    stats = run_worker(
+        container.queue(),
+        container.process_raw_file(),
+        drain=args.drain,
+        visibility_timeout=settings.queue_visibility_timeout,
+        stop_on_signals=True,
+    )
+    return 1 if args.drain and stats.failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,70 @@
+"""The daily loader, an AWS Glue Python shell job: cleaned JSONL in S3 -> DynamoDB.
+
+Arguments: ``--DYNAMODB_TABLE_NAME``, ``--SOURCE_BUCKET_NAME`` (the cleaned bucket), and
+optionally ``--PROCESS_DATE YYYY-MM-DD``; without it, every cleaned file not yet loaded.
+Exits 1 if any file failed, after loading every file it could.
+
+Glue Python shell runs Python 3.9 with boto3 and none of our other dependencies, so this
+module and everything it imports use only the standard library and boto3 (checked in
+``make test``). It wires its few objects by hand instead of through the container.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import sys
+from typing import Dict, List, Optional
+
+from adapters.aws.dynamodb_repository import DynamoRecordRepository
+from adapters.aws.s3_object_store import S3ObjectStore
+from adapters.aws.session import AwsClients
+from adapters.clock import SystemClock
+from application.load_batch import LoadBatch
+from entrypoints.logging_setup import configure_logging
+
+REQUIRED = ["DYNAMODB_TABLE_NAME", "SOURCE_BUCKET_NAME"]
+OPTIONAL = ["PROCESS_DATE"]
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def parse_arguments(argv: List[str]) -> Dict[str, Optional[str]]:
+    """Job arguments: Glue's ``getResolvedOptions`` when running in Glue, argparse elsewhere."""
+    try:
+        from awsglue.utils import getResolvedOptions  # type: ignore[import-not-found]
+    except ImportError:
+        getResolvedOptions = None
+    if getResolvedOptions is not None:
+        present = [name for name in OPTIONAL if f"--{name}" in argv]
+        options: Dict[str, Optional[str]] = dict(getResolvedOptions(argv, REQUIRED + present))
+    else:
+        parser = argparse.ArgumentParser(prog="glue_load_to_dynamo", description=__doc__)
+        for name in REQUIRED:
+            parser.add_argument(f"--{name}", required=True)
+        for name in OPTIONAL:
+            parser.add_argument(f"--{name}")
+        options = vars(parser.parse_known_args(argv[1:])[0])
+    date = options.get("PROCESS_DATE")
+    if date and not _DATE.match(date):
+        raise SystemExit(f"--PROCESS_DATE must be YYYY-MM-DD, got {date!r}")
+    return options
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    options = parse_arguments(list(sys.argv if argv is None else argv))
+    configure_logging(os.environ.get("SERVICEPIPE_LOG_LEVEL", "INFO"))
+    clients = AwsClients()
+    load = LoadBatch(
+        S3ObjectStore(clients, str(options["SOURCE_BUCKET_NAME"])),
+        DynamoRecordRepository(clients, str(options["DYNAMODB_TABLE_NAME"])),
+        SystemClock(),
+    )
+    report = load(options.get("PROCESS_DATE"))
+    print(json.dumps(report.to_dict()))
+    return 0 if report.ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,91 @@
+"""The AWS resources servicepipe needs, created in moto (in-process or a moto server)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import boto3
+
+REGION = "ap-southeast-3"  # Jakarta
+FAKE_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": REGION,
+    "AWS_REGION": REGION,
+}
+
+
+@dataclass
+class AwsStack:
+    raw_bucket: str
+    cleaned_bucket: str
+    error_bucket: str
+    queue_url: str
+    dlq_url: str
+    table_name: str
+
+    def environment(self) -> dict[str, str]:
+        """The entrypoints' environment contract for this stack."""
+        return {
+            **FAKE_CREDENTIALS,
+            "RAW_BUCKET_NAME": self.raw_bucket,
+            "CLEANED_BUCKET_NAME": self.cleaned_bucket,
+            "ERROR_BUCKET_NAME": self.error_bucket,
+            "SQS_QUEUE_URL": self.queue_url,
+            "DYNAMODB_TABLE_NAME": self.table_name,
+        }
+
+
+def create_stack(endpoint_url: str | None = None, max_receives: int = 5, visibility_timeout: int = 30) -> AwsStack:
+    def client(name: str):
+        return boto3.client(name, region_name=REGION, endpoint_url=endpoint_url)
+
+    s3, sqs, dynamodb = client("s3"), client("sqs"), client("dynamodb")
+    buckets = ("sp-raw", "sp-cleaned", "sp-error")
+    for bucket in buckets:
+        s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION})
+    dlq_url = sqs.create_queue(QueueName="sp-raw-events-dlq")["QueueUrl"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    queue_url = sqs.create_queue(
+        QueueName="sp-raw-events",
+        Attributes={
+            "VisibilityTimeout": str(visibility_timeout),
+            "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(max_receives)}),
+        },
+    )["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    s3.put_bucket_notification_configuration(
+        Bucket="sp-raw",
+        NotificationConfiguration={
+            "QueueConfigurations": [
+                {
+                    "QueueArn": queue_arn,
+                    "Events": ["s3:ObjectCreated:*"],
+                    "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": "service-records/"}]}},
+                }
+            ]
+        },
+    )
+    dynamodb.create_table(
+        TableName="service_records",
+        BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[
+            {"AttributeName": "service_record_id", "AttributeType": "S"},
+            {"AttributeName": "vin", "AttributeType": "S"},
+            {"AttributeName": "service_date", "AttributeType": "S"},
+        ],
+        KeySchema=[{"AttributeName": "service_record_id", "KeyType": "HASH"}],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": "vin-service_date-index",
+                "KeySchema": [
+                    {"AttributeName": "vin", "KeyType": "HASH"},
+                    {"AttributeName": "service_date", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        ],
+    )
+    return AwsStack(*buckets, queue_url, dlq_url, "service_records")

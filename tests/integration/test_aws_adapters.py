@@ -1,0 +1,142 @@
+"""Each AWS adapter against moto in-process."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import boto3
+import pytest
+
+from adapters.aws.dynamodb_repository import DynamoRecordRepository
+from adapters.aws.s3_object_store import S3ObjectStore
+from adapters.aws.sqs_queue import SqsQueue
+from application.errors import ObjectNotFound
+from entrypoints.worker_loop import object_keys
+
+
+def test_s3_store_round_trip_metadata_and_streams(stack, clients) -> None:
+    store = S3ObjectStore(clients, stack.cleaned_bucket)
+    store.put_bytes("a/b.json", b"[1]", {"submission-id": "s-1"})
+    assert store.read_bytes("a/b.json") == b"[1]"
+    info = store.head("a/b.json")
+    assert (info.size, info.metadata) == (3, {"submission-id": "s-1"})
+    assert info.last_modified.tzinfo is not None
+    with store.open_write("big/file.bin", {"ingested-at": "t"}) as sink:
+        for _ in range(40):
+            sink.write(b"x" * 1_000_000)  # past the spool size: goes through a temporary file
+    with store.open_read("big/file.bin") as stream:
+        assert len(stream.read()) == 40_000_000
+    assert store.head("big/file.bin").metadata == {"ingested-at": "t"}
+    assert store.exists("a/b.json") and not store.exists("a/nope")
+    with pytest.raises(ObjectNotFound):
+        store.head("a/nope")
+    with pytest.raises(ObjectNotFound), store.open_read("a/nope"):
+        pass
+
+
+def test_s3_store_lists_past_a_thousand_keys(stack, clients) -> None:
+    store = S3ObjectStore(clients, stack.cleaned_bucket)
+    s3 = boto3.client("s3")
+    for i in range(1_050):
+        s3.put_object(Bucket=stack.cleaned_bucket, Key=f"dynamodb/date=2026-11-25/{i:05d}.jsonl", Body=b"")
+    keys = list(store.list_keys("dynamodb/"))
+    assert len(keys) == 1_050 and keys == sorted(keys)
+
+
+def test_s3_store_failed_write_leaves_nothing(stack, clients) -> None:
+    store = S3ObjectStore(clients, stack.cleaned_bucket)
+    with pytest.raises(RuntimeError), store.open_write("half.bin") as sink:
+        sink.write(b"partial")
+        raise RuntimeError("killed")
+    assert not store.exists("half.bin")
+
+
+def test_raw_bucket_notifies_the_queue(stack, clients) -> None:
+    S3ObjectStore(clients, stack.raw_bucket).put_bytes("service-records/date=2026-11-25/a b+c.json", b"[]")
+    queue = SqsQueue(clients, stack.queue_url)
+    messages = [m for m in queue.receive(10, 1) if "Records" in m.body]
+    assert [object_keys(m.body) for m in messages] == [["service-records/date=2026-11-25/a b+c.json"]]
+
+
+def test_sqs_queue_receive_delete_visibility_and_stats(stack, clients) -> None:
+    boto3.client("sqs").purge_queue(QueueUrl=stack.queue_url)  # S3's test event
+    queue = SqsQueue(clients, stack.queue_url)
+    queue.send("one")
+    (message,) = queue.receive(10, 0)
+    assert message.body == "one" and message.receive_count == 1
+    assert queue.stats().in_flight == 1
+    queue.change_visibility(message.receipt_handle, 0)
+    (again,) = queue.receive(10, 0)
+    assert again.receive_count == 2
+    queue.delete(again.receipt_handle)
+    assert queue.stats() == queue.stats().__class__(0, 0, 0)
+
+
+def test_sqs_queue_counts_the_dead_letter_queue(stack, clients) -> None:
+    sqs = boto3.client("sqs")
+    sqs.send_message(QueueUrl=stack.dlq_url, MessageBody="dead")
+    assert SqsQueue(clients, stack.queue_url).stats().dead_letter == 1
+
+
+def test_dynamodb_repository_round_trip_with_decimals(stack, clients) -> None:
+    repo = DynamoRecordRepository(clients, stack.table_name)
+    record = {
+        "service_record_id": "SR-1",
+        "vin": "MHFXX12G3K1234567",
+        "service_date": "2026-11-20T03:30:00Z",
+        "ingested_at": "2026-11-25T12:00:00Z",
+        "service_details": {"total_cost": 650000.5, "parts_used": [{"quantity": 2, "unit_cost": 0.1}]},
+        "bad_numbers": [math.nan, math.inf],
+        "customer": {"customer_id": None},
+    }
+    repo.put_many([record])
+    stored = repo.get("SR-1")
+    assert stored["service_details"] == {"total_cost": 650000.5, "parts_used": [{"quantity": 2, "unit_cost": 0.1}]}
+    assert stored["bad_numbers"] == [None, None]
+    assert repo.ingested_at_of(["SR-1", "SR-2"]) == {"SR-1": "2026-11-25T12:00:00Z"}
+    assert repo.get("SR-2") is None and repo.count() == 1
+
+
+def test_dynamodb_writes_go_in_batches_of_25_and_feed_the_vin_index(stack, clients) -> None:
+    repo = DynamoRecordRepository(clients, stack.table_name)
+    records = [
+        {
+            "service_record_id": f"SR-{i}",
+            "vin": f"VIN{i % 3}",
+            "service_date": f"2026-11-{10 + i % 20:02d}T00:00:00Z",
+            "ingested_at": "2026-11-25T12:00:00Z",
+        }
+        for i in range(260)
+    ]
+    repo.put_many(records)
+    assert repo.write_calls == 11 and repo.count() == 260
+    assert len(repo.ingested_at_of([r["service_record_id"] for r in records])) == 260
+    history = boto3.client("dynamodb").query(
+        TableName=stack.table_name,
+        IndexName="vin-service_date-index",
+        KeyConditionExpression="vin = :v",
+        ExpressionAttributeValues={":v": {"S": "VIN0"}},
+        ScanIndexForward=False,
+    )["Items"]
+    dates = [item["service_date"]["S"] for item in history]
+    assert len(dates) == 87 and dates == sorted(dates, reverse=True)
+
+
+def test_dynamodb_refuses_duplicate_keys_in_one_write(stack, clients) -> None:
+    repo = DynamoRecordRepository(clients, stack.table_name)
+    record = {"service_record_id": "SR-1", "ingested_at": "t"}
+    with pytest.raises(ValueError, match="duplicate"):
+        repo.put_many([record, record])
+    assert repo.write_calls == 0
+
+
+def test_no_client_is_created_before_first_use(aws_env) -> None:
+    from adapters.aws.session import AwsClients
+
+    clients = AwsClients()
+    S3ObjectStore(clients, "bucket")
+    SqsQueue(clients, "https://example.invalid/queue")
+    DynamoRecordRepository(clients, "table")
+    assert clients._clients == {}
+    assert json.loads(json.dumps({"ok": True}))
