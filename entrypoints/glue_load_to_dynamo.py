@@ -16,7 +16,6 @@ import json
 import os
 import re
 import sys
-from typing import Dict, List, Optional
 
 from adapters.aws.dynamodb_repository import DynamoRecordRepository
 from adapters.aws.s3_object_store import S3ObjectStore
@@ -30,7 +29,7 @@ OPTIONAL = ["PROCESS_DATE"]
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
-def parse_arguments(argv: List[str]) -> Dict[str, Optional[str]]:
+def parse_arguments(argv: list[str]) -> dict[str, str | None]:
     """Job arguments: Glue's ``getResolvedOptions`` when running in Glue, argparse elsewhere."""
     try:
         from awsglue.utils import getResolvedOptions  # type: ignore[import-not-found]
@@ -38,7 +37,7 @@ def parse_arguments(argv: List[str]) -> Dict[str, Optional[str]]:
         getResolvedOptions = None
     if getResolvedOptions is not None:
         present = [name for name in OPTIONAL if f"--{name}" in argv]
-        options: Dict[str, Optional[str]] = dict(getResolvedOptions(argv, REQUIRED + present))
+        options: dict[str, str | None] = dict(getResolvedOptions(argv, REQUIRED + present))
     else:
         parser = argparse.ArgumentParser(prog="glue_load_to_dynamo", description=__doc__)
         for name in REQUIRED:
@@ -52,7 +51,7 @@ def parse_arguments(argv: List[str]) -> Dict[str, Optional[str]]:
     return options
 
 
-def main(argv: Optional[List[str]] = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     options = parse_arguments(list(sys.argv if argv is None else argv))
     configure_logging(os.environ.get("SERVICEPIPE_LOG_LEVEL", "INFO"))
     clients = AwsClients()

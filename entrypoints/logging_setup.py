@@ -37,3 +37,6 @@ def configure_logging(level: str = "INFO") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    # Libraries say too much at INFO (credential and endpoint discovery, each HTTP request).
+    for noisy in ("botocore", "boto3", "s3transfer", "urllib3", "werkzeug"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))

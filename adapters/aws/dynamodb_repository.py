@@ -10,8 +10,9 @@ from __future__ import annotations
 import math
 import random
 import time
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
-from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence
+from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
@@ -51,11 +52,11 @@ def from_dynamo(value: Any) -> Any:
     return value
 
 
-def serialize(record: Mapping[str, Any]) -> Dict[str, Any]:
+def serialize(record: Mapping[str, Any]) -> dict[str, Any]:
     return {k: _serializer.serialize(v) for k, v in to_dynamo(dict(record)).items()}
 
 
-def deserialize(item: Mapping[str, Any]) -> Dict[str, Any]:
+def deserialize(item: Mapping[str, Any]) -> dict[str, Any]:
     return from_dynamo({k: _deserializer.deserialize(v) for k, v in item.items()})
 
 
@@ -65,7 +66,7 @@ class DynamoRecordRepository:
         clients: AwsClients,
         table_name: str,
         sleep: Callable[[float], None] = time.sleep,
-        rng: Optional[random.Random] = None,
+        rng: random.Random | None = None,
     ) -> None:
         self._clients = clients
         self.table_name = table_name
@@ -88,7 +89,7 @@ class DynamoRecordRepository:
             requests = [{"PutRequest": {"Item": serialize(r)}} for r in records[start : start + WRITE_BATCH]]
             self._write(requests)
 
-    def _write(self, requests: List[Dict[str, Any]]) -> None:
+    def _write(self, requests: list[dict[str, Any]]) -> None:
         pending = {self.table_name: requests}
         for attempt in range(MAX_ATTEMPTS):
             with translated():
@@ -101,8 +102,8 @@ class DynamoRecordRepository:
         left = sum(len(v) for v in pending.values())
         raise TransientError(f"DynamoDB left {left} items unprocessed after {MAX_ATTEMPTS} attempts")
 
-    def ingested_at_of(self, record_ids: Sequence[str]) -> Dict[str, str]:
-        found: Dict[str, str] = {}
+    def ingested_at_of(self, record_ids: Sequence[str]) -> dict[str, str]:
+        found: dict[str, str] = {}
         unique = list(dict.fromkeys(record_ids))
         for start in range(0, len(unique), GET_BATCH):
             keys = [{"service_record_id": {"S": i}} for i in unique[start : start + GET_BATCH]]
@@ -126,7 +127,7 @@ class DynamoRecordRepository:
                 raise TransientError("DynamoDB left keys unread after retries")
         return found
 
-    def get(self, record_id: str) -> Optional[Dict[str, object]]:
+    def get(self, record_id: str) -> dict[str, object] | None:
         with translated():
             answer = self._dynamodb.get_item(
                 TableName=self.table_name, Key={"service_record_id": {"S": record_id}}, ConsistentRead=True

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import io
 import tempfile
-from typing import BinaryIO, Iterator, Mapping, Optional
+from collections.abc import Iterator, Mapping
+from typing import Any, BinaryIO
 
 from adapters.aws.errors import translated
 from adapters.aws.session import AwsClients
@@ -28,7 +30,7 @@ class S3ObjectStore:
     def _s3(self):  # type: ignore[no-untyped-def]
         return self._clients.client("s3")
 
-    def put_bytes(self, key: str, data: bytes, metadata: Optional[Mapping[str, str]] = None) -> None:
+    def put_bytes(self, key: str, data: bytes, metadata: Mapping[str, str] | None = None) -> None:
         with translated(key):
             self._s3.put_object(Bucket=self.bucket, Key=key, Body=data, Metadata=dict(metadata or {}))
 
@@ -42,12 +44,13 @@ class S3ObjectStore:
             body = self._s3.get_object(Bucket=self.bucket, Key=key)["Body"]
         try:
             with translated(key):
-                yield body
+                # A real buffered file: line iteration and readline work, as on a local file.
+                yield io.BufferedReader(_BodyReader(body), buffer_size=1 << 20)  # type: ignore[arg-type]
         finally:
             body.close()
 
     @contextlib.contextmanager
-    def open_write(self, key: str, metadata: Optional[Mapping[str, str]] = None) -> Iterator[BinaryIO]:
+    def open_write(self, key: str, metadata: Mapping[str, str] | None = None) -> Iterator[BinaryIO]:
         with tempfile.SpooledTemporaryFile(max_size=_SPOOL_BYTES) as spool:
             yield spool  # type: ignore[misc]
             spool.seek(0)
@@ -77,3 +80,18 @@ class S3ObjectStore:
             for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
                 for item in page.get("Contents", []):
                     yield item["Key"]
+
+
+class _BodyReader(io.RawIOBase):
+    """botocore's StreamingBody as a raw stream (its own iteration yields chunks, not lines)."""
+
+    def __init__(self, body: Any) -> None:
+        self._body = body
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self._body.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)

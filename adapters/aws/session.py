@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import threading
-from typing import Any, Dict, Optional
+from typing import Any
 
 import boto3
 from botocore.config import Config
@@ -20,10 +20,10 @@ _CONFIG = Config(retries={"max_attempts": 5, "mode": "standard"}, connect_timeou
 
 
 class AwsClients:
-    def __init__(self, region: Optional[str] = None) -> None:
+    def __init__(self, region: str | None = None) -> None:
         self._region = region
-        self._session: Optional[boto3.session.Session] = None
-        self._clients: Dict[str, Any] = {}
+        self._session: boto3.session.Session | None = None
+        self._clients: dict[str, Any] = {}
         self._lock = threading.Lock()
 
     def client(self, service: str) -> Any:

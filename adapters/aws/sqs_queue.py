@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from typing import List, Optional
 
 from adapters.aws.errors import translated
 from adapters.aws.session import AwsClients
@@ -18,7 +17,7 @@ class SqsQueue:
             raise ValueError("no queue configured: set SQS_QUEUE_URL")
         self._clients = clients
         self.queue_url = queue_url
-        self._dlq_url: Optional[str] = None
+        self._dlq_url: str | None = None
 
     @property
     def _sqs(self):  # type: ignore[no-untyped-def]
@@ -28,7 +27,7 @@ class SqsQueue:
         with translated():
             self._sqs.send_message(QueueUrl=self.queue_url, MessageBody=body)
 
-    def receive(self, max_messages: int = 10, wait_seconds: float = 0) -> List[Message]:
+    def receive(self, max_messages: int = 10, wait_seconds: float = 0) -> list[Message]:
         with translated():
             answer = self._sqs.receive_message(
                 QueueUrl=self.queue_url,
@@ -56,7 +55,7 @@ class SqsQueue:
                 QueueUrl=self.queue_url, ReceiptHandle=receipt_handle, VisibilityTimeout=int(timeout_seconds)
             )
 
-    def _counts(self, url: str) -> "tuple[int, int]":
+    def _counts(self, url: str) -> tuple[int, int]:
         with translated():
             attributes = self._sqs.get_queue_attributes(
                 QueueUrl=url,
@@ -64,7 +63,7 @@ class SqsQueue:
             )["Attributes"]
         return int(attributes["ApproximateNumberOfMessages"]), int(attributes["ApproximateNumberOfMessagesNotVisible"])
 
-    def dead_letter_queue_url(self) -> Optional[str]:
+    def dead_letter_queue_url(self) -> str | None:
         if self._dlq_url is None:
             with translated():
                 attributes = self._sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=["RedrivePolicy"])

@@ -140,3 +140,11 @@ def test_no_client_is_created_before_first_use(aws_env) -> None:
     DynamoRecordRepository(clients, "table")
     assert clients._clients == {}
     assert json.loads(json.dumps({"ok": True}))
+
+
+def test_s3_reads_iterate_by_line(stack, clients) -> None:
+    store = S3ObjectStore(clients, stack.cleaned_bucket)
+    lines = [b"x" * 3000 + b"\n", b"short\n", b"last"]
+    store.put_bytes("lines.jsonl", b"".join(lines))
+    with store.open_read("lines.jsonl") as stream:
+        assert list(stream) == lines

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
 
 import pytest
 
@@ -71,3 +73,58 @@ def test_a_vanished_object_does_not_block_the_message(queue) -> None:
     process = RecordingProcess(missing={"gone.json"})
     run_worker(queue, process, drain=True)
     assert process.keys == ["b.json"] and queue.messages == {}
+
+
+class RecordingQueue:
+    """An in-memory queue that also records visibility changes."""
+
+    def __init__(self, inner) -> None:
+        self.inner = inner
+        self.visibility: list[int] = []
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
+
+    def change_visibility(self, receipt_handle: str, timeout_seconds: int) -> None:
+        self.visibility.append(timeout_seconds)
+        self.inner.change_visibility(receipt_handle, timeout_seconds)
+
+
+class SlowProcess(RecordingProcess):
+    def __init__(self, seconds: float) -> None:
+        super().__init__()
+        self.seconds = seconds
+
+    def __call__(self, key: str) -> ProcessResult:
+        time.sleep(self.seconds)
+        return super().__call__(key)
+
+
+def test_a_heartbeat_extends_visibility_while_a_file_processes(queue) -> None:
+    recording = RecordingQueue(queue)
+    queue.send(object_created_event("raw", "a.json", 1))
+    Worker(recording, SlowProcess(0.5), visibility_timeout=60, heartbeat_seconds=0.1).run(drain=True)
+    assert recording.visibility.count(60) >= 3 and queue.messages == {}
+
+
+def test_stop_mid_file_finishes_it_within_the_grace_period(queue) -> None:
+    queue.send(object_created_event("raw", "a.json", 1))
+    queue.send(object_created_event("raw", "b.json", 1))
+    process = SlowProcess(0.4)
+    worker = Worker(queue, process, grace_seconds=5)
+    threading.Timer(0.1, worker.stop.set).start()
+    stats = worker.run(drain=True)
+    assert process.keys == ["a.json"]  # finished the file in hand, started nothing new
+    assert len(queue.messages) == 1 and queue.in_flight == set()  # b.json was released, not lost
+    assert stats.released == 1
+
+
+def test_stop_past_the_grace_period_releases_the_message(queue) -> None:
+    recording = RecordingQueue(queue)
+    queue.send(object_created_event("raw", "a.json", 1))
+    worker = Worker(recording, SlowProcess(3), grace_seconds=0.2)
+    threading.Timer(0.1, worker.stop.set).start()
+    started = time.monotonic()
+    stats = worker.run(drain=True)
+    assert time.monotonic() - started < 2
+    assert stats.released == 1 and recording.visibility[-1] == 0 and len(queue.messages) == 1

@@ -1,0 +1,120 @@
+"""The Glue loader's import path: standard library and boto3 only, valid Python 3.9."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+BASE_ARGS = ["job.py", "--DYNAMODB_TABLE_NAME", "t", "--SOURCE_BUCKET_NAME", "b"]
+OURS_NOT_ON_GLUE = [
+    "pandas",
+    "pyarrow",
+    "pydantic",
+    "pandera",
+    "numpy",
+    "orjson",
+    "ijson",
+    "dependency_injector",
+    "fastapi",
+    "mangum",
+    "uvicorn",
+    "starlette",
+]
+CLOSURE = f"""
+import json, sys
+for name in {OURS_NOT_ON_GLUE!r}:
+    sys.modules[name] = None  # importing any of them now fails
+import entrypoints.glue_load_to_dynamo
+root = {str(ROOT)!r}
+files = {{m.__file__ for m in list(sys.modules.values()) if getattr(m, "__file__", None)}}
+print(json.dumps(sorted(f for f in files if f.startswith(root) and "/.venv/" not in f)))
+"""
+
+
+def loader_import_path() -> list[str]:
+    done = subprocess.run([sys.executable, "-c", CLOSURE], cwd=ROOT, capture_output=True, text=True, check=True)
+    return json.loads(done.stdout)
+
+
+def test_the_loader_imports_without_our_heavy_dependencies() -> None:
+    files = loader_import_path()
+    assert str(ROOT / "entrypoints/glue_load_to_dynamo.py") in files
+    assert str(ROOT / "application/load_batch.py") in files
+    assert not any("/domain/" in f for f in files)
+
+
+def test_the_loader_import_path_is_valid_python_3_9() -> None:
+    files = loader_import_path()
+    vermin = Path(sys.executable).parent / "vermin"
+    done = subprocess.run(
+        [str(vermin), "--target=3.9-", "--violations", "--no-tips", *files], capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_vermin_would_catch_a_3_10_construct(tmp_path) -> None:
+    sample = tmp_path / "new.py"
+    sample.write_text("def f(x):\n    match x:\n        case 1:\n            return 1\n")
+    vermin = Path(sys.executable).parent / "vermin"
+    done = subprocess.run(
+        [str(vermin), "--target=3.9-", "--violations", "--no-tips", str(sample)], capture_output=True, text=True
+    )
+    assert done.returncode != 0
+
+
+def test_plain_argument_parsing_outside_glue() -> None:
+    from entrypoints.glue_load_to_dynamo import parse_arguments
+
+    options = parse_arguments(
+        [
+            "job.py",
+            "--DYNAMODB_TABLE_NAME",
+            "t",
+            "--SOURCE_BUCKET_NAME",
+            "b",
+            "--PROCESS_DATE",
+            "2026-11-25",
+            "--job-bookmark-option",
+            "job-bookmark-disable",
+        ]
+    )
+    assert options == {"DYNAMODB_TABLE_NAME": "t", "SOURCE_BUCKET_NAME": "b", "PROCESS_DATE": "2026-11-25"}
+
+
+def test_a_malformed_process_date_is_refused() -> None:
+    import pytest
+
+    from entrypoints.glue_load_to_dynamo import parse_arguments
+
+    with pytest.raises(SystemExit, match="YYYY-MM-DD"):
+        parse_arguments(
+            ["job.py", "--DYNAMODB_TABLE_NAME", "t", "--SOURCE_BUCKET_NAME", "b", "--PROCESS_DATE", "25/11"]
+        )
+
+
+def test_glue_resolved_options_are_used_when_awsglue_is_there(monkeypatch) -> None:
+    import types
+
+    from entrypoints.glue_load_to_dynamo import parse_arguments
+
+    calls = []
+
+    def get_resolved_options(argv, names):
+        calls.append(list(names))
+        return {name: "2026-11-25" for name in names}
+
+    utils = types.ModuleType("awsglue.utils")
+    utils.getResolvedOptions = get_resolved_options
+    monkeypatch.setitem(sys.modules, "awsglue", types.ModuleType("awsglue"))
+    monkeypatch.setitem(sys.modules, "awsglue.utils", utils)
+    parse_arguments(["job.py", "--DYNAMODB_TABLE_NAME", "t", "--SOURCE_BUCKET_NAME", "b"])
+    parse_arguments(
+        ["job.py", "--DYNAMODB_TABLE_NAME", "t", "--SOURCE_BUCKET_NAME", "b", "--PROCESS_DATE", "2026-11-25"]
+    )
+    assert calls == [
+        ["DYNAMODB_TABLE_NAME", "SOURCE_BUCKET_NAME"],
+        ["DYNAMODB_TABLE_NAME", "SOURCE_BUCKET_NAME", "PROCESS_DATE"],
+    ]
