@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.setup-stamp
 
-.PHONY: setup run test lint unit integration lock clean
+.PHONY: setup run test lint unit integration lock clean glue-bundle
 
 setup: $(STAMP)
 
@@ -39,3 +39,7 @@ lock: setup
 
 clean:
 	rm -rf $(VENV) .servicepipe-data .pytest_cache .mypy_cache .ruff_cache *.egg-info
+
+# The AWS Glue Python shell bundle for the loader (see docs/aws.md).
+glue-bundle: setup
+	$(BIN)/python infra/build_glue_bundle.py dist/servicepipe-glue.zip

@@ -2,41 +2,20 @@
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 BASE_ARGS = ["job.py", "--DYNAMODB_TABLE_NAME", "t", "--SOURCE_BUCKET_NAME", "b"]
-OURS_NOT_ON_GLUE = [
-    "pandas",
-    "pyarrow",
-    "pydantic",
-    "pandera",
-    "numpy",
-    "orjson",
-    "ijson",
-    "dependency_injector",
-    "fastapi",
-    "mangum",
-    "uvicorn",
-    "starlette",
-]
-CLOSURE = f"""
-import json, sys
-for name in {OURS_NOT_ON_GLUE!r}:
-    sys.modules[name] = None  # importing any of them now fails
-import entrypoints.glue_load_to_dynamo
-root = {str(ROOT)!r}
-files = {{m.__file__ for m in list(sys.modules.values()) if getattr(m, "__file__", None)}}
-print(json.dumps(sorted(f for f in files if f.startswith(root) and "/.venv/" not in f)))
-"""
 
 
 def loader_import_path() -> list[str]:
-    done = subprocess.run([sys.executable, "-c", CLOSURE], cwd=ROOT, capture_output=True, text=True, check=True)
-    return json.loads(done.stdout)
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "infra/build_glue_bundle.py"), "--list"], cwd=ROOT, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout.split()
 
 
 def test_the_loader_imports_without_our_heavy_dependencies() -> None:
@@ -118,3 +97,15 @@ def test_glue_resolved_options_are_used_when_awsglue_is_there(monkeypatch) -> No
         ["DYNAMODB_TABLE_NAME", "SOURCE_BUCKET_NAME"],
         ["DYNAMODB_TABLE_NAME", "SOURCE_BUCKET_NAME", "PROCESS_DATE"],
     ]
+
+
+def test_the_bundle_holds_the_loader_and_its_modules(tmp_path) -> None:
+    import zipfile
+
+    out = tmp_path / "glue.zip"
+    subprocess.run(
+        [sys.executable, str(ROOT / "infra/build_glue_bundle.py"), str(out)], cwd=ROOT, check=True, capture_output=True
+    )
+    names = zipfile.ZipFile(out).namelist()
+    assert "entrypoints/glue_load_to_dynamo.py" in names and "adapters/aws/dynamodb_repository.py" in names
+    assert not any(n.startswith("domain/") for n in names)
