@@ -148,3 +148,17 @@ def test_s3_reads_iterate_by_line(stack, clients) -> None:
     store.put_bytes("lines.jsonl", b"".join(lines))
     with store.open_read("lines.jsonl") as stream:
         assert list(stream) == lines
+
+
+def test_a_message_that_is_not_an_s3_event_ends_in_the_dlq(stack, clients) -> None:
+    from entrypoints.worker_loop import Worker
+
+    sqs = boto3.client("sqs")
+    sqs.purge_queue(QueueUrl=stack.queue_url)
+    sqs.set_queue_attributes(QueueUrl=stack.queue_url, Attributes={"VisibilityTimeout": "0"})
+    queue = SqsQueue(clients, stack.queue_url)
+    queue.send('{"hello": "not an S3 event"}')
+    processed: list[str] = []
+    stats = Worker(queue, processed.append).run(drain=True)
+    assert processed == [] and stats.failures == 5  # received 5 times, never deleted
+    assert queue.stats().dead_letter == 1 and queue.stats().visible == 0
