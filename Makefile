@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.setup-stamp
 
-.PHONY: setup run test lint unit integration lock clean glue-bundle
+.PHONY: setup run test lint unit integration lock clean glue-bundle bench
 
 setup: $(STAMP)
 
@@ -43,3 +43,7 @@ clean:
 # The AWS Glue Python shell bundle for the loader (see docs/aws.md).
 glue-bundle: setup
 	$(BIN)/python infra/build_glue_bundle.py dist/servicepipe-glue.zip
+
+# Benchmarks (not part of `make test`): fixed-seed data, medians, ratios to a pyarrow baseline.
+bench: setup
+	$(BIN)/python -m bench.run

@@ -1,0 +1,141 @@
+"""``make bench``: generate fixed-seed data, measure every target, print one table.
+
+Each figure is the median of several runs, each run in a fresh process. Speed figures are
+also given as ratios to a baseline measured in the same invocation: pyarrow alone reading
+the same JSONL, flattening it and writing Parquet.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import platform
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / "bench" / ".data"
+SERVICEPIPE = str(Path(sys.executable).parent / "servicepipe")
+RUNS = int(os.environ.get("BENCH_RUNS", "3"))
+BIG_RUNS = int(os.environ.get("BENCH_BIG_RUNS", "1"))
+BIG = int(os.environ.get("BENCH_BIG_RECORDS", "1000000"))
+
+
+def dataset(records: int, jsonl: bool) -> Path:
+    """Sample data from ``servicepipe generate`` (seed 42, 5% invalid), cached per day."""
+    DATA.mkdir(parents=True, exist_ok=True)
+    path = DATA / f"{datetime.date.today()}-{records}.{'jsonl' if jsonl else 'json'}"
+    if not path.exists():
+        args = [SERVICEPIPE, "generate", str(records), "--seed", "42", "--bad-fraction", "0.05"]
+        with open(path.with_suffix(".tmp"), "wb") as out:
+            subprocess.run(args + (["--jsonl"] if jsonl else []), stdout=out, check=True)
+        path.with_suffix(".tmp").rename(path)
+    return path
+
+
+def measure(case: str, *args: object, runs: int = RUNS) -> dict:
+    """The median run of a case (by seconds), with the largest peak RSS seen."""
+    results = []
+    for _ in range(runs):
+        done = subprocess.run(
+            [sys.executable, "-m", "bench.measure", case, *map(str, args)], cwd=ROOT, capture_output=True, text=True
+        )
+        if done.returncode != 0:
+            raise SystemExit(f"{case} failed:\n{done.stderr}")
+        results.append(json.loads(done.stdout.strip().splitlines()[-1]))
+    results.sort(key=lambda r: r["seconds"])
+    median = dict(results[len(results) // 2])
+    median["peak_rss_mib"] = max(r["peak_rss_mib"] for r in results)
+    median["runs"] = runs
+    return median
+
+
+def main() -> int:
+    small_jsonl, small_array = dataset(100_000, True), dataset(100_000, False)
+    big_jsonl, big_array = dataset(BIG, True), dataset(BIG, False)
+
+    base = measure("baseline", small_jsonl)
+    rows = []
+
+    def row(what: str, figure: str, target: str, met: bool, note: str = "") -> None:
+        rows.append((what, figure, target, "yes" if met else "NO", note))
+
+    def rate(result: dict) -> float:
+        return result["count"] / result["seconds"]
+
+    rows.append(
+        (
+            "pyarrow baseline, 100k JSONL",
+            f"{rate(base):,.0f} rec/s ({base['seconds']:.2f} s)",
+            "-",
+            "-",
+            "read + flatten + Parquet",
+        )
+    )
+    jsonl = measure("process", small_jsonl)
+    ratio = jsonl["seconds"] / base["seconds"]
+    row(
+        "ProcessRawFile, 100k JSONL",
+        f"{rate(jsonl):,.0f} rec/s",
+        ">= 100,000 rec/s",
+        rate(jsonl) >= 100_000,
+        f"{ratio:.2f}x baseline time",
+    )
+    row("  ... vs baseline", f"{ratio:.2f}x", "<= 3x", ratio <= 3)
+    array = measure("process", small_array)
+    row(
+        "ProcessRawFile, 100k JSON array",
+        f"{rate(array):,.0f} rec/s",
+        ">= 60,000 rec/s",
+        rate(array) >= 60_000,
+        f"{array['seconds'] / base['seconds']:.2f}x baseline time",
+    )
+    big = measure("process", big_jsonl, runs=BIG_RUNS)
+    row(
+        f"{BIG:,}-record JSONL ({big_jsonl.stat().st_size / 2**20:,.0f} MiB)",
+        f"{big['peak_rss_mib']:,.0f} MiB peak",
+        "<= 512 MiB",
+        big["peak_rss_mib"] <= 512,
+        f"{rate(big):,.0f} rec/s",
+    )
+    big_arr = measure("process", big_array, runs=BIG_RUNS)
+    row(
+        f"{BIG:,}-record JSON array",
+        f"{big_arr['peak_rss_mib']:,.0f} MiB peak",
+        "<= 512 MiB",
+        big_arr["peak_rss_mib"] <= 512,
+        f"{rate(big_arr):,.0f} rec/s",
+    )
+    small = measure("small-files", 1000, 10)
+    row("1,000 files x 10 records, worker --drain", f"{rate(small):,.0f} files/s", ">= 100 files/s", rate(small) >= 100)
+    submit = measure("submit", 500, 200, runs=1)
+    row(
+        "SubmitRecord + HTTP app, 500 records",
+        f"p99 {submit['p99_ms']:.1f} ms",
+        "< 50 ms",
+        submit["p99_ms"] < 50,
+        f"p50 {submit['p50_ms']:.1f} ms, in-memory store",
+    )
+    load = measure("load", 100_000, runs=1)
+    row(
+        "LoadBatch, 100k records: BatchWriteItem calls",
+        f"{load['batch_write_calls']:,}",
+        f"= ceil(N/25) = {load['expected_calls']:,}",
+        load["batch_write_calls"] == load["expected_calls"],
+        f"{rate(load):,.0f} rec/s into SQLite",
+    )
+
+    print(
+        f"servicepipe benchmarks, {datetime.date.today()}, {platform.machine()} {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}; medians of {RUNS} runs ({BIG_RUNS} for the big files)"
+    )
+    widths = [max(len(str(r[i])) for r in rows + [("what", "figure", "target", "met", "note")]) for i in range(5)]
+    for r in [("what", "figure", "target", "met", "note"), *rows]:
+        print(" | ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)))
+    return 0 if all(r[3] in ("yes", "-") for r in rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
