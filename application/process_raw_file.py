@@ -96,7 +96,7 @@ class ProcessRawFile:
             return self._unreadable(keys, context, err)
 
         table = pa.concat_tables([b.table for b in batches])
-        lines = [line for b in batches for line in b.lines]
+        lines = [b.originals[i] for b in batches for i in range(len(b.originals))]
         rejected = [row for b in batches for row in b.rejected]
         result = clean(table, self._clock.now())
         indices = table.column(RECORD_INDEX).to_numpy()

@@ -1,9 +1,10 @@
-"""Reading a raw file (JSON array, one JSON object, or JSON Lines) into Arrow batches.
+"""Reading a raw file (JSON Lines, a JSON array, or one JSON object) into Arrow batches.
 
-The fast path hands whole blocks of lines to pyarrow's JSON reader with the contract's
-schema. A block it refuses (a line that is not JSON, or a field of the wrong type) is
-split in halves until the offending lines are found; only those go through pydantic,
-which either normalises them (``"2019"`` for a year) or rejects them with the reason.
+Every format becomes blocks of JSON lines (arrays through ``ArraySplitter``), and each
+block goes whole to pyarrow's multi-threaded JSON reader with the contract's schema. A block
+it refuses (a line that is not JSON, a field of the wrong type) is split in halves until the
+offending lines are found; only those go through pydantic, which either normalises them
+(``"2019"`` for a year) or rejects them with the reason. Memory is bounded by the block size.
 """
 
 from __future__ import annotations
@@ -13,45 +14,84 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
-import ijson
+import numpy as np
 import orjson
 import pyarrow as pa
 import pyarrow.json as pa_json
 from pydantic import ValidationError
 
 from application.errors import UnreadableFile
+from application.json_array_splitter import ArraySplitter
 from domain.contract import ServiceRecord
 from domain.problems import RejectedRow, Violation
 from domain.raw_schema import RAW_SCHEMA
 from domain.rules import RULES
 
 RECORD_INDEX = "_record_index"
-DEFAULT_CHUNK_BYTES = 64 * 1024 * 1024
-WHOLE_ARRAY_LIMIT = 64 * 1024 * 1024
+DEFAULT_CHUNK_BYTES = 32 * 1024 * 1024
+SINGLE_OBJECT_LIMIT = 64 * 1024 * 1024
 _SNIFF_BYTES = 64 * 1024
 _SMALL_RUN = 8
+_SHORT_LINE = 64  # lines this short are checked for being blank one by one
+_WHITESPACE = b" \t\r\n"
 _PARSE_OPTIONS = pa_json.ParseOptions(explicit_schema=RAW_SCHEMA, unexpected_field_behavior="ignore")
+_ARROW_ERRORS = (pa.ArrowInvalid, pa.ArrowTypeError)
+
+
+@dataclass
+class Lines:
+    """The non-blank lines of a block: one buffer and each line's start and end."""
+
+    data: bytes
+    starts: np.ndarray
+    ends: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+    def __getitem__(self, i: int) -> bytes:
+        return self.data[int(self.starts[i]) : int(self.ends[i])]
+
+    @classmethod
+    def of_block(cls, data: bytes) -> Lines:
+        """Split at newlines; blank lines (empty or whitespace only) are left out."""
+        buffer = np.frombuffer(data, dtype=np.uint8)
+        newlines = np.flatnonzero(buffer == 10)
+        starts = np.concatenate(([0], newlines + 1))
+        ends = np.concatenate((newlines, [len(data)]))
+        keep = ends > starts
+        for i in np.flatnonzero(keep & (ends - starts <= _SHORT_LINE)):
+            keep[i] = bool(data[starts[i] : ends[i]].strip(_WHITESPACE))
+        return cls(data, starts[keep], ends[keep])
+
+    @classmethod
+    def of_list(cls, lines: list[bytes]) -> Lines:
+        lengths = np.fromiter(map(len, lines), dtype=np.int64, count=len(lines))
+        ends = np.cumsum(lengths + 1) - 1
+        return cls(b"\n".join(lines), ends - lengths, ends)
 
 
 @dataclass
 class RecordBatch:
     """Rows that parsed (``table``, in file order, with their record index) and the rest.
 
-    ``lines`` holds each table row's JSON text, to show the original of a rejected row.
+    ``originals`` holds each table row's JSON text as sent, to show a rejected row.
     """
 
     table: pa.Table
-    lines: list[bytes]
+    originals: Lines
     rejected: list[RejectedRow] = field(default_factory=list)
 
 
-def _arrow(lines: list[bytes]) -> pa.Table:
-    data = b"\n".join(lines)
-    block = max(1 << 20, max(map(len, lines), default=0) + 2)
-    options = pa_json.ReadOptions(block_size=block, use_threads=True)
-    table = pa_json.read_json(io.BytesIO(data), read_options=options, parse_options=_PARSE_OPTIONS)
-    if table.num_rows != len(lines):  # pragma: no cover - a blank line slipped through
-        raise pa.ArrowInvalid("row count differs from line count")
+def _arrow(data: bytes, longest_line: int) -> pa.Table:
+    options = pa_json.ReadOptions(block_size=max(1 << 20, longest_line + 2), use_threads=True)
+    return pa_json.read_json(io.BytesIO(data), read_options=options, parse_options=_PARSE_OPTIONS)
+
+
+def _arrow_lines(lines: list[bytes]) -> pa.Table:
+    table = _arrow(b"\n".join(lines), max(map(len, lines), default=0))
+    if table.num_rows != len(lines):
+        raise pa.ArrowInvalid("more than one JSON value on a line")
     return table
 
 
@@ -60,15 +100,15 @@ def _readable_lines(lines: list[bytes], lo: int, hi: int, out: list[int]) -> Non
     if hi - lo <= _SMALL_RUN:
         for i in range(lo, hi):
             try:
-                _arrow([lines[i]])
+                _arrow_lines([lines[i]])
                 out.append(i)
-            except (pa.ArrowInvalid, pa.ArrowTypeError):
+            except _ARROW_ERRORS:
                 pass
         return
     try:
-        _arrow(lines[lo:hi])
+        _arrow_lines(lines[lo:hi])
         out.extend(range(lo, hi))
-    except (pa.ArrowInvalid, pa.ArrowTypeError):
+    except _ARROW_ERRORS:
         mid = (lo + hi) // 2
         _readable_lines(lines, lo, mid, out)
         _readable_lines(lines, mid, hi, out)
@@ -84,13 +124,11 @@ def _normalise(index: int, line: bytes) -> bytes | RejectedRow:
         record: Any = orjson.loads(line)
     except orjson.JSONDecodeError as err:
         text = line.decode("utf-8", "replace")
-        return RejectedRow(
-            index, text, [Violation("(record)", "malformed_json", f"{RULES['malformed_json'].message}: {err}")]
-        )
+        message = f"{RULES['malformed_json'].message}: {err}"
+        return RejectedRow(index, text, [Violation("(record)", "malformed_json", message)])
     if not isinstance(record, dict):
-        return RejectedRow(
-            index, record, [Violation("(record)", "not_an_object", RULES["not_an_object"].message, record)]
-        )
+        message = RULES["not_an_object"].message
+        return RejectedRow(index, record, [Violation("(record)", "not_an_object", message, record)])
     try:
         model = ServiceRecord.model_validate(record)
     except ValidationError as err:
@@ -103,40 +141,60 @@ def _normalise(index: int, line: bytes) -> bytes | RejectedRow:
     return orjson.dumps(model.model_dump(exclude_none=True))
 
 
+def _starts_an_object(line: bytes) -> bool:
+    return line.lstrip(_WHITESPACE)[:1] == b"{"
+
+
+def _all_objects(lines: Lines) -> bool:
+    """Whether every line starts with '{'. pyarrow must never see a line that does not:
+    it reads a line ``null`` as a row of nulls, and crashes when a buffer starts with one."""
+    firsts = np.frombuffer(lines.data, dtype=np.uint8)[lines.starts] if len(lines) else np.empty(0, np.uint8)
+    return all(_starts_an_object(lines[int(i)]) for i in np.flatnonzero(firsts != ord("{")))
+
+
+def parse_block(lines: Lines, first_index: int) -> RecordBatch:
+    """Parse a block's lines, the first being record ``first_index`` of the file."""
+    if _all_objects(lines):
+        longest = int((lines.ends - lines.starts).max()) if len(lines) else 0
+        try:
+            table = _arrow(lines.data, longest)
+            if table.num_rows == len(lines):
+                return RecordBatch(_with_index(table, np.arange(first_index, first_index + len(lines))), lines)
+        except _ARROW_ERRORS:
+            pass
+    return _parse_one_by_one([lines[i] for i in range(len(lines))], first_index)
+
+
 def parse_lines(lines: list[bytes], first_index: int) -> RecordBatch:
-    """Parse JSON lines (no blank ones) whose first is record ``first_index`` of the file."""
-    indices = range(first_index, first_index + len(lines))
-    try:
-        table = _arrow(lines)
-        kept = lines
-        rows = list(indices)
-    except (pa.ArrowInvalid, pa.ArrowTypeError):
-        readable: list[int] = []
-        _readable_lines(lines, 0, len(lines), readable)
-        readable_set = set(readable)
-        kept, rows, rejected = [], [], []
-        for i, line in enumerate(lines):
-            if i in readable_set:
-                kept.append(line)
-                rows.append(indices[i])
-                continue
-            outcome = _normalise(indices[i], line)
-            if isinstance(outcome, RejectedRow):
-                rejected.append(outcome)
-                continue
-            kept.append(outcome)
-            rows.append(indices[i])
-        table = _arrow(kept) if kept else RAW_SCHEMA.empty_table()
-        return RecordBatch(_with_index(table, rows), kept, rejected)
-    return RecordBatch(_with_index(table, rows), kept)
+    """Parse JSON lines given as a list (no blank ones)."""
+    return parse_block(Lines.of_list(lines), first_index)
 
 
-def _with_index(table: pa.Table, rows: list[int]) -> pa.Table:
+def _parse_one_by_one(candidates: list[bytes], first_index: int) -> RecordBatch:
+    lines = [line for line in candidates if line.strip(_WHITESPACE)]
+    objects = [i for i, line in enumerate(lines) if _starts_an_object(line)]
+    readable: list[int] = []
+    _readable_lines([lines[i] for i in objects], 0, len(objects), readable)
+    readable_set = {objects[i] for i in readable}
+    kept, originals, rows, rejected = [], [], [], []
+    for i, line in enumerate(lines):
+        outcome = line if i in readable_set else _normalise(first_index + i, line)
+        if isinstance(outcome, RejectedRow):
+            rejected.append(outcome)
+            continue
+        kept.append(outcome)
+        originals.append(line)
+        rows.append(first_index + i)
+    table = _arrow_lines(kept) if kept else RAW_SCHEMA.empty_table()
+    return RecordBatch(_with_index(table, np.array(rows, dtype=np.int64)), Lines.of_list(originals), rejected)
+
+
+def _with_index(table: pa.Table, rows: np.ndarray) -> pa.Table:
     return table.append_column(RECORD_INDEX, pa.array(rows, pa.int64()))
 
 
 def read_batches(stream: BinaryIO, chunk_bytes: int = DEFAULT_CHUNK_BYTES) -> Iterator[RecordBatch]:
-    """Batches of records from a raw file, in file order.
+    """Batches of records from a raw file, in file order, about ``chunk_bytes`` at a time.
 
     Raises ``UnreadableFile`` for a file that holds no records at all: empty, not JSON,
     or a top-level value that is neither an array nor objects.
@@ -146,40 +204,45 @@ def read_batches(stream: BinaryIO, chunk_bytes: int = DEFAULT_CHUNK_BYTES) -> It
     if not first:
         raise UnreadableFile("the file is empty: it holds no records", "empty")
     if first == b"[":
-        yield from _array_batches(head, stream, chunk_bytes)
+        blocks = _line_blocks(head, stream, chunk_bytes, ArraySplitter().feed)
     elif first == b"{":
-        yield from _object_or_lines_batches(head, stream, chunk_bytes)
+        blocks = _object_or_line_blocks(head, stream, chunk_bytes)
     else:
         raise UnreadableFile(
             f"not a JSON array or JSON Lines file: it starts with {head.lstrip()[:16]!r}; "
             "send a JSON array of records or one JSON object per line",
             "not_json",
         )
+    index = 0
+    for block in blocks:
+        batch = parse_block(block, index)
+        index += batch.table.num_rows + len(batch.rejected)
+        yield batch
+    if index == 0:
+        raise UnreadableFile("the file holds no records (an empty array, or only blank lines)", "empty")
 
 
-def _blocks(head: bytes, stream: BinaryIO, chunk_bytes: int) -> Iterator[list[bytes]]:
-    """Non-blank lines, in blocks of about ``chunk_bytes``."""
-    pending = head
+def _line_blocks(head: bytes, stream: BinaryIO, chunk_bytes: int, convert=bytes) -> Iterator[Lines]:  # type: ignore[no-untyped-def]
+    """Blocks of about ``chunk_bytes``, each ending at a line end; ``convert`` maps raw bytes."""
+    pending = convert(head)
     while True:
         more = stream.read(chunk_bytes)
-        pending += more
-        if not more:
-            lines = pending.split(b"\n")
-            pending = b""
-        else:
+        if more:
+            pending += convert(more)
             cut = pending.rfind(b"\n")
-            if cut < 0:
+            if cut < 0 or len(pending) < chunk_bytes:
                 continue
-            lines = pending[:cut].split(b"\n")
-            pending = pending[cut + 1 :]
-        block = [line for line in lines if line.strip()]
-        if block:
-            yield block
+            block, pending = pending[:cut], pending[cut + 1 :]
+        else:
+            block, pending = pending, b""
+        lines = Lines.of_block(block)
+        if len(lines):
+            yield lines
         if not more:
             return
 
 
-def _object_or_lines_batches(head: bytes, stream: BinaryIO, chunk_bytes: int) -> Iterator[RecordBatch]:
+def _object_or_line_blocks(head: bytes, stream: BinaryIO, chunk_bytes: int) -> Iterator[Lines]:
     first_line = head.lstrip().split(b"\n", 1)[0]
     try:
         is_lines = isinstance(orjson.loads(first_line), dict)
@@ -187,78 +250,15 @@ def _object_or_lines_batches(head: bytes, stream: BinaryIO, chunk_bytes: int) ->
         is_lines = False
     if not is_lines:
         # One (pretty-printed) object spread over several lines?
-        rest = stream.read(WHOLE_ARRAY_LIMIT)
+        rest = stream.read(SINGLE_OBJECT_LIMIT)
         whole = head + rest
-        if len(rest) < WHOLE_ARRAY_LIMIT:
+        if len(rest) < SINGLE_OBJECT_LIMIT:
             try:
                 record = orjson.loads(whole)
             except orjson.JSONDecodeError:
                 record = None
             if isinstance(record, dict):
-                yield parse_lines([orjson.dumps(record)], 0)
+                yield Lines.of_list([orjson.dumps(record)])
                 return
         head = whole
-    index = 0
-    for block in _blocks(head, stream, chunk_bytes):
-        batch = parse_lines(block, index)
-        index += len(block)
-        yield batch
-
-
-def _array_batches(head: bytes, stream: BinaryIO, chunk_bytes: int) -> Iterator[RecordBatch]:
-    rest = stream.read(WHOLE_ARRAY_LIMIT)
-    if len(rest) < WHOLE_ARRAY_LIMIT:
-        try:
-            items = orjson.loads(head + rest)
-        except orjson.JSONDecodeError as err:
-            raise UnreadableFile(f"not valid JSON: {err}", "invalid_json") from err
-        if not items:
-            raise UnreadableFile("the array is empty: it holds no records", "empty")
-        yield from _item_batches(iter(items), chunk_bytes)
-        return
-    joined = io.BufferedReader(_Chain([head, rest], stream))  # type: ignore[arg-type]
-    try:
-        yield from _item_batches(ijson.items(joined, "item", use_float=True), chunk_bytes)
-    except ijson.JSONError as err:
-        raise UnreadableFile(f"not valid JSON: {err}", "invalid_json") from err
-
-
-def _item_batches(items: Iterator[Any], chunk_bytes: int) -> Iterator[RecordBatch]:
-    index = 0
-    block: list[bytes] = []
-    size = 0
-    for item in items:
-        line = orjson.dumps(item)
-        block.append(line)
-        size += len(line)
-        if size >= chunk_bytes:
-            yield parse_lines(block, index)
-            index += len(block)
-            block, size = [], 0
-    if block:
-        yield parse_lines(block, index)
-
-
-class _Chain(io.RawIOBase):
-    """Bytes already read, followed by the rest of a stream, as one readable stream."""
-
-    def __init__(self, parts: list[bytes], stream: BinaryIO) -> None:
-        self._parts = [p for p in parts if p]
-        self._stream = stream
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        while self._parts:
-            part = self._parts[0]
-            n = min(len(buffer), len(part))
-            buffer[:n] = part[:n]
-            if n == len(part):
-                self._parts.pop(0)
-            else:
-                self._parts[0] = part[n:]
-            return n
-        data = self._stream.read(len(buffer))
-        buffer[: len(data)] = data
-        return len(data)
+    yield from _line_blocks(head, stream, chunk_bytes)
