@@ -17,6 +17,30 @@ QUOTE, BACKSLASH, COMMA, NEWLINE, RETURN, SPACE = 34, 92, 44, 10, 13, 32
 BRACE_OPEN, BRACE_CLOSE, BRACKET_OPEN, BRACKET_CLOSE = b"{}[]"
 
 
+_LOOKAHEAD = 8
+
+
+def _is_space(values: np.ndarray) -> np.ndarray:
+    return (values == SPACE) | (values == NEWLINE) | (values == RETURN) | (values == 9)
+
+
+def _line_breaks(data: np.ndarray, separators: np.ndarray) -> np.ndarray:
+    """Where each separator's newline goes: on the last blank before the next element, so
+    that the element's line starts with its first byte ('{'); else on the comma itself."""
+    breaks = separators.copy()
+    searching = np.ones(len(separators), dtype=bool)
+    for step in range(1, _LOOKAHEAD + 1):
+        position = separators + step
+        searching &= position < len(data)
+        if not searching.any():
+            break
+        found = searching.copy()
+        found[searching] = ~_is_space(data[position[searching]])
+        breaks[found] = position[found] - 1
+        searching &= ~found
+    return breaks
+
+
 @dataclass
 class _State:
     depth: int = 0
@@ -53,7 +77,9 @@ class ArraySplitter:
         delta -= (kinds == BRACE_CLOSE) | (kinds == BRACKET_CLOSE)
         depth_after = state.depth + np.cumsum(delta)
         depth_before = depth_after - delta
-        out[outside[(kinds == COMMA) & (depth_before == 1)]] = NEWLINE
+        separators = outside[(kinds == COMMA) & (depth_before == 1)]
+        out[separators] = SPACE
+        out[_line_breaks(data, separators)] = NEWLINE
         # The array's own brackets: the opener that enters depth 1, the closer that leaves it.
         out[outside[(delta == 1) & (depth_before == 0)]] = SPACE
         out[outside[(delta == -1) & (depth_after == 0)]] = SPACE

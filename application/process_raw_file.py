@@ -1,22 +1,29 @@
-"""ProcessRawFile: clean one raw file into the star schema, cleaned JSONL and rejections."""
+"""ProcessRawFile: clean one raw file into the star schema, cleaned JSONL and rejections.
+
+The file is read in bounded batches. A ``service_record_id`` repeated across batches is
+found at the end of the file; then the file is processed once more with those rows marked,
+before anything becomes visible, so that the outputs are the same as for one big batch.
+"""
 
 from __future__ import annotations
 
 import logging
 from collections import Counter
+from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 
+import numpy as np
 import orjson
-import pyarrow as pa
-import pyarrow.parquet as pq
+import pandas as pd
 
 from application.errors import UnreadableFile
+from application.output_writers import OutputWriters
 from application.ports import Clock, ObjectInfo, ObjectStore
-from application.raw_reader import DEFAULT_CHUNK_BYTES, RECORD_INDEX, read_batches
+from application.raw_reader import DEFAULT_CHUNK_BYTES, RECORD_INDEX, RecordBatch, read_batches
 from application.storage_keys import OutputKeys, output_keys
 from domain.cleaned_records import cleaned_record_table
-from domain.cleaning import clean
+from domain.cleaning import CleanResult, clean
 from domain.problems import RejectedRow
 from domain.star_schema import FileContext, build_star_schema
 
@@ -71,6 +78,35 @@ def rejection_line(row: RejectedRow, context: FileContext) -> bytes:
     )
 
 
+class _RepeatedAcrossBatches(Exception):
+    def __init__(self, duplicates: np.ndarray) -> None:
+        super().__init__(f"{len(duplicates)} rows repeated across batches")
+        self.duplicates = duplicates
+
+
+class _IdTracker:
+    """Hashes of every parsed row's id, to find ids repeated across batches."""
+
+    def __init__(self) -> None:
+        self._hashes: list[np.ndarray] = []
+        self._indices: list[np.ndarray] = []
+        self.flagged = 0
+
+    def add(self, result: CleanResult, batch: RecordBatch) -> None:
+        ids = batch.table.column("service_record_id").to_pandas()
+        present = ids.notna().to_numpy()
+        self._hashes.append(pd.util.hash_array(ids[present].str.strip().to_numpy(dtype=object)))
+        self._indices.append(batch.table.column(RECORD_INDEX).to_numpy()[present])
+        self.flagged += sum(any(v.rule == "duplicate_id" for v in vs) for vs in result.violations.values())
+
+    def duplicates(self) -> np.ndarray:
+        """Record indices of every occurrence of an id but its last, over the whole file."""
+        if not self._hashes:
+            return np.empty(0, np.int64)
+        hashes = pd.Series(np.concatenate(self._hashes))
+        return np.concatenate(self._indices)[hashes.duplicated(keep="last").to_numpy()]
+
+
 class ProcessRawFile:
     """Parse, validate and split one raw file; the raw object is never changed."""
 
@@ -90,40 +126,12 @@ class ProcessRawFile:
         keys = output_keys(raw_key, info.last_modified)
         context = file_context(info, keys)
         try:
-            with self._raw.open_read(raw_key) as stream:
-                batches = list(read_batches(stream, self._chunk_bytes))
+            try:
+                outcome = self._process(keys, context, None)
+            except _RepeatedAcrossBatches as repeated:
+                outcome = self._process(keys, context, repeated.duplicates)
         except UnreadableFile as err:
             return self._unreadable(keys, context, err)
-
-        table = pa.concat_tables([b.table for b in batches])
-        lines = [b.originals[i] for b in batches for i in range(len(b.originals))]
-        rejected = [row for b in batches for row in b.rejected]
-        result = clean(table, self._clock.now())
-        indices = table.column(RECORD_INDEX).to_numpy()
-        for position, violations in result.violations.items():
-            rejected.append(RejectedRow(int(indices[position]), orjson.loads(lines[position]), violations))
-        rejected.sort(key=lambda r: r.index)
-
-        star = build_star_schema(result, context)
-        outputs = []
-        for name, star_table in star.items():
-            outputs.append(self._write_parquet(keys.parquet(name), star_table))
-        cleaned = cleaned_record_table(result, star)
-        outputs.append(self._write_jsonl(self._cleaned, keys.cleaned_jsonl, _json_lines(cleaned)))
-        if rejected:
-            lines_out = (rejection_line(row, context) for row in rejected)
-            outputs.append(self._write_jsonl(self._errors, keys.rejected, lines_out))
-
-        by_rule = Counter(rule for row in rejected for rule in {v.rule for v in row.violations})
-        outcome = ProcessResult(
-            raw_key=raw_key,
-            status="processed",
-            total_rows=len(result.records) + len(rejected),
-            valid_rows=len(result.records),
-            rejected_rows=len(rejected),
-            rejected_by_rule=dict(sorted(by_rule.items())),
-            outputs=outputs,
-        )
         self._write_manifest(keys, outcome)
         log.info(
             "raw file processed",
@@ -136,18 +144,39 @@ class ProcessRawFile:
         )
         return outcome
 
-    def _write_parquet(self, key: str, table: pa.Table) -> str:
-        with self._cleaned.open_write(key) as sink:
-            pq.write_table(table, sink, compression="zstd")
-        return key
-
-    @staticmethod
-    def _write_jsonl(store: ObjectStore, key: str, lines) -> str:  # type: ignore[no-untyped-def]
-        with store.open_write(key) as sink:
-            for line in lines:
-                sink.write(line)
-                sink.write(b"\n")
-        return key
+    def _process(self, keys: OutputKeys, context: FileContext, forced: np.ndarray | None) -> ProcessResult:
+        now = self._clock.now()
+        outcome = ProcessResult(raw_key=keys.raw_key, status="processed")
+        by_rule: Counter[str] = Counter()
+        ids = _IdTracker()
+        with ExitStack() as stack:
+            stream = stack.enter_context(self._raw.open_read(keys.raw_key))
+            outputs = OutputWriters(stack, self._cleaned, self._errors, keys)
+            for batch in read_batches(stream, self._chunk_bytes):
+                indices = batch.table.column(RECORD_INDEX).to_numpy()
+                marked = None if forced is None else np.isin(indices, forced)
+                result = clean(batch.table, now, marked)
+                rejected = batch.rejected + [
+                    RejectedRow(int(indices[position]), orjson.loads(batch.originals[position]), violations)
+                    for position, violations in result.violations.items()
+                ]
+                rejected.sort(key=lambda r: r.index)
+                star = build_star_schema(result, context)
+                lines = [rejection_line(row, context) for row in rejected]
+                outputs.write(star, cleaned_record_table(result, star), lines)
+                ids.add(result, batch)
+                by_rule.update(rule for row in rejected for rule in {v.rule for v in row.violations})
+                outcome.valid_rows += result.records.num_rows
+                outcome.rejected_rows += len(rejected)
+            if forced is None:
+                duplicates = ids.duplicates()
+                if len(duplicates) > ids.flagged:
+                    raise _RepeatedAcrossBatches(duplicates)
+            outputs.finish()
+            outcome.outputs = outputs.written
+        outcome.total_rows = outcome.valid_rows + outcome.rejected_rows
+        outcome.rejected_by_rule = dict(sorted(by_rule.items()))
+        return outcome
 
     def _write_manifest(self, keys: OutputKeys, outcome: ProcessResult) -> None:
         body = {**outcome.to_dict(), "processed_at": self._clock.now()}
@@ -170,9 +199,3 @@ class ProcessRawFile:
         # The reason may quote the file's first bytes: it goes to the error store, not the log.
         log.warning("raw file unreadable", extra={"raw_key": keys.raw_key, "kind": error.kind})
         return outcome
-
-
-def _json_lines(table: pa.Table):  # type: ignore[no-untyped-def]
-    for batch in table.to_batches(max_chunksize=10_000):
-        for row in batch.to_pylist():
-            yield orjson.dumps(row, option=_JSON_OPTIONS)

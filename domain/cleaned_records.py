@@ -1,9 +1,9 @@
-"""Cleaned, typed nested records (one JSON object per valid row) for the record database."""
+"""Cleaned, typed nested records (one per valid row) for the record database."""
 
 from __future__ import annotations
 
-import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from domain.cleaning import CleanResult
 
@@ -12,20 +12,13 @@ def _struct(fields: dict[str, pa.Array]) -> pa.StructArray:
     return pa.StructArray.from_arrays(list(fields.values()), names=list(fields))
 
 
-def _offsets(counts: pd.Series) -> pa.Array:
-    return pa.array([0, *counts.astype("int64").cumsum().tolist()], pa.int32())
+def _lists(counts: pa.Array, values: pa.Array) -> pa.ListArray:
+    offsets = pa.concat_arrays([pa.array([0], pa.int32()), pc.cumulative_sum(counts).cast(pa.int32())])
+    return pa.ListArray.from_arrays(offsets, values)
 
 
-def _lists(values: pa.Table, counts: pd.Series) -> pa.ListArray:
-    offsets = _offsets(counts)
-    columns = {name: values.column(name).combine_chunks() for name in values.column_names}
-    return pa.ListArray.from_arrays(offsets, _struct(columns))
-
-
-def _flags(cost_mismatch: pd.Series) -> pa.ListArray:
-    counts = cost_mismatch.astype("int32")
-    values = pa.array(["cost_mismatch"] * int(counts.sum()), pa.string())
-    return pa.ListArray.from_arrays(_offsets(counts), values)
+def _column(table: pa.Table, name: str) -> pa.Array:
+    return table.column(name).combine_chunks()
 
 
 def cleaned_record_table(result: CleanResult, star: dict[str, pa.Table]) -> pa.Table:
@@ -34,54 +27,55 @@ def cleaned_record_table(result: CleanResult, star: dict[str, pa.Table]) -> pa.T
     ``star`` is ``build_star_schema`` of the same result. Top-level ``vin`` and
     ``service_date`` (UTC) feed the vehicle-history index.
     """
-    fact = star["fact_service_records"]
-    records = result.records
-    services = star["dim_services_performed"].select(
-        ["service_code", "service_name", "service_cost", "technician_notes"]
-    )
-    parts = star["dim_parts_used"].select(["part_code", "part_name", "quantity", "unit_cost"])
+    fact, records = star["fact_service_records"], result.records
+    # Whole seconds: one fixed-width text form, so the vehicle-history index sorts by time.
+    service_date = pc.cast(_column(fact, "service_datetime_utc"), pa.timestamp("s", tz="UTC"), safe=False)
 
-    def col(frame: pd.DataFrame, name: str, type_: pa.DataType) -> pa.Array:
-        return pa.array(frame[name], type=type_, from_pandas=True)
+    def col(name: str) -> pa.Array:
+        return _column(records, name)
 
+    services = star["dim_services_performed"]
+    parts = star["dim_parts_used"]
+    service_lines = _struct({n: _column(services, n) for n in ("service_code", "service_name", "service_cost",
+                                                                "technician_notes")})
+    part_lines = _struct({n: _column(parts, n) for n in ("part_code", "part_name", "quantity", "unit_cost")})
+    mismatch = col("cost_mismatch")
+    flags = _lists(mismatch.cast(pa.int32()), pa.repeat(pa.scalar("cost_mismatch"), pc.sum(mismatch).as_py() or 0))
     return pa.table(
         {
             "service_record_id": fact.column("service_record_id"),
             "vin": fact.column("vin"),
-            "service_date": fact.column("service_datetime_utc"),
+            "service_date": service_date,
             "dealer_id": fact.column("dealer_id"),
             "dealer": _struct(
                 {
-                    "dealer_id": col(records, "dealer.dealer_id", pa.string()),
-                    "dealer_name": col(records, "dealer.dealer_name", pa.string()),
-                    "dealer_location": col(records, "dealer.dealer_location", pa.string()),
-                    "timezone": col(records, "dealer_timezone", pa.string()),
+                    "dealer_id": col("dealer.dealer_id"),
+                    "dealer_name": col("dealer.dealer_name"),
+                    "dealer_location": col("dealer.dealer_location"),
+                    "timezone": col("dealer_timezone"),
                 }
             ),
             "vehicle": _struct(
                 {
-                    "vin": col(records, "vehicle.vin", pa.string()),
-                    "model": col(records, "vehicle.model", pa.string()),
-                    "year": col(records, "vehicle.year", pa.int64()),
-                    "odometer_reading": col(records, "vehicle.odometer_reading", pa.int64()),
+                    "vin": col("vehicle.vin"),
+                    "model": col("vehicle.model"),
+                    "year": col("vehicle.year"),
+                    "odometer_reading": col("vehicle.odometer_reading"),
                 }
             ),
             "service_details": _struct(
                 {
-                    "service_date": fact.column("service_datetime_utc").combine_chunks(),
-                    "service_advisor_name": col(records, "service_details.service_advisor_name", pa.string()),
-                    "total_cost": col(records, "service_details.total_cost", pa.float64()),
-                    "services_performed": _lists(services, records["services_count"]),
-                    "parts_used": _lists(parts, records["parts_count"]),
+                    "service_date": service_date,
+                    "service_advisor_name": col("service_details.service_advisor_name"),
+                    "total_cost": col("service_details.total_cost"),
+                    "services_performed": _lists(col("services_count"), service_lines),
+                    "parts_used": _lists(col("parts_count"), part_lines),
                 }
             ),
             "customer": _struct(
-                {
-                    "customer_id": col(records, "customer.customer_id", pa.string()),
-                    "customer_name": col(records, "customer.customer_name", pa.string()),
-                }
+                {"customer_id": col("customer.customer_id"), "customer_name": col("customer.customer_name")}
             ),
-            "quality_flags": _flags(records["cost_mismatch"]),
+            "quality_flags": flags,
             "record_index": fact.column("record_index"),
             "submission_id": fact.column("submission_id"),
             "source_file": fact.column("source_file"),

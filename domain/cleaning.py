@@ -1,7 +1,8 @@
 """Columnar cleaning: raw Arrow rows in, typed valid rows and per-row rule violations out.
 
-Everything here works on whole columns (pandas / pyarrow); the only Python loops run
-over the rule failures, never over the valid rows.
+Normalisation runs on Arrow columns, the rules run as pandera checks on whole pandas
+columns, and the valid rows stay in Arrow. The only Python loops run over rule failures,
+never over the valid rows.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from domain.problems import Violation
 from domain.rules import (
     COST_MISMATCH_TOLERANCE,
     DERIVED_FIELDS,
+    FORCED_DUPLICATE,
     FRAME_CHECK_FIELDS,
     PART_LINE_SCHEMA,
     RULES,
@@ -30,69 +32,72 @@ from domain.timezones import DEFAULT_ZONE, ZONES, zones_for_cities
 # An offset only counts after a time of day: "2024-03-01" ends in "-01" but has no zone.
 _OFFSET_SUFFIX = r"[T ]\d{2}:\d{2}.*(?:[Zz]|[+-]\d{2}(?::?\d{2})?)$"
 _NULLABLE_INTS = {pa_arrow.int64(): pd.Int64Dtype()}
-_ID_COLUMNS = ("service_record_id", "dealer.dealer_id", "customer.customer_id")
+_TRIMMED_IDS = ("service_record_id", "dealer.dealer_id", "customer.customer_id", "service_details.service_date")
+SERVICES = "service_details.services_performed"
+PARTS = "service_details.parts_used"
 
 
 @dataclass
 class CleanResult:
-    """Valid rows (records, service lines, part lines) and the violations of the rest.
+    """The valid rows and the violations of the rest.
 
-    ``records`` is indexed by row position in the input table; ``violations`` maps a row
+    ``records`` is the flattened raw table (contract field paths as column names) for the
+    valid rows, normalised, plus derived columns; ``services`` and ``parts`` hold their
+    lines with the ``service_record_id`` they belong to. ``violations`` maps an input row
     position to every rule it broke.
     """
 
-    records: pd.DataFrame
-    services: pd.DataFrame
-    parts: pd.DataFrame
+    records: pa_arrow.Table
+    services: pa_arrow.Table
+    parts: pa_arrow.Table
     violations: dict[int, list[Violation]] = field(default_factory=dict)
 
 
-def _blank_to_null(series: pd.Series) -> pd.Series:
-    stripped = series.str.strip()
-    return stripped.where(stripped != "")
+def _blank_to_null(values: pa_arrow.Array) -> pa_arrow.Array:
+    trimmed = pc.utf8_trim_whitespace(values)
+    return pc.if_else(pc.equal(trimmed, ""), None, trimmed)
 
 
 def parse_service_dates(raw: pd.Series) -> pd.Series:
     """ISO-8601 strings to UTC timestamps; strings without an offset are WIB. Bad: NaT."""
-    text = raw.str.strip()
-    has_offset = text.str.contains(_OFFSET_SUFFIX, regex=True).fillna(False).astype(bool)
-    aware = pd.to_datetime(text.where(has_offset), format="ISO8601", utc=True, errors="coerce")
-    naive = pd.to_datetime(text.where(~has_offset), format="ISO8601", errors="coerce")
+    has_offset = raw.str.contains(_OFFSET_SUFFIX, regex=True).fillna(False).astype(bool)
+    aware = pd.to_datetime(raw.where(has_offset), format="ISO8601", utc=True, errors="coerce")
+    naive = pd.to_datetime(raw.where(~has_offset), format="ISO8601", errors="coerce")
     naive_utc = naive.dt.tz_localize(ZONES[DEFAULT_ZONE]).dt.tz_convert("UTC")
     return aware.where(has_offset, naive_utc).astype("datetime64[us, UTC]")
 
 
-def _lines(table: pa_arrow.Table, column: str) -> pd.DataFrame:
-    """One row per list element, with its parent row position and 1-based line number."""
-    lists = table.column(column).combine_chunks()
-    parent = pc.list_parent_indices(lists).to_numpy()
+def _lines(flat: pa_arrow.Table, column: str) -> pa_arrow.Table:
+    """One row per list element: its parent row position, 1-based line number and fields."""
+    lists = flat.column(column).combine_chunks()
+    parent = pc.list_parent_indices(lists)
     values = pc.list_flatten(lists)
-    lines = pa_arrow.Table.from_arrays(values.flatten(), names=[f.name for f in values.type])
-    lines = lines.to_pandas(types_mapper=_NULLABLE_INTS.get)
-    lines.insert(0, "parent", parent)
     starts = lists.offsets.to_numpy()
     starts = starts - starts[0]
-    lines.insert(1, "line_number", np.arange(len(lines)) - starts[parent] + 1)
-    return lines
+    numbers = np.arange(len(values)) - starts[parent.to_numpy()] + 1
+    fields = {"parent": parent.cast(pa_arrow.int64()), "line_number": pa_arrow.array(numbers, pa_arrow.int32())}
+    fields.update({f.name: values.field(f.name) for f in values.type})
+    return pa_arrow.table(fields)
 
 
-def _failures(schema: pa.DataFrameSchema, frame: pd.DataFrame) -> list[tuple[int, str, str]]:
-    """(row position, column, check name) of every failed check, one per row and check."""
+def _failures(schema: pa.DataFrameSchema, frame: pd.DataFrame) -> pd.DataFrame:
+    """Rows (``row``, ``column``, ``check``) of every failed check, one per row and check."""
     try:
         schema.validate(frame, lazy=True)
     except pa.errors.SchemaErrors as err:
         cases = err.failure_cases
         cases = cases[cases["index"].notna()].drop_duplicates(["index", "check"])
-        rows = cases["index"].to_numpy(dtype="int64").tolist()
-        return list(zip(rows, cases["column"].astype(str), cases["check"].astype(str), strict=True))
-    return []
+        return pd.DataFrame(
+            {
+                "row": cases["index"].to_numpy(dtype="int64"),
+                "column": cases["column"].astype(str).to_numpy(),
+                "check": cases["check"].astype(str).replace({"not_nullable": "required"}).to_numpy(),
+            }
+        )
+    return pd.DataFrame({"row": np.empty(0, np.int64), "column": [], "check": []})
 
 
-def _rule_name(check: str) -> str:
-    return "required" if check == "not_nullable" else check
-
-
-def _to_json_value(value: object) -> object:
+def _json_value(value: object) -> object:
     if value is None or value is pd.NaT or value is pd.NA:
         return None
     if isinstance(value, float) and np.isnan(value):
@@ -104,66 +109,119 @@ def _to_json_value(value: object) -> object:
     return value
 
 
-def clean(table: pa_arrow.Table, now: datetime) -> CleanResult:
-    """Validate and normalise rows of ``domain.raw_schema.RAW_SCHEMA``; ``now`` is aware."""
+def _gather(frame: pd.DataFrame, columns: list[str], rows: np.ndarray) -> list[object]:
+    """``frame[columns[i]]`` at ``rows[i]`` for every i, one column at a time."""
+    values: list[object] = [None] * len(rows)
+    by_column = pd.Series(np.arange(len(rows))).groupby(np.asarray(columns)).indices
+    for column, where in by_column.items():
+        for i, value in zip(where.tolist(), frame[column].iloc[rows[where]].tolist(), strict=True):
+            values[i] = value
+    return values
+
+
+def _collect(
+    violations: dict[int, list[Violation]], rows: np.ndarray, fields: list[str], rules: list[str], values: list
+) -> None:
+    for row, field_path, rule, value in zip(rows.tolist(), fields, rules, values, strict=True):
+        violations.setdefault(row, []).append(Violation(field_path, rule, RULES[rule].message, _json_value(value)))
+
+
+def _record_violations(frame: pd.DataFrame, now: datetime, violations: dict[int, list[Violation]]) -> None:
+    failures = _failures(record_schema(now), frame)
+    if failures.empty:
+        return
+    rules = failures["check"].tolist()
+    fields = [
+        FRAME_CHECK_FIELDS.get(rule) or DERIVED_FIELDS.get(column, column)
+        for rule, column in zip(rules, failures["column"], strict=True)
+    ]
+    rows = failures["row"].to_numpy()
+    _collect(violations, rows, fields, rules, _gather(frame, fields, rows))
+
+
+def _line_violations(
+    lines: pa_arrow.Table, schema: pa.DataFrameSchema, list_name: str, violations: dict[int, list[Violation]]
+) -> None:
+    columns = [c for c in schema.columns if c in lines.column_names]
+    frame = lines.select(columns).to_pandas(types_mapper=_NULLABLE_INTS.get)
+    failures = _failures(schema, frame)
+    if failures.empty:
+        return
+    line_rows = failures["row"].to_numpy()
+    parents = lines.column("parent").to_numpy()[line_rows]
+    numbers = lines.column("line_number").to_numpy()[line_rows] - 1
+    columns_failed = failures["column"].tolist()
+    fields = [f"service_details.{list_name}[{n}].{c}" for n, c in zip(numbers.tolist(), columns_failed, strict=True)]
+    values = _gather(frame, columns_failed, line_rows)
+    _collect(violations, parents, fields, failures["check"].tolist(), values)
+
+
+def clean(table: pa_arrow.Table, now: datetime, forced_duplicates: np.ndarray | None = None) -> CleanResult:
+    """Validate and normalise rows of ``domain.raw_schema.RAW_SCHEMA``; ``now`` is aware.
+
+    ``forced_duplicates`` (a boolean per row) marks rows known to be repeated later in the
+    same file, beyond this batch.
+    """
     flat = table.flatten().flatten()
-    scalar_names = [n for n in flat.column_names if not n.endswith(("services_performed", "parts_used"))]
-    frame = flat.select(scalar_names).to_pandas(types_mapper=_NULLABLE_INTS.get)
+    for name in _TRIMMED_IDS:
+        flat = flat.set_column(flat.schema.get_field_index(name), name, _blank_to_null(flat.column(name)))
+    vin = pc.utf8_upper(_blank_to_null(flat.column("vehicle.vin")))
+    flat = flat.set_column(flat.schema.get_field_index("vehicle.vin"), "vehicle.vin", vin)
+    n = flat.num_rows
 
-    for name in _ID_COLUMNS:
-        frame[name] = _blank_to_null(frame[name])
-    frame["vehicle.vin"] = _blank_to_null(frame["vehicle.vin"]).str.upper()
-    frame["service_details.service_date"] = _blank_to_null(frame["service_details.service_date"])
-    frame["service_datetime_utc"] = parse_service_dates(frame["service_details.service_date"])
-    wib_year = frame["service_datetime_utc"].dt.tz_convert(ZONES[DEFAULT_ZONE]).dt.year
-    frame["max_model_year"] = wib_year + 1
+    checked = [
+        "service_record_id",
+        "dealer.dealer_id",
+        "vehicle.vin",
+        "vehicle.year",
+        "vehicle.odometer_reading",
+        "service_details.service_date",
+        "service_details.total_cost",
+    ]
+    frame = flat.select(checked).to_pandas(types_mapper=_NULLABLE_INTS.get)
+    utc = parse_service_dates(frame["service_details.service_date"])
+    frame["service_datetime_utc"] = utc
+    frame["max_model_year"] = utc.dt.tz_convert(ZONES[DEFAULT_ZONE]).dt.year + 1
+    forced = np.zeros(n, dtype=bool) if forced_duplicates is None else forced_duplicates
+    frame[FORCED_DUPLICATE] = forced
 
-    services = _lines(flat, "service_details.services_performed")
-    parts = _lines(flat, "service_details.parts_used")
-
+    services, parts = _lines(flat, SERVICES), _lines(flat, PARTS)
     violations: dict[int, list[Violation]] = {}
+    _record_violations(frame, now, violations)
+    _line_violations(services, SERVICE_LINE_SCHEMA, "services_performed", violations)
+    _line_violations(parts, PART_LINE_SCHEMA, "parts_used", violations)
 
-    def add(position: int, field_path: str, rule: str, value: object) -> None:
-        violations.setdefault(position, []).append(
-            Violation(field_path, rule, RULES[rule].message, _to_json_value(value))
-        )
+    valid = np.ones(n, dtype=bool)
+    valid[list(violations)] = False
 
-    for position, column, check in _failures(record_schema(now), frame):
-        rule = _rule_name(check)
-        source = FRAME_CHECK_FIELDS.get(rule) or DERIVED_FIELDS.get(column, column)
-        add(position, source, rule, frame[source].iat[position])
+    service_parent = services.column("parent").to_numpy()
+    part_parent = parts.column("parent").to_numpy()
+    service_cost = np.nan_to_num(services.column("service_cost").to_numpy(zero_copy_only=False))
+    part_cost = np.nan_to_num(pc.multiply(parts.column("quantity"), parts.column("unit_cost")).to_numpy(False))
+    services_total = np.bincount(service_parent, weights=service_cost, minlength=n)
+    parts_total = np.bincount(part_parent, weights=part_cost, minlength=n)
+    total = np.nan_to_num(flat.column("service_details.total_cost").to_numpy(zero_copy_only=False))
+    mismatch = np.abs(total - services_total - parts_total) > COST_MISMATCH_TOLERANCE * np.abs(total)
 
-    for lines, schema, list_name in (
-        (services, SERVICE_LINE_SCHEMA, "services_performed"),
-        (parts, PART_LINE_SCHEMA, "parts_used"),
-    ):
-        parents = lines["parent"].to_numpy()
-        numbers = lines["line_number"].to_numpy()
-        for line, column, check in _failures(schema, lines):
-            path = f"service_details.{list_name}[{numbers[line] - 1}].{column}"
-            add(int(parents[line]), path, _rule_name(check), lines[column].iat[line])
-
-    bad = np.zeros(len(frame), dtype=bool)
-    if violations:
-        bad[list(violations)] = True
-    valid = ~bad
-
-    n = len(frame)
-    service_cost = services["service_cost"].fillna(0).to_numpy(dtype=float)
-    part_cost = (parts["quantity"].fillna(0) * parts["unit_cost"].fillna(0)).to_numpy(dtype=float)
-    parts["line_cost"] = part_cost
-    frame["services_cost_total"] = np.bincount(services["parent"], weights=service_cost, minlength=n)
-    frame["parts_cost_total"] = np.bincount(parts["parent"], weights=part_cost, minlength=n)
-    frame["services_count"] = np.bincount(services["parent"], minlength=n)
-    frame["parts_count"] = np.bincount(parts["parent"], minlength=n)
-    expected = frame["services_cost_total"] + frame["parts_cost_total"]
-    total = frame["service_details.total_cost"]
-    frame["cost_mismatch"] = (total - expected).abs() > COST_MISMATCH_TOLERANCE * total.abs()
-
-    frame["dealer_timezone"] = zones_for_cities(frame["dealer.dealer_location"])
-
-    valid_index = np.flatnonzero(valid)
-    records = frame.iloc[valid_index]
-    services = services[valid[services["parent"].to_numpy()]] if len(services) else services
-    parts = parts[valid[parts["parent"].to_numpy()]] if len(parts) else parts
-    return CleanResult(records=records, services=services, parts=parts, violations=violations)
+    derived = {
+        "service_datetime_utc": pa_arrow.array(utc, pa_arrow.timestamp("us", tz="UTC")),
+        "dealer_timezone": zones_for_cities(flat.column("dealer.dealer_location")),
+        "services_cost_total": pa_arrow.array(services_total),
+        "parts_cost_total": pa_arrow.array(parts_total),
+        "services_count": pa_arrow.array(np.bincount(service_parent, minlength=n), pa_arrow.int32()),
+        "parts_count": pa_arrow.array(np.bincount(part_parent, minlength=n), pa_arrow.int32()),
+        "cost_mismatch": pa_arrow.array(mismatch),
+    }
+    scalars = flat.drop_columns([SERVICES, PARTS])
+    for name, values in derived.items():
+        scalars = scalars.append_column(name, values)
+    ids = flat.column("service_record_id")
+    services = services.append_column("service_record_id", ids.take(services.column("parent")))
+    parts = parts.append_column("service_record_id", ids.take(parts.column("parent")))
+    parts = parts.append_column("line_cost", pa_arrow.array(part_cost, pa_arrow.float64()))
+    return CleanResult(
+        scalars.filter(pa_arrow.array(valid)),
+        services.filter(pa_arrow.array(valid[service_parent])),
+        parts.filter(pa_arrow.array(valid[part_parent])),
+        violations,
+    )

@@ -48,7 +48,13 @@ RULES: dict[str, Rule] = {
 # Derived columns, and checks over the whole frame, are reported against the contract field
 # they are about.
 DERIVED_FIELDS = {"service_datetime_utc": "service_details.service_date"}
-FRAME_CHECK_FIELDS = {"service_date_format": "service_details.service_date", "year_range": "vehicle.year"}
+FRAME_CHECK_FIELDS = {
+    "service_date_format": "service_details.service_date",
+    "year_range": "vehicle.year",
+    "duplicate_id": "service_record_id",
+}
+# A boolean column: rows known to be repeated later in the file, beyond the batch at hand.
+FORCED_DUPLICATE = "forced_duplicate"
 
 REQUIRED_RECORD_FIELDS = (
     "service_record_id",
@@ -71,10 +77,6 @@ def record_schema(now: datetime) -> pa.DataFrameSchema:
     required = {name: pa.Column(nullable=False) for name in REQUIRED_RECORD_FIELDS}
     columns = {
         **required,
-        "service_record_id": pa.Column(
-            nullable=False,
-            checks=_check("duplicate_id", lambda s: ~(s.duplicated(keep="last") & s.notna())),
-        ),
         "vehicle.vin": pa.Column(
             nullable=False,
             checks=_check("vin_format", lambda s: s.str.fullmatch(VIN_PATTERN).fillna(False).astype(bool)),
@@ -95,6 +97,13 @@ def record_schema(now: datetime) -> pa.DataFrameSchema:
     return pa.DataFrameSchema(
         columns,
         checks=[
+            _check(
+                "duplicate_id",
+                lambda df: ~(
+                    (df["service_record_id"].duplicated(keep="last") & df["service_record_id"].notna())
+                    | df[FORCED_DUPLICATE]
+                ),
+            ),
             _check(
                 "service_date_format",
                 lambda df: df["service_details.service_date"].isna() | df["service_datetime_utc"].notna(),

@@ -11,6 +11,7 @@ from datetime import datetime
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from domain.cleaning import CleanResult
 from domain.timezones import ZONES
@@ -23,16 +24,6 @@ class FileContext:
     source_file: str
     submission_id: str
     ingested_at: datetime
-
-
-def local_times(utc: pd.Series, zone_abbrev: pd.Series) -> pd.Series:
-    """Wall-clock time (naive) in each row's own zone (WIB, WITA or WIT)."""
-    local = pd.Series(pd.NaT, index=utc.index, dtype="datetime64[us]")
-    for abbrev, zone in ZONES.items():
-        mask = (zone_abbrev == abbrev).to_numpy()
-        if mask.any():
-            local[mask] = utc[mask].dt.tz_convert(zone).dt.tz_localize(None)
-    return local
 
 
 _TIMESTAMP_UTC = pa.timestamp("us", tz="UTC")
@@ -91,92 +82,91 @@ TABLE_SCHEMAS: dict[str, pa.Schema] = {
         ],
     }.items()
 }
+TABLES = tuple(TABLE_SCHEMAS)
+DIMENSION_KEYS = {"dim_dealer": "dealer_id", "dim_vehicle": "vin", "dim_customer": "customer_id"}
+
+# Star-schema column <- cleaned column, per table (the context columns are added for all).
+_SOURCES = {
+    "fact_service_records": {
+        "service_record_id": "service_record_id",
+        "record_index": "_record_index",
+        "dealer_id": "dealer.dealer_id",
+        "vin": "vehicle.vin",
+        "customer_id": "customer.customer_id",
+        "service_datetime_utc": "service_datetime_utc",
+        "local_timezone": "dealer_timezone",
+        "odometer_reading": "vehicle.odometer_reading",
+        "total_cost": "service_details.total_cost",
+        "services_cost_total": "services_cost_total",
+        "parts_cost_total": "parts_cost_total",
+        "services_count": "services_count",
+        "parts_count": "parts_count",
+        "cost_mismatch": "cost_mismatch",
+        "service_advisor_name": "service_details.service_advisor_name",
+    },
+    "dim_dealer": {
+        "dealer_id": "dealer.dealer_id",
+        "dealer_name": "dealer.dealer_name",
+        "dealer_city": "dealer.dealer_location",
+        "dealer_timezone": "dealer_timezone",
+    },
+    "dim_vehicle": {"vin": "vehicle.vin", "model": "vehicle.model", "year": "vehicle.year"},
+    "dim_customer": {"customer_id": "customer.customer_id", "customer_name": "customer.customer_name"},
+}
 
 
-def _to_table(name: str, frame: pd.DataFrame, context: FileContext) -> pa.Table:
-    frame = frame.assign(source_file=context.source_file, ingested_at=pd.Timestamp(context.ingested_at))
-    return pa.Table.from_pandas(frame, schema=TABLE_SCHEMAS[name], preserve_index=False)
+def local_times(utc: pa.Array, zone_abbrev: pa.Array) -> pa.Array:
+    """Wall-clock time (naive) in each row's own zone (WIB, WITA or WIT)."""
+    local = pa.nulls(len(utc), pa.timestamp("us"))
+    for abbrev, zone in ZONES.items():
+        in_zone = pc.local_timestamp(utc.cast(pa.timestamp("us", tz=zone)))
+        local = pc.if_else(pc.equal(zone_abbrev, abbrev), in_zone, local)
+    return local
 
 
-def fact_frame(records: pd.DataFrame, context: FileContext) -> pd.DataFrame:
-    """The fact table's columns for the valid records."""
-    utc = records["service_datetime_utc"]
-    local = local_times(utc, records["dealer_timezone"])
-    return pd.DataFrame(
-        {
-            "service_record_id": records["service_record_id"],
-            "submission_id": context.submission_id,
-            "record_index": records["_record_index"].astype("int64"),
-            "dealer_id": records["dealer.dealer_id"],
-            "vin": records["vehicle.vin"],
-            "customer_id": records["customer.customer_id"],
-            "service_datetime_utc": utc,
-            "service_datetime_wib": utc.dt.tz_convert(ZONES["WIB"]),
-            "service_datetime_local": local,
-            "local_timezone": records["dealer_timezone"],
-            "service_date_local": local.dt.date,
-            "odometer_reading": records["vehicle.odometer_reading"].astype("int64"),
-            "total_cost": records["service_details.total_cost"],
-            "services_cost_total": records["services_cost_total"],
-            "parts_cost_total": records["parts_cost_total"],
-            "services_count": records["services_count"].astype("int32"),
-            "parts_count": records["parts_count"].astype("int32"),
-            "cost_mismatch": records["cost_mismatch"].astype(bool),
-            "service_advisor_name": records["service_details.service_advisor_name"],
-        }
-    )
+def last_per_key(table: pa.Table, key: str) -> pa.Table:
+    """The last row of each non-null key, in the order the keys last appear."""
+    keys = table.column(key).to_pandas()
+    return table.filter(pa.array((~keys.duplicated(keep="last") & keys.notna()).to_numpy()))
+
+
+def _with_context(name: str, columns: dict[str, pa.Array], rows: int, context: FileContext) -> pa.Table:
+    columns["source_file"] = pa.repeat(pa.scalar(context.source_file, pa.string()), rows)
+    columns["ingested_at"] = pa.repeat(pa.scalar(pd.Timestamp(context.ingested_at), _TIMESTAMP_UTC), rows)
+    schema = TABLE_SCHEMAS[name]
+    return pa.table({f.name: columns[f.name] for f in schema}).cast(schema)
+
+
+def _table(name: str, records: pa.Table, context: FileContext, extra: dict[str, pa.Array] | None = None) -> pa.Table:
+    columns = {target: records.column(source) for target, source in _SOURCES[name].items()}
+    columns.update(extra or {})
+    return _with_context(name, columns, records.num_rows, context)
 
 
 def build_star_schema(result: CleanResult, context: FileContext) -> dict[str, pa.Table]:
-    """The six tables, keyed by table name, for the valid rows of one batch."""
+    """The six tables, keyed by table name, for the valid rows of one batch.
+
+    Dimension tables hold each key once (its last row in the batch).
+    """
     records = result.records
-    record_ids = records["service_record_id"]
-    parent_ids = pd.Series(record_ids.to_numpy(), index=records.index)
-
-    dealers = records[["dealer.dealer_id", "dealer.dealer_name", "dealer.dealer_location", "dealer_timezone"]]
-    dealers = dealers.drop_duplicates("dealer.dealer_id", keep="last")
-    dealers.columns = ["dealer_id", "dealer_name", "dealer_city", "dealer_timezone"]
-
-    vehicles = records[["vehicle.vin", "vehicle.model", "vehicle.year"]].drop_duplicates("vehicle.vin", keep="last")
-    vehicles.columns = ["vin", "model", "year"]
-
-    customers = records[["customer.customer_id", "customer.customer_name"]]
-    customers = customers[customers["customer.customer_id"].notna()]
-    customers = customers.drop_duplicates("customer.customer_id", keep="last")
-    customers.columns = ["customer_id", "customer_name"]
-
-    services = result.services
-    services = pd.DataFrame(
+    utc = records.column("service_datetime_utc").combine_chunks()
+    zone = records.column("dealer_timezone").combine_chunks()
+    local = local_times(utc, zone)
+    fact = _table(
+        "fact_service_records",
+        records,
+        context,
         {
-            "service_record_id": parent_ids.reindex(services["parent"]).to_numpy(),
-            "line_number": services["line_number"].astype("int32").to_numpy(),
-            "service_code": services["service_code"].to_numpy(),
-            "service_name": services["service_name"].to_numpy(),
-            "service_cost": services["service_cost"].to_numpy(dtype=float),
-            "technician_notes": services["technician_notes"].to_numpy(),
-        }
+            "submission_id": pa.repeat(pa.scalar(context.submission_id, pa.string()), records.num_rows),
+            "service_datetime_wib": utc.cast(pa.timestamp("us", tz=ZONES["WIB"])),
+            "service_datetime_local": local,
+            "service_date_local": local.cast(pa.date32()),
+        },
     )
-    parts = result.parts
-    parts = pd.DataFrame(
-        {
-            "service_record_id": parent_ids.reindex(parts["parent"]).to_numpy(),
-            "line_number": parts["line_number"].astype("int32").to_numpy(),
-            "part_code": parts["part_code"].to_numpy(),
-            "part_name": parts["part_name"].to_numpy(),
-            "quantity": parts["quantity"].astype("int64").to_numpy(),
-            "unit_cost": parts["unit_cost"].to_numpy(dtype=float),
-            "line_cost": parts["line_cost"].to_numpy(dtype=float),
-        }
-    )
-    frames = {
-        "fact_service_records": fact_frame(records, context),
-        "dim_dealer": dealers,
-        "dim_vehicle": vehicles,
-        "dim_customer": customers,
-        "dim_services_performed": services,
-        "dim_parts_used": parts,
-    }
-    return {name: _to_table(name, frame, context) for name, frame in frames.items()}
-
-
-TABLES = tuple(TABLE_SCHEMAS)
+    tables = {"fact_service_records": fact}
+    for name, key in DIMENSION_KEYS.items():
+        tables[name] = last_per_key(_table(name, records, context), key)
+    for name, lines in (("dim_services_performed", result.services), ("dim_parts_used", result.parts)):
+        columns = {f.name: lines.column(f.name) for f in TABLE_SCHEMAS[name] if f.name in lines.column_names}
+        tables[name] = _with_context(name, columns, lines.num_rows, context)
+    return {name: tables[name] for name in TABLES}

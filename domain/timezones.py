@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 ZONES = {"WIB": "Asia/Jakarta", "WITA": "Asia/Makassar", "WIT": "Asia/Jayapura"}
 DEFAULT_ZONE = "WIB"
@@ -72,7 +73,18 @@ _CITIES_BY_ZONE = {
 CITY_ZONE: dict[str, str] = {city: zone for zone, cities in _CITIES_BY_ZONE.items() for city in cities}
 
 
-def zones_for_cities(cities: pd.Series) -> pd.Series:
-    """Zone abbreviation per dealer city (trimmed, case-blind, 'Kota ' ignored); unknown: WIB."""
-    key = cities.str.strip().str.lower().str.replace(r"\s+", " ", regex=True).str.removeprefix("kota ")
-    return key.map(CITY_ZONE).fillna(DEFAULT_ZONE).astype(str)
+def zone_for_city(city: str | None) -> str:
+    """The zone abbreviation of a dealer city (trimmed, case-blind, 'Kota ' ignored); unknown: WIB."""
+    if not city:
+        return DEFAULT_ZONE
+    key = " ".join(city.strip().lower().split()).removeprefix("kota ")
+    return CITY_ZONE.get(key, DEFAULT_ZONE)
+
+
+def zones_for_cities(cities: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """``zone_for_city`` of every city, computed once per distinct city."""
+    if isinstance(cities, pa.ChunkedArray):
+        cities = cities.combine_chunks()
+    encoded = pc.dictionary_encode(cities)
+    zones = pa.array([zone_for_city(c) for c in encoded.dictionary.to_pylist()], pa.string())
+    return pc.fill_null(zones.take(encoded.indices), DEFAULT_ZONE)

@@ -28,7 +28,7 @@ def rules_broken(record: dict[str, Any]) -> set[tuple[str, str]]:
 def test_a_valid_record_passes_every_rule() -> None:
     result = clean_records(a_record())
     assert result.violations == {}
-    assert list(result.records["service_record_id"]) == ["SR-1"]
+    assert result.records.column("service_record_id").to_pylist() == ["SR-1"]
 
 
 @pytest.mark.parametrize(
@@ -57,7 +57,7 @@ def test_absent_required_fields_are_rejected(path: str) -> None:
 def test_vin_is_trimmed_and_upper_cased_before_the_check() -> None:
     result = clean_records(a_record(changes={"vehicle.vin": f"  {VALID_VIN.lower()} "}))
     assert result.violations == {}
-    assert result.records["vehicle.vin"].iloc[0] == VALID_VIN
+    assert result.records.column("vehicle.vin")[0].as_py() == VALID_VIN
 
 
 @pytest.mark.parametrize(
@@ -143,7 +143,7 @@ def test_unparseable_service_dates_are_rejected(text: str) -> None:
 def test_service_dates_parse_to_utc_and_missing_zones_are_wib(text: str, utc: str) -> None:
     result = clean_records(a_record(changes={"service_details.service_date": text}))
     assert result.violations == {}
-    assert result.records["service_datetime_utc"].iloc[0] == pd.Timestamp(utc, tz="UTC")
+    assert result.records.column("service_datetime_utc")[0].as_py() == pd.Timestamp(utc, tz="UTC")
 
 
 @pytest.mark.parametrize(
@@ -166,7 +166,7 @@ def test_repeated_ids_keep_only_the_last_occurrence() -> None:
     last = a_record("SR-1", {"vehicle.odometer_reading": 3})
     result = clean_records(first, other, last)
     assert {pos: [v.rule for v in vs] for pos, vs in result.violations.items()} == {0: ["duplicate_id"]}
-    assert result.records["vehicle.odometer_reading"].tolist() == [45_000, 3]
+    assert result.records.column("vehicle.odometer_reading").to_pylist() == [45_000, 3]
 
 
 def test_a_row_reports_every_rule_it_breaks() -> None:
@@ -188,7 +188,7 @@ def test_violations_carry_the_offending_value() -> None:
 def test_cost_mismatch_above_one_percent_is_flagged_not_rejected(total: float, flagged: bool) -> None:
     result = clean_records(a_record(changes={"service_details.total_cost": total}))
     assert result.violations == {}
-    assert bool(result.records["cost_mismatch"].iloc[0]) is flagged
+    assert result.records.column("cost_mismatch")[0].as_py() is flagged
 
 
 def test_unknown_extra_fields_never_cause_a_rejection() -> None:

@@ -61,7 +61,7 @@ def test_valid_rows_become_six_tables_and_cleaned_jsonl(raw, cleaned, errors, pr
     cleaned_rows = jsonl(cleaned, f"dynamodb/date=2026-11-25/{NAME}.jsonl")
     assert cleaned_rows[0]["vin"] == "MHFXX12G3K1234567"
     assert cleaned_rows[0]["service_date"] == "2026-11-20T03:30:00Z"
-    assert cleaned_rows[0]["ingested_at"] == "2026-11-25T12:00:00Z"
+    assert cleaned_rows[0]["ingested_at"] == "2026-11-25T12:00:00.000000Z"
     assert cleaned_rows[1]["dealer"]["timezone"] == "WITA"
     assert [p["part_name"] for p in cleaned_rows[0]["service_details"]["parts_used"]] == ["Oli mesin", "Filter oli"]
     assert KEY not in errors.objects and errors.objects == {}

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-import pandas as pd
+import pyarrow as pa
 import pytest
 
 from application.storage_keys import output_keys, safe_name, upload_key
@@ -38,5 +38,5 @@ def test_upload_keys_sanitise_the_file_name() -> None:
 
 
 def test_zones_by_city() -> None:
-    cities = pd.Series(["Jakarta", " MAKASSAR ", "Kota  Jayapura", "Atlantis", None])
-    assert zones_for_cities(cities).tolist() == ["WIB", "WITA", "WIT", "WIB", "WIB"]
+    cities = pa.array(["Jakarta", " MAKASSAR ", "Kota  Jayapura", "Atlantis", None, "Jakarta"])
+    assert zones_for_cities(cities).to_pylist() == ["WIB", "WITA", "WIT", "WIB", "WIB", "WIB"]

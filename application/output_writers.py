@@ -1,0 +1,62 @@
+"""The files ProcessRawFile writes for one raw file, written batch by batch.
+
+Fact and line tables stream into Parquet (a row group per batch); dimension tables are
+gathered and written once, each key once; cleaned records stream into JSON Lines; rejected
+rows into the error store, whose file exists only if a row was rejected. Nothing becomes
+visible unless every file is complete: each writer is an atomic ``open_write`` held in
+one ``ExitStack``, and an exception discards them all.
+"""
+
+from __future__ import annotations
+
+from contextlib import ExitStack
+from typing import BinaryIO
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from application.json_lines import write_json_lines
+from application.ports import ObjectStore
+from application.storage_keys import OutputKeys
+from domain.star_schema import DIMENSION_KEYS, TABLE_SCHEMAS, last_per_key
+
+PARQUET_COMPRESSION = "zstd"
+STREAMED_TABLES = ("fact_service_records", "dim_services_performed", "dim_parts_used")
+
+
+class OutputWriters:
+    def __init__(self, stack: ExitStack, cleaned: ObjectStore, errors: ObjectStore, keys: OutputKeys) -> None:
+        self._stack, self._errors, self._keys = stack, errors, keys
+        self._cleaned = cleaned
+        self._parquet = {name: self._parquet_writer(keys.parquet(name), name) for name in STREAMED_TABLES}
+        self._jsonl = stack.enter_context(cleaned.open_write(keys.cleaned_jsonl))
+        self._rejected: BinaryIO | None = None
+        self._dimensions: dict[str, list[pa.Table]] = {name: [] for name in DIMENSION_KEYS}
+        self.written: list[str] = [keys.parquet(name) for name in TABLE_SCHEMAS] + [keys.cleaned_jsonl]
+
+    def _parquet_writer(self, key: str, table: str) -> pq.ParquetWriter:
+        sink = self._stack.enter_context(self._cleaned.open_write(key))
+        writer = pq.ParquetWriter(sink, TABLE_SCHEMAS[table], compression=PARQUET_COMPRESSION)
+        self._stack.callback(writer.close)  # runs before the sink commits (last in, first out)
+        return writer
+
+    def write(self, star: dict[str, pa.Table], cleaned_records: pa.Table, rejected_lines: list[bytes]) -> None:
+        for name, writer in self._parquet.items():
+            if star[name].num_rows:
+                writer.write_table(star[name])
+        for name in DIMENSION_KEYS:
+            self._dimensions[name].append(star[name])
+        write_json_lines(cleaned_records, self._jsonl)
+        if rejected_lines:
+            if self._rejected is None:
+                self._rejected = self._stack.enter_context(self._errors.open_write(self._keys.rejected))
+                self.written.append(self._keys.rejected)
+            self._rejected.write(b"\n".join(rejected_lines) + b"\n")
+
+    def finish(self) -> None:
+        """Write the dimension tables, each key once across all batches (its last row)."""
+        for name, key in DIMENSION_KEYS.items():
+            batches = self._dimensions[name]
+            table = pa.concat_tables(batches) if batches else TABLE_SCHEMAS[name].empty_table()
+            sink = self._stack.enter_context(self._cleaned.open_write(self._keys.parquet(name)))
+            pq.write_table(last_per_key(table, key), sink, compression=PARQUET_COMPRESSION)
