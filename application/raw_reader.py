@@ -224,17 +224,18 @@ def read_batches(stream: BinaryIO, chunk_bytes: int = DEFAULT_CHUNK_BYTES) -> It
 
 def _line_blocks(head: bytes, stream: BinaryIO, chunk_bytes: int, convert=bytes) -> Iterator[Lines]:  # type: ignore[no-untyped-def]
     """Blocks of about ``chunk_bytes``, each ending at a line end; ``convert`` maps raw bytes."""
-    pending = convert(head)
+    pending = [convert(head)]
     while True:
-        more = stream.read(chunk_bytes)
+        more = convert(stream.read(chunk_bytes))
+        cut = more.rfind(b"\n")
+        if more and cut < 0:
+            pending.append(more)
+            continue
         if more:
-            pending += convert(more)
-            cut = pending.rfind(b"\n")
-            if cut < 0 or len(pending) < chunk_bytes:
-                continue
-            block, pending = pending[:cut], pending[cut + 1 :]
+            block = b"".join([*pending, more[:cut]])
+            pending = [more[cut + 1 :]]
         else:
-            block, pending = pending, b""
+            block = b"".join(pending)
         lines = Lines.of_block(block)
         if len(lines):
             yield lines

@@ -17,6 +17,11 @@ def _lists(counts: pa.Array, values: pa.Array) -> pa.ListArray:
     return pa.ListArray.from_arrays(offsets, values)
 
 
+def _utc_text(values: pa.Array, unit: str) -> pa.Array:
+    """ISO-8601 text in UTC with a 'Z': '2026-11-20T03:30:00Z', or with 6 decimals for 'us'."""
+    return pc.strftime(pc.cast(values, pa.timestamp(unit, tz="UTC"), safe=False), "%Y-%m-%dT%H:%M:%SZ")
+
+
 def _column(table: pa.Table, name: str) -> pa.Array:
     return table.column(name).combine_chunks()
 
@@ -28,8 +33,10 @@ def cleaned_record_table(result: CleanResult, star: dict[str, pa.Table]) -> pa.T
     ``service_date`` (UTC) feed the vehicle-history index.
     """
     fact, records = star["fact_service_records"], result.records
-    # Whole seconds: one fixed-width text form, so the vehicle-history index sorts by time.
-    service_date = pc.cast(_column(fact, "service_datetime_utc"), pa.timestamp("s", tz="UTC"), safe=False)
+    # Text of one fixed width (whole seconds, UTC), so that the vehicle-history index sorts
+    # by time; ingestion times keep their microseconds, which decide newer-wins.
+    service_date = _utc_text(_column(fact, "service_datetime_utc"), "s")
+    ingested_at = _utc_text(_column(fact, "ingested_at"), "us")
 
     def col(name: str) -> pa.Array:
         return _column(records, name)
@@ -79,6 +86,6 @@ def cleaned_record_table(result: CleanResult, star: dict[str, pa.Table]) -> pa.T
             "record_index": fact.column("record_index"),
             "submission_id": fact.column("submission_id"),
             "source_file": fact.column("source_file"),
-            "ingested_at": fact.column("ingested_at"),
+            "ingested_at": ingested_at,
         }
     )

@@ -16,7 +16,7 @@ class Violation:
     value: Any = None
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {"field": self.field, "rule": self.rule, "message": self.message, "value": self.value}
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 NOT_ON_GLUE = [
-    "pandas", "pyarrow", "pydantic", "pandera", "numpy", "orjson", "ijson",
+    "pandas", "pyarrow", "pydantic", "pandera", "numpy", "orjson", "polars",
     "dependency_injector", "fastapi", "mangum", "uvicorn", "starlette",
 ]  # fmt: skip
 _PROBE = """
