@@ -49,24 +49,28 @@ class _State:
 
 
 class ArraySplitter:
-    """Feed the bytes of a JSON array in order; get JSON Lines bytes of the same length."""
+    """Feed the bytes of a JSON array in order; they become JSON Lines of the same length."""
 
     def __init__(self) -> None:
         self._state = _State()
 
-    def feed(self, chunk: bytes) -> bytes:
-        """The chunk with element separators as newlines; raw newlines and brackets as spaces."""
-        if not chunk:
-            return chunk
+    def feed(self, chunk: memoryview) -> None:
+        """Rewrite the next span in place: element separators become newlines, raw newlines
+        and the array's brackets spaces."""
+        if not len(chunk):
+            return
         data = np.frombuffer(chunk, dtype=np.uint8)
-        out = data.copy()
-        out[(data == NEWLINE) | (data == RETURN)] = SPACE
+        out = data  # in place: everything below reads positions it has not changed
+        data[(data == NEWLINE) | (data == RETURN)] = SPACE
         state = self._state
 
         quotes = np.flatnonzero(data == QUOTE)
         quotes = quotes[~self._escaped(data, quotes)]
         structural = np.flatnonzero(
-            (data == COMMA) | (data == BRACE_OPEN) | (data == BRACE_CLOSE) | (data == BRACKET_OPEN)
+            (data == COMMA)
+            | (data == BRACE_OPEN)
+            | (data == BRACE_CLOSE)
+            | (data == BRACKET_OPEN)
             | (data == BRACKET_CLOSE)
         )
         # A structural byte is outside strings when an even number of real quotes precede it.
@@ -93,7 +97,6 @@ class ArraySplitter:
             run += 1
             tail -= 1
         state.backslashes = run if tail >= 0 else state.backslashes + run
-        return out.tobytes()
 
     def _escaped(self, data: np.ndarray, quotes: np.ndarray) -> np.ndarray:
         """Which quotes are escaped: preceded by an odd run of backslashes (rare: a loop)."""

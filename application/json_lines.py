@@ -15,4 +15,5 @@ import pyarrow as pa
 def write_json_lines(table: pa.Table, sink: BinaryIO) -> None:
     """Write ``table`` to ``sink`` as JSON Lines, one object per row."""
     if table.num_rows:
-        pl.from_arrow(table).write_ndjson(sink)
+        # One chunk per column first: polars converts chunked nested columns very slowly.
+        pl.from_arrow(table.combine_chunks()).write_ndjson(sink)

@@ -9,8 +9,7 @@ offending lines are found; only those go through pydantic, which either normalis
 
 from __future__ import annotations
 
-import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
@@ -42,7 +41,7 @@ _ARROW_ERRORS = (pa.ArrowInvalid, pa.ArrowTypeError)
 class Lines:
     """The non-blank lines of a block: one buffer and each line's start and end."""
 
-    data: bytes
+    data: bytes | memoryview
     starts: np.ndarray
     ends: np.ndarray
 
@@ -50,10 +49,10 @@ class Lines:
         return len(self.starts)
 
     def __getitem__(self, i: int) -> bytes:
-        return self.data[int(self.starts[i]) : int(self.ends[i])]
+        return bytes(self.data[int(self.starts[i]) : int(self.ends[i])])
 
     @classmethod
-    def of_block(cls, data: bytes) -> Lines:
+    def of_block(cls, data: bytes | memoryview) -> Lines:
         """Split at newlines; blank lines (empty or whitespace only) are left out."""
         buffer = np.frombuffer(data, dtype=np.uint8)
         newlines = np.flatnonzero(buffer == 10)
@@ -61,7 +60,7 @@ class Lines:
         ends = np.concatenate((newlines, [len(data)]))
         keep = ends > starts
         for i in np.flatnonzero(keep & (ends - starts <= _SHORT_LINE)):
-            keep[i] = bool(data[starts[i] : ends[i]].strip(_WHITESPACE))
+            keep[i] = bool(bytes(data[starts[i] : ends[i]]).strip(_WHITESPACE))
         return cls(data, starts[keep], ends[keep])
 
     @classmethod
@@ -83,9 +82,10 @@ class RecordBatch:
     rejected: list[RejectedRow] = field(default_factory=list)
 
 
-def _arrow(data: bytes, longest_line: int) -> pa.Table:
+def _arrow(data: bytes | memoryview, longest_line: int) -> pa.Table:
     options = pa_json.ReadOptions(block_size=max(1 << 20, longest_line + 2), use_threads=True)
-    return pa_json.read_json(io.BytesIO(data), read_options=options, parse_options=_PARSE_OPTIONS)
+    source = pa.BufferReader(pa.py_buffer(data))  # no copy
+    return pa_json.read_json(source, read_options=options, parse_options=_PARSE_OPTIONS)
 
 
 def _arrow_lines(lines: list[bytes]) -> pa.Table:
@@ -222,25 +222,35 @@ def read_batches(stream: BinaryIO, chunk_bytes: int = DEFAULT_CHUNK_BYTES) -> It
         raise UnreadableFile("the file holds no records (an empty array, or only blank lines)", "empty")
 
 
-def _line_blocks(head: bytes, stream: BinaryIO, chunk_bytes: int, convert=bytes) -> Iterator[Lines]:  # type: ignore[no-untyped-def]
-    """Blocks of about ``chunk_bytes``, each ending at a line end; ``convert`` maps raw bytes."""
-    pending = [convert(head)]
-    while True:
-        more = convert(stream.read(chunk_bytes))
-        cut = more.rfind(b"\n")
-        if more and cut < 0:
-            pending.append(more)
+def _line_blocks(
+    head: bytes, stream: BinaryIO, chunk_bytes: int, convert: Callable[[memoryview], None] | None = None
+) -> Iterator[Lines]:
+    """Blocks of about ``chunk_bytes``, each ending at a line end, read straight into their
+    buffer; ``convert`` rewrites each newly read span in place (JSON arrays)."""
+    carry = bytearray(head)
+    if convert:
+        convert(memoryview(carry))
+    end_of_file = False
+    while not end_of_file:
+        buffer = bytearray(len(carry) + chunk_bytes)
+        buffer[: len(carry)] = carry
+        filled = len(carry)
+        while filled < len(buffer):
+            read = stream.readinto(memoryview(buffer)[filled:])  # type: ignore[attr-defined]
+            if not read:
+                end_of_file = True
+                break
+            if convert:
+                convert(memoryview(buffer)[filled : filled + read])
+            filled += read
+        cut = filled if end_of_file else buffer.rfind(b"\n", 0, filled)
+        if cut < 0:  # no line end yet: a line longer than a chunk; read on
+            carry = buffer[:filled]
             continue
-        if more:
-            block = b"".join([*pending, more[:cut]])
-            pending = [more[cut + 1 :]]
-        else:
-            block = b"".join(pending)
-        lines = Lines.of_block(block)
+        carry = buffer[cut + 1 : filled]
+        lines = Lines.of_block(memoryview(buffer)[:cut])
         if len(lines):
             yield lines
-        if not more:
-            return
 
 
 def _object_or_line_blocks(head: bytes, stream: BinaryIO, chunk_bytes: int) -> Iterator[Lines]:

@@ -19,7 +19,10 @@ def _lists(counts: pa.Array, values: pa.Array) -> pa.ListArray:
 
 def _utc_text(values: pa.Array, unit: str) -> pa.Array:
     """ISO-8601 text in UTC with a 'Z': '2026-11-20T03:30:00Z', or with 6 decimals for 'us'."""
-    return pc.strftime(pc.cast(values, pa.timestamp(unit, tz="UTC"), safe=False), "%Y-%m-%dT%H:%M:%SZ")
+    # Via a zone-less timestamp: Arrow formats those far faster than zoned ones or strftime.
+    naive = pc.cast(pc.cast(values, pa.timestamp(unit, tz="UTC"), safe=False), pa.timestamp(unit))
+    text = pc.replace_substring(pc.cast(naive, pa.string()), " ", "T", max_replacements=1)
+    return pc.binary_join_element_wise(text, "Z", "")
 
 
 def _column(table: pa.Table, name: str) -> pa.Array:
@@ -43,8 +46,9 @@ def cleaned_record_table(result: CleanResult, star: dict[str, pa.Table]) -> pa.T
 
     services = star["dim_services_performed"]
     parts = star["dim_parts_used"]
-    service_lines = _struct({n: _column(services, n) for n in ("service_code", "service_name", "service_cost",
-                                                                "technician_notes")})
+    service_lines = _struct(
+        {n: _column(services, n) for n in ("service_code", "service_name", "service_cost", "technician_notes")}
+    )
     part_lines = _struct({n: _column(parts, n) for n in ("part_code", "part_name", "quantity", "unit_cost")})
     mismatch = col("cost_mismatch")
     flags = _lists(mismatch.cast(pa.int32()), pa.repeat(pa.scalar("cost_mismatch"), pc.sum(mismatch).as_py() or 0))

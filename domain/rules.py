@@ -99,9 +99,11 @@ def record_schema(now: datetime) -> pa.DataFrameSchema:
         checks=[
             _check(
                 "duplicate_id",
-                lambda df: ~(
-                    (df["service_record_id"].duplicated(keep="last") & df["service_record_id"].notna())
-                    | df[FORCED_DUPLICATE]
+                lambda df: (
+                    ~(
+                        (df["service_record_id"].duplicated(keep="last") & df["service_record_id"].notna())
+                        | df[FORCED_DUPLICATE]
+                    )
                 ),
             ),
             _check(

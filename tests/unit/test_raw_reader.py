@@ -125,7 +125,9 @@ def test_chunked_arrays_give_the_same_rows_as_one_chunk() -> None:
     assert names == {'Budi "B" \\ [x], {y}'}
 
 
-@pytest.mark.parametrize("data", [b"{}\nnull\n{}", b'{"service_record_id": "A"}\nnull\n', b'{"x": 1}\n 7 \n[null]\n"s"'])
+@pytest.mark.parametrize(
+    "data", [b"{}\nnull\n{}", b'{"service_record_id": "A"}\nnull\n', b'{"x": 1}\n 7 \n[null]\n"s"']
+)
 def test_lines_that_are_not_objects_never_reach_pyarrow(data: bytes) -> None:
     # pyarrow reads a `null` line as a row of nulls, and crashes on a buffer that starts with one.
     batches, rows, rejected = read(data)
