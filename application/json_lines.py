@@ -16,4 +16,6 @@ def write_json_lines(table: pa.Table, sink: BinaryIO) -> None:
     """Write ``table`` to ``sink`` as JSON Lines, one object per row."""
     if table.num_rows:
         # One chunk per column first: polars converts chunked nested columns very slowly.
-        pl.from_arrow(table.combine_chunks()).write_ndjson(sink)
+        frame = pl.from_arrow(table.combine_chunks())
+        assert isinstance(frame, pl.DataFrame)  # a table converts to a frame, never a series
+        frame.write_ndjson(sink)

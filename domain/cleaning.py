@@ -127,8 +127,9 @@ def _json_value(value: object) -> object:
 def _gather(frame: pd.DataFrame, columns: list[str], rows: np.ndarray) -> list[object]:
     """``frame[columns[i]]`` at ``rows[i]`` for every i, one column at a time."""
     values: list[object] = [None] * len(rows)
-    by_column = pd.Series(np.arange(len(rows))).groupby(np.asarray(columns)).indices
-    for column, where in by_column.items():
+    names = np.asarray(columns)
+    for column in set(columns):
+        where = np.flatnonzero(names == column)
         for i, value in zip(where.tolist(), frame[column].iloc[rows[where]].tolist(), strict=True):
             values[i] = value
     return values
