@@ -9,6 +9,7 @@ one ``ExitStack``, and an exception discards them all.
 
 from __future__ import annotations
 
+import tempfile
 from contextlib import ExitStack
 from typing import BinaryIO
 
@@ -18,20 +19,23 @@ import pyarrow.parquet as pq
 from application.json_lines import write_json_lines
 from application.ports import ObjectStore
 from application.storage_keys import OutputKeys
-from domain.star_schema import DIMENSION_KEYS, TABLE_SCHEMAS, last_per_key
+from domain.star_schema import CONTEXT_COLUMNS, DIMENSION_KEYS, TABLE_SCHEMAS, FileContext, last_per_key, with_context
 
 PARQUET_COMPRESSION = "zstd"
 STREAMED_TABLES = ("fact_service_records", "dim_services_performed", "dim_parts_used")
 
 
 class OutputWriters:
-    def __init__(self, stack: ExitStack, cleaned: ObjectStore, errors: ObjectStore, keys: OutputKeys) -> None:
-        self._stack, self._errors, self._keys = stack, errors, keys
+    def __init__(
+        self, stack: ExitStack, cleaned: ObjectStore, errors: ObjectStore, keys: OutputKeys, context: FileContext
+    ) -> None:
+        self._stack, self._errors, self._keys, self._context = stack, errors, keys, context
         self._cleaned = cleaned
         self._parquet = {name: self._parquet_writer(keys.parquet(name), name) for name in STREAMED_TABLES}
         self._jsonl = stack.enter_context(cleaned.open_write(keys.cleaned_jsonl))
         self._rejected: BinaryIO | None = None
-        self._dimensions: dict[str, list[pa.Table]] = {name: [] for name in DIMENSION_KEYS}
+        # Dimension rows wait in local temporary files, not in memory, until the end.
+        self._dimensions = {name: self._spool(name) for name in DIMENSION_KEYS}
         self.written: list[str] = [keys.parquet(name) for name in TABLE_SCHEMAS] + [keys.cleaned_jsonl]
 
     def _parquet_writer(self, key: str, table: str) -> pq.ParquetWriter:
@@ -40,12 +44,20 @@ class OutputWriters:
         self._stack.callback(writer.close)  # runs before the sink commits (last in, first out)
         return writer
 
+    def _spool(self, table: str) -> tuple[BinaryIO, pq.ParquetWriter]:
+        spool = self._stack.enter_context(tempfile.TemporaryFile())  # noqa: SIM115 - the stack closes it
+        fields = [f for f in TABLE_SCHEMAS[table] if f.name not in CONTEXT_COLUMNS]
+        writer = pq.ParquetWriter(spool, pa.schema(fields), compression="none")
+        self._stack.callback(writer.close)  # closing twice is harmless
+        return spool, writer
+
     def write(self, star: dict[str, pa.Table], cleaned_records: pa.Table, rejected_lines: list[bytes]) -> None:
         for name, writer in self._parquet.items():
             if star[name].num_rows:
                 writer.write_table(star[name])
         for name in DIMENSION_KEYS:
-            self._dimensions[name].append(star[name])
+            # Kept without the context columns (the same in every row) until the end.
+            self._dimensions[name][1].write_table(star[name].drop_columns(CONTEXT_COLUMNS))
         write_json_lines(cleaned_records, self._jsonl)
         if rejected_lines:
             if self._rejected is None:
@@ -56,7 +68,9 @@ class OutputWriters:
     def finish(self) -> None:
         """Write the dimension tables, each key once across all batches (its last row)."""
         for name, key in DIMENSION_KEYS.items():
-            batches = self._dimensions[name]
-            table = pa.concat_tables(batches) if batches else TABLE_SCHEMAS[name].empty_table()
+            spool, writer = self._dimensions[name]
+            writer.close()
+            spool.seek(0)
+            table = last_per_key(pq.read_table(spool), key)
             sink = self._stack.enter_context(self._cleaned.open_write(self._keys.parquet(name)))
-            pq.write_table(last_per_key(table, key), sink, compression=PARQUET_COMPRESSION)
+            pq.write_table(with_context(name, table, self._context), sink, compression=PARQUET_COMPRESSION)

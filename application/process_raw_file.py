@@ -151,23 +151,13 @@ class ProcessRawFile:
         ids = _IdTracker()
         with ExitStack() as stack:
             stream = stack.enter_context(self._raw.open_read(keys.raw_key))
-            outputs = OutputWriters(stack, self._cleaned, self._errors, keys)
+            outputs = OutputWriters(stack, self._cleaned, self._errors, keys, context)
             for batch in read_batches(stream, self._chunk_bytes):
-                indices = batch.table.column(RECORD_INDEX).to_numpy()
-                marked = None if forced is None else np.isin(indices, forced)
-                result = clean(batch.table, now, marked)
-                rejected = batch.rejected + [
-                    RejectedRow(int(indices[position]), orjson.loads(batch.originals[position]), violations)
-                    for position, violations in result.violations.items()
-                ]
-                rejected.sort(key=lambda r: r.index)
-                star = build_star_schema(result, context)
-                lines = [rejection_line(row, context) for row in rejected]
-                outputs.write(star, cleaned_record_table(result, star), lines)
-                ids.add(result, batch)
+                valid, rejected = self._process_batch(batch, now, forced, context, outputs, ids)
                 by_rule.update(rule for row in rejected for rule in {v.rule for v in row.violations})
-                outcome.valid_rows += result.records.num_rows
+                outcome.valid_rows += valid
                 outcome.rejected_rows += len(rejected)
+                del batch  # free it before the next batch is read
             if forced is None:
                 duplicates = ids.duplicates()
                 if len(duplicates) > ids.flagged:
@@ -177,6 +167,32 @@ class ProcessRawFile:
         outcome.total_rows = outcome.valid_rows + outcome.rejected_rows
         outcome.rejected_by_rule = dict(sorted(by_rule.items()))
         return outcome
+
+    @staticmethod
+    def _process_batch(
+        batch: RecordBatch,
+        now: datetime,
+        forced: np.ndarray | None,
+        context: FileContext,
+        outputs: OutputWriters,
+        ids: _IdTracker,
+    ) -> tuple[int, list[RejectedRow]]:
+        """Clean and write one batch; returns its valid row count and rejected rows.
+
+        A method of its own so that the batch's tables are freed before the next is read.
+        """
+        indices = batch.table.column(RECORD_INDEX).to_numpy()
+        marked = None if forced is None else np.isin(indices, forced)
+        result = clean(batch.table, now, marked)
+        rejected = batch.rejected + [
+            RejectedRow(int(indices[position]), orjson.loads(batch.originals[position]), violations)
+            for position, violations in result.violations.items()
+        ]
+        rejected.sort(key=lambda r: r.index)
+        star = build_star_schema(result, context)
+        outputs.write(star, cleaned_record_table(result, star), [rejection_line(row, context) for row in rejected])
+        ids.add(result, batch)
+        return result.records.num_rows, rejected
 
     def _write_manifest(self, keys: OutputKeys, outcome: ProcessResult) -> None:
         body = {**outcome.to_dict(), "processed_at": self._clock.now()}

@@ -27,7 +27,8 @@ from domain.raw_schema import RAW_SCHEMA
 from domain.rules import RULES
 
 RECORD_INDEX = "_record_index"
-DEFAULT_CHUNK_BYTES = 32 * 1024 * 1024
+DEFAULT_CHUNK_BYTES = 16 * 1024 * 1024  # about 20,000 records; bounds memory per batch
+_CONVERT_SPAN = 4 * 1024 * 1024
 SINGLE_OBJECT_LIMIT = 64 * 1024 * 1024
 _SNIFF_BYTES = 64 * 1024
 _SMALL_RUN = 8
@@ -218,6 +219,7 @@ def read_batches(stream: BinaryIO, chunk_bytes: int = DEFAULT_CHUNK_BYTES) -> It
         batch = parse_block(block, index)
         index += batch.table.num_rows + len(batch.rejected)
         yield batch
+        del batch, block
     if index == 0:
         raise UnreadableFile("the file holds no records (an empty array, or only blank lines)", "empty")
 
@@ -229,7 +231,7 @@ def _line_blocks(
     buffer; ``convert`` rewrites each newly read span in place (JSON arrays)."""
     carry = bytearray(head)
     if convert:
-        convert(memoryview(carry))
+        convert(memoryview(carry))  # the head is small
     end_of_file = False
     while not end_of_file:
         buffer = bytearray(len(carry) + chunk_bytes)
@@ -240,8 +242,9 @@ def _line_blocks(
             if not read:
                 end_of_file = True
                 break
-            if convert:
-                convert(memoryview(buffer)[filled : filled + read])
+            if convert:  # in small spans: the conversion's scratch arrays grow with the span
+                for start in range(filled, filled + read, _CONVERT_SPAN):
+                    convert(memoryview(buffer)[start : min(start + _CONVERT_SPAN, filled + read)])
             filled += read
         cut = filled if end_of_file else buffer.rfind(b"\n", 0, filled)
         if cut < 0:  # no line end yet: a line longer than a chunk; read on
@@ -251,6 +254,7 @@ def _line_blocks(
         lines = Lines.of_block(memoryview(buffer)[:cut])
         if len(lines):
             yield lines
+        del lines, buffer  # the consumer may keep the block; this generator must not
 
 
 def _object_or_line_blocks(head: bytes, stream: BinaryIO, chunk_bytes: int) -> Iterator[Lines]:

@@ -180,6 +180,9 @@ def load(records: str) -> dict:
 CASES = {"baseline": baseline, "process": process, "small-files": small_files, "submit": submit_latency, "load": load}
 
 if __name__ == "__main__":
+    from entrypoints.memory import use_system_allocator
+
+    use_system_allocator()  # as the worker and the CLI run
     outcome = CASES[sys.argv[1]](*sys.argv[2:])
     outcome["peak_rss_mib"] = peak_rss_mib()
     print(json.dumps(outcome))

@@ -130,11 +130,20 @@ def last_per_key(table: pa.Table, key: str) -> pa.Table:
     return table.filter(pa.array((~keys.duplicated(keep="last") & keys.notna()).to_numpy()))
 
 
+CONTEXT_COLUMNS = [name for name, _ in _CONTEXT_FIELDS]
+
+
 def _with_context(name: str, columns: dict[str, pa.Array], rows: int, context: FileContext) -> pa.Table:
     columns["source_file"] = pa.repeat(pa.scalar(context.source_file, pa.string()), rows)
     columns["ingested_at"] = pa.repeat(pa.scalar(pd.Timestamp(context.ingested_at), _TIMESTAMP_UTC), rows)
     schema = TABLE_SCHEMAS[name]
     return pa.table({f.name: columns[f.name] for f in schema}).cast(schema)
+
+
+def with_context(name: str, table: pa.Table, context: FileContext) -> pa.Table:
+    """A table of ``name`` without its context columns, given them for ``context``."""
+    columns = {column: table.column(column) for column in table.column_names}
+    return _with_context(name, columns, table.num_rows, context)
 
 
 def _table(name: str, records: pa.Table, context: FileContext, extra: dict[str, pa.Array] | None = None) -> pa.Table:

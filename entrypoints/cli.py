@@ -16,6 +16,7 @@ from application.submit_record import SubmissionError, SubmissionRejected
 from application.upload_bulk_file import UploadBulkFile
 from entrypoints.container import Container, build_container
 from entrypoints.logging_setup import configure_logging
+from entrypoints.memory import use_system_allocator
 from entrypoints.sample_data import generate_records
 from entrypoints.settings import Settings
 from entrypoints.worker_loop import run_worker
@@ -210,6 +211,7 @@ COMMANDS = {
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     configure_logging(args.log_level)
+    use_system_allocator()
     settings = Settings.from_env(backend=args.backend, data_dir=args.data_dir)
     container = build_container(settings)
     return COMMANDS[args.command](args, container)

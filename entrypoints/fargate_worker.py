@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 from entrypoints.container import build_container
 from entrypoints.logging_setup import configure_logging
+from entrypoints.memory import use_system_allocator
 from entrypoints.settings import Settings
 from entrypoints.worker_loop import run_worker
 
@@ -23,6 +24,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--drain", action="store_true", help="exit when the queue is empty")
     args = parser.parse_args(argv)
     configure_logging(os.environ.get("SERVICEPIPE_LOG_LEVEL", "INFO"))
+    use_system_allocator()
     settings = Settings.from_env(backend=os.environ.get("SERVICEPIPE_BACKEND", "aws"))
     container = build_container(settings)
     stats = run_worker(
