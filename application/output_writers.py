@@ -34,8 +34,10 @@ class OutputWriters:
         self._parquet = {name: self._parquet_writer(keys.parquet(name), name) for name in STREAMED_TABLES}
         self._jsonl = stack.enter_context(cleaned.open_write(keys.cleaned_jsonl))
         self._rejected: BinaryIO | None = None
-        # Dimension rows wait in local temporary files, not in memory, until the end.
-        self._dimensions = {name: self._spool(name) for name in DIMENSION_KEYS}
+        # Dimension rows of a second and later batch wait in local temporary files, not in
+        # memory, until the end; a file of one batch (most) keeps its rows in memory.
+        self._first_dimensions: dict[str, pa.Table] = {}
+        self._dimensions: dict[str, tuple[BinaryIO, pq.ParquetWriter]] = {}
         self.written: list[str] = [keys.parquet(name) for name in TABLE_SCHEMAS] + [keys.cleaned_jsonl]
 
     def _parquet_writer(self, key: str, table: str) -> pq.ParquetWriter:
@@ -57,7 +59,14 @@ class OutputWriters:
                 writer.write_table(star[name])
         for name in DIMENSION_KEYS:
             # Kept without the context columns (the same in every row) until the end.
-            self._dimensions[name][1].write_table(star[name].drop_columns(CONTEXT_COLUMNS))
+            rows = star[name].drop_columns(CONTEXT_COLUMNS)
+            if name not in self._first_dimensions:
+                self._first_dimensions[name] = rows
+                continue
+            if name not in self._dimensions:
+                self._dimensions[name] = self._spool(name)
+                self._dimensions[name][1].write_table(self._first_dimensions[name])
+            self._dimensions[name][1].write_table(rows)
         write_json_lines(cleaned_records, self._jsonl)
         if rejected_lines:
             if self._rejected is None:
@@ -68,9 +77,14 @@ class OutputWriters:
     def finish(self) -> None:
         """Write the dimension tables, each key once across all batches (its last row)."""
         for name, key in DIMENSION_KEYS.items():
-            spool, writer = self._dimensions[name]
-            writer.close()
-            spool.seek(0)
-            table = last_per_key(pq.read_table(spool), key)
+            if name in self._dimensions:
+                spool, writer = self._dimensions[name]
+                writer.close()
+                spool.seek(0)
+                rows = pq.read_table(spool)
+            else:
+                empty = TABLE_SCHEMAS[name].empty_table().drop_columns(CONTEXT_COLUMNS)
+                rows = self._first_dimensions.get(name, empty)
+            table = last_per_key(rows, key)
             sink = self._stack.enter_context(self._cleaned.open_write(self._keys.parquet(name)))
             pq.write_table(with_context(name, table, self._context), sink, compression=PARQUET_COMPRESSION)

@@ -15,6 +15,7 @@ from mangum import Mangum
 from entrypoints.container import build_container
 from entrypoints.http_app import create_app
 from entrypoints.logging_setup import configure_logging
+from entrypoints.memory import freeze_startup_objects
 from entrypoints.settings import Settings
 
 _adapter: Mangum | None = None
@@ -25,7 +26,9 @@ def _build() -> Mangum:
     settings = Settings.from_env(backend=os.environ.get("SERVICEPIPE_BACKEND", "aws"))
     container = build_container(settings)
     # API Gateway checks the API key (usage plan) before the request reaches Lambda.
-    return Mangum(create_app(container.submit_record), lifespan="off")
+    adapter = Mangum(create_app(container.submit_record), lifespan="off")
+    freeze_startup_objects()
+    return adapter
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from application.submit_record import SubmissionError, SubmissionRejected
 from application.upload_bulk_file import UploadBulkFile
 from entrypoints.container import Container, build_container
 from entrypoints.logging_setup import configure_logging
-from entrypoints.memory import use_system_allocator
+from entrypoints.memory import freeze_startup_objects, use_system_allocator
 from entrypoints.sample_data import generate_records
 from entrypoints.settings import Settings
 from entrypoints.worker_loop import run_worker
@@ -150,6 +150,7 @@ def cmd_serve(args: argparse.Namespace, container: Container) -> int:
     from entrypoints.http_app import create_app
 
     app = create_app(container.submit_record, api_key=container.config.api_key())
+    freeze_startup_objects()
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
     return 0
 

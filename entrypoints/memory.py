@@ -1,6 +1,8 @@
-"""Process-wide memory settings for the processing entrypoints."""
+"""Process-wide memory settings for the entrypoints."""
 
 from __future__ import annotations
+
+import gc
 
 import pyarrow as pa
 
@@ -12,3 +14,14 @@ def use_system_allocator() -> None:
     about 60 MiB more at peak, which a 512 MiB Fargate task cannot spare.
     """
     pa.set_memory_pool(pa.system_memory_pool())
+
+
+def freeze_startup_objects() -> None:
+    """Move everything allocated so far (imports, the app) out of the garbage collector's
+    view, so that a full collection during a request walks only that request's objects.
+
+    Without it, the occasional full collection over pandas' and pyarrow's objects made the
+    slowest 1% of submissions ten times slower than the median.
+    """
+    gc.collect()
+    gc.freeze()

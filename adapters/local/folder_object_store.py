@@ -1,4 +1,4 @@
-"""A bucket as a folder. Writes are atomic (temporary file, then rename)."""
+"""A bucket as a folder. Writes are atomic (a temporary file, then a rename)."""
 
 from __future__ import annotations
 
@@ -64,10 +64,10 @@ class FolderObjectStore:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=_TMP_PREFIX, dir=path.parent)
         try:
+            # Atomic against a crashed or killed process (rename); no fsync, so not against a
+            # power cut: this is the single-machine adapter, and fsync was most of a small write.
             with os.fdopen(fd, "wb") as sink:
                 yield sink
-                sink.flush()
-                os.fsync(sink.fileno())
             if metadata:
                 self._write_meta(key, metadata)
             os.replace(tmp, path)
