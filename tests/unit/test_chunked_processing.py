@@ -1,0 +1,55 @@
+"""Processing a file in many small batches gives exactly the outputs of one big batch."""
+
+from __future__ import annotations
+
+import io
+
+import orjson
+import pyarrow.parquet as pq
+import pytest
+
+from adapters.local.in_memory import InMemoryObjectStore
+from application.process_raw_file import ProcessRawFile
+from entrypoints.sample_data import generate_records
+from tests.factories import NOW, a_record
+
+
+def sample_file(as_array: bool) -> bytes:
+    records = list(generate_records(1_500, bad_fraction=0.1, seed=11, now=NOW))
+    # Ids repeated far apart, so that the repeats fall in different batches.
+    records.append(a_record(records[3]["service_record_id"], {"vehicle.odometer_reading": 7}))
+    records.insert(900, a_record(records[1200]["service_record_id"]))
+    records.append(a_record("LATE", {"vehicle.vin": "BAD"}))
+    if as_array:
+        return orjson.dumps(records, option=orjson.OPT_INDENT_2)
+    lines = [orjson.dumps(r) for r in records]
+    lines.insert(700, b"not json at all")
+    return b"\n".join(lines)
+
+
+def outputs(data: bytes, clock, chunk_bytes: int) -> tuple[dict, dict, dict]:
+    raw, cleaned, errors = InMemoryObjectStore(NOW), InMemoryObjectStore(NOW), InMemoryObjectStore(NOW)
+    key = "service-records/date=2026-11-25/bulk.json"
+    raw.put_bytes(key, data)
+    result = ProcessRawFile(raw, cleaned, errors, clock, chunk_bytes=chunk_bytes)(key)
+    return result.to_dict(), cleaned.objects, errors.objects
+
+
+@pytest.mark.parametrize("as_array", [False, True])
+def test_many_batches_and_one_batch_write_the_same_outputs(clock, as_array) -> None:
+    data = sample_file(as_array)
+    whole_result, whole_cleaned, whole_errors = outputs(data, clock, chunk_bytes=64 * 1024 * 1024)
+    small_result, small_cleaned, small_errors = outputs(data, clock, chunk_bytes=40_000)
+    assert whole_result == small_result
+    assert whole_result["rejected_by_rule"]["duplicate_id"] >= 3
+    assert set(whole_cleaned) == set(small_cleaned) and set(whole_errors) == set(small_errors)
+    for key, body in whole_cleaned.items():
+        if key.endswith(".parquet"):
+            whole_table, small_table = pq.read_table(io.BytesIO(body)), pq.read_table(io.BytesIO(small_cleaned[key]))
+            assert whole_table.equals(small_table), key
+            if "fact_service_records" in key:
+                assert pq.ParquetFile(io.BytesIO(small_cleaned[key])).num_row_groups > 5  # really in batches
+        elif key.startswith("dynamodb/"):
+            assert body == small_cleaned[key]
+    for key, body in whole_errors.items():
+        assert body == small_errors[key], key
