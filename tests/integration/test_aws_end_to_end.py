@@ -60,6 +60,12 @@ def run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str
     return subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=240)
 
 
+def run_loader(stack, env: dict[str, str], *extra: str) -> subprocess.CompletedProcess[str]:
+    module = [sys.executable, "-m", "entrypoints.glue_load_to_dynamo"]
+    tables = ["--DYNAMODB_TABLE_NAME", stack.table_name, "--SOURCE_BUCKET_NAME", stack.cleaned_bucket]
+    return run([*module, *tables, *extra], env)
+
+
 def s3_lines(bucket: str, key: str) -> list[dict]:
     body = boto3.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
     return [orjson.loads(line) for line in body.splitlines() if line.strip()]
@@ -97,18 +103,7 @@ def test_submit_process_load_over_http(stack, endpoint) -> None:
     queue = boto3.client("sqs").get_queue_attributes(QueueUrl=stack.queue_url, AttributeNames=["All"])["Attributes"]
     assert queue["ApproximateNumberOfMessages"] == "0" and queue["ApproximateNumberOfMessagesNotVisible"] == "0"
 
-    loader = run(
-        [
-            sys.executable,
-            "-m",
-            "entrypoints.glue_load_to_dynamo",
-            "--DYNAMODB_TABLE_NAME",
-            stack.table_name,
-            "--SOURCE_BUCKET_NAME",
-            stack.cleaned_bucket,
-        ],
-        env,
-    )
+    loader = run_loader(stack, env)
     assert loader.returncode == 0, loader.stderr
     report = json.loads(loader.stdout.strip().splitlines()[-1])
     assert (report["files_loaded"], report["records_loaded"], report["files_failed"]) == (2, 3, [])
@@ -167,20 +162,7 @@ def test_submit_process_load_over_http(stack, endpoint) -> None:
         "unreadable_files": 1,
         "loaded_records": 3,
     }
-    again = run(
-        [
-            sys.executable,
-            "-m",
-            "entrypoints.glue_load_to_dynamo",
-            "--DYNAMODB_TABLE_NAME",
-            stack.table_name,
-            "--SOURCE_BUCKET_NAME",
-            stack.cleaned_bucket,
-            "--PROCESS_DATE",
-            date,
-        ],
-        env,
-    )
+    again = run_loader(stack, env, "--PROCESS_DATE", date)
     assert json.loads(again.stdout.strip().splitlines()[-1])["files_loaded"] == 0
 
 
