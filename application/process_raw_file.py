@@ -93,9 +93,10 @@ class _IdTracker:
         self.flagged = 0
 
     def add(self, result: CleanResult, batch: RecordBatch) -> None:
-        ids = batch.table.column("service_record_id").to_pandas()
-        present = ids.notna().to_numpy()
-        self._hashes.append(pd.util.hash_array(ids[present].str.strip().to_numpy(dtype=object)))
+        # Trimmed, and blank ids left out, as the rules see them.
+        ids = batch.table.column("service_record_id").to_pandas().str.strip()
+        present = (ids.notna() & (ids != "")).to_numpy()
+        self._hashes.append(pd.util.hash_array(ids[present].to_numpy(dtype=object)))
         self._indices.append(batch.table.column(RECORD_INDEX).to_numpy()[present])
         self.flagged += sum(any(v.rule == "duplicate_id" for v in vs) for vs in result.violations.values())
 

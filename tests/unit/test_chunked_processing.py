@@ -53,3 +53,12 @@ def test_many_batches_and_one_batch_write_the_same_outputs(clock, as_array) -> N
             assert body == small_cleaned[key]
     for key, body in whole_errors.items():
         assert body == small_errors[key], key
+
+
+def test_blank_ids_in_different_batches_are_missing_not_duplicates(clock) -> None:
+    records = [a_record(f"R{i}") for i in range(60)]
+    records[5]["service_record_id"] = " "
+    records[55]["service_record_id"] = ""
+    data = b"\n".join(orjson.dumps(r) for r in records)
+    result, _, errors = outputs(data, clock, chunk_bytes=10_000)
+    assert result["rejected_by_rule"] == {"required": 2}
