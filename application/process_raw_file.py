@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
@@ -16,6 +17,7 @@ from datetime import datetime, timezone
 import numpy as np
 import orjson
 import pandas as pd
+import pyarrow as pa
 
 from application.errors import UnreadableFile
 from application.output_writers import OutputWriters
@@ -153,12 +155,23 @@ class ProcessRawFile:
         with ExitStack() as stack:
             stream = stack.enter_context(self._raw.open_read(keys.raw_key))
             outputs = OutputWriters(stack, self._cleaned, self._errors, keys, context)
+            # One batch is written while the next is parsed and cleaned (Arrow, polars and
+            # Parquet release the GIL); at most one write waits, so memory stays bounded.
+            # Entered last, the pool is shut down (its write finished) before any writer closes.
+            pool = stack.enter_context(ThreadPoolExecutor(max_workers=1, thread_name_prefix="outputs"))
+            writing: Future[None] | None = None
             for batch in read_batches(stream, self._chunk_bytes):
-                valid, rejected = self._process_batch(batch, now, forced, context, outputs, ids)
+                valid, rejected, tables = self._process_batch(batch, now, forced, context, ids)
                 by_rule.update(rule for row in rejected for rule in {v.rule for v in row.violations})
                 outcome.valid_rows += valid
                 outcome.rejected_rows += len(rejected)
                 del batch  # free it before the next batch is read
+                if writing is not None:
+                    writing.result()
+                writing = pool.submit(outputs.write, *tables)
+                del tables
+            if writing is not None:
+                writing.result()
             if forced is None:
                 duplicates = ids.duplicates()
                 if len(duplicates) > ids.flagged:
@@ -175,12 +188,11 @@ class ProcessRawFile:
         now: datetime,
         forced: np.ndarray | None,
         context: FileContext,
-        outputs: OutputWriters,
         ids: _IdTracker,
-    ) -> tuple[int, list[RejectedRow]]:
-        """Clean and write one batch; returns its valid row count and rejected rows.
+    ) -> tuple[int, list[RejectedRow], tuple[dict[str, pa.Table], pa.Table, list[bytes]]]:
+        """Clean one batch: its valid row count, rejected rows, and what to write.
 
-        A method of its own so that the batch's tables are freed before the next is read.
+        A method of its own so that the batch's intermediate tables are freed on return.
         """
         indices = batch.table.column(RECORD_INDEX).to_numpy()
         marked = None if forced is None else np.isin(indices, forced)
@@ -191,9 +203,9 @@ class ProcessRawFile:
         ]
         rejected.sort(key=lambda r: r.index)
         star = build_star_schema(result, context)
-        outputs.write(star, cleaned_record_table(result, star), [rejection_line(row, context) for row in rejected])
         ids.add(result, batch)
-        return result.records.num_rows, rejected
+        tables = (star, cleaned_record_table(result, star), [rejection_line(row, context) for row in rejected])
+        return result.records.num_rows, rejected, tables
 
     def _write_manifest(self, keys: OutputKeys, outcome: ProcessResult) -> None:
         body = {**outcome.to_dict(), "processed_at": self._clock.now()}
