@@ -27,7 +27,7 @@ from domain.raw_schema import RAW_SCHEMA
 from domain.rules import RULES
 
 RECORD_INDEX = "_record_index"
-DEFAULT_CHUNK_BYTES = 12 * 1024 * 1024  # about 15,000 records; bounds memory per batch
+DEFAULT_CHUNK_BYTES = 10 * 1024 * 1024  # about 12,500 records; bounds memory per batch
 _CONVERT_SPAN = 4 * 1024 * 1024
 SINGLE_OBJECT_LIMIT = 64 * 1024 * 1024
 _SNIFF_BYTES = 64 * 1024
