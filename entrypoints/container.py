@@ -64,7 +64,12 @@ class Container(containers.DeclarativeContainer):
 
     submit_record = providers.Factory(SubmitRecord, raw=raw_store, clock=clock)
     process_raw_file = providers.Factory(
-        ProcessRawFile, raw=raw_store, cleaned=cleaned_store, errors=error_store, clock=clock
+        ProcessRawFile,
+        raw=raw_store,
+        cleaned=cleaned_store,
+        errors=error_store,
+        clock=clock,
+        chunk_bytes=config.batch_bytes,
     )
     load_batch = providers.Factory(LoadBatch, cleaned=cleaned_store, repository=repository, clock=clock)
     pipeline_status = providers.Factory(

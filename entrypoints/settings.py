@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from application.raw_reader import DEFAULT_CHUNK_BYTES
+
 DEFAULT_DATA_DIR = ".servicepipe-data"
 
 
@@ -22,6 +24,7 @@ class Settings:
     queue_url: str = ""
     table_name: str = "service_records"
     api_key: str = ""
+    batch_bytes: int = DEFAULT_CHUNK_BYTES
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Settings:
@@ -36,6 +39,7 @@ class Settings:
             "queue_url": env.get("SQS_QUEUE_URL", ""),
             "table_name": env.get("DYNAMODB_TABLE_NAME", "service_records"),
             "api_key": env.get("SERVICEPIPE_API_KEY", ""),
+            "batch_bytes": int(env.get("SERVICEPIPE_BATCH_BYTES", DEFAULT_CHUNK_BYTES)),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         if values["backend"] not in ("local", "aws"):
