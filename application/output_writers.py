@@ -9,7 +9,6 @@ one ``ExitStack``, and an exception discards them all.
 
 from __future__ import annotations
 
-import tempfile
 from contextlib import ExitStack
 from typing import BinaryIO
 
@@ -17,7 +16,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from application.json_lines import write_json_lines
-from application.ports import ObjectStore
+from application.ports import ObjectStore, ScratchSpace
 from application.storage_keys import OutputKeys
 from domain.star_schema import CONTEXT_COLUMNS, DIMENSION_KEYS, TABLE_SCHEMAS, FileContext, last_per_key, with_context
 
@@ -27,16 +26,23 @@ STREAMED_TABLES = ("fact_service_records", "dim_services_performed", "dim_parts_
 
 class OutputWriters:
     def __init__(
-        self, stack: ExitStack, cleaned: ObjectStore, errors: ObjectStore, keys: OutputKeys, context: FileContext
+        self,
+        stack: ExitStack,
+        cleaned: ObjectStore,
+        errors: ObjectStore,
+        keys: OutputKeys,
+        context: FileContext,
+        scratch: ScratchSpace | None = None,
     ) -> None:
         self._stack, self._errors, self._keys, self._context = stack, errors, keys, context
+        self._scratch = scratch
         self._cleaned = cleaned
         self._parquet = {name: self._parquet_writer(keys.parquet(name), name) for name in STREAMED_TABLES}
         self._jsonl = stack.enter_context(cleaned.open_write(keys.cleaned_jsonl))
         self._rejected: BinaryIO | None = None
-        # Dimension rows of a second and later batch wait in local temporary files, not in
-        # memory, until the end; a file of one batch (most) keeps its rows in memory.
-        self._first_dimensions: dict[str, pa.Table] = {}
+        # Dimension rows wait until the end: those of a second and later batch in scratch
+        # files when there is scratch space, else in memory.
+        self._dimension_rows: dict[str, list[pa.Table]] = {name: [] for name in DIMENSION_KEYS}
         self._dimensions: dict[str, tuple[BinaryIO, pq.ParquetWriter]] = {}
         self.written: list[str] = [keys.parquet(name) for name in TABLE_SCHEMAS] + [keys.cleaned_jsonl]
 
@@ -46,8 +52,8 @@ class OutputWriters:
         self._stack.callback(writer.close)  # runs before the sink commits (last in, first out)
         return writer
 
-    def _spool(self, table: str) -> tuple[BinaryIO, pq.ParquetWriter]:
-        spool = self._stack.enter_context(tempfile.TemporaryFile())  # noqa: SIM115 - the stack closes it
+    def _spool(self, table: str, scratch: ScratchSpace) -> tuple[BinaryIO, pq.ParquetWriter]:
+        spool = self._stack.enter_context(scratch.temporary_file())
         fields = [f for f in TABLE_SCHEMAS[table] if f.name not in CONTEXT_COLUMNS]
         writer = pq.ParquetWriter(spool, pa.schema(fields), compression="none")
         self._stack.callback(writer.close)  # closing twice is harmless
@@ -60,13 +66,16 @@ class OutputWriters:
         for name in DIMENSION_KEYS:
             # Kept without the context columns (the same in every row) until the end.
             rows = star[name].drop_columns(CONTEXT_COLUMNS)
-            if name not in self._first_dimensions:
-                self._first_dimensions[name] = rows
-                continue
-            if name not in self._dimensions:
-                self._dimensions[name] = self._spool(name)
-                self._dimensions[name][1].write_table(self._first_dimensions[name])
-            self._dimensions[name][1].write_table(rows)
+            kept = self._dimension_rows[name]
+            if name in self._dimensions:
+                self._dimensions[name][1].write_table(rows)
+            elif kept and self._scratch is not None:
+                self._dimensions[name] = self._spool(name, self._scratch)
+                for table in (*kept, rows):
+                    self._dimensions[name][1].write_table(table)
+                kept.clear()
+            else:
+                kept.append(rows)
         write_json_lines(cleaned_records, self._jsonl)
         if rejected_lines:
             if self._rejected is None:
@@ -83,8 +92,10 @@ class OutputWriters:
                 spool.seek(0)
                 rows = pq.read_table(spool)
             else:
-                empty = TABLE_SCHEMAS[name].empty_table().drop_columns(CONTEXT_COLUMNS)
-                rows = self._first_dimensions.get(name, empty)
+                kept = self._dimension_rows[name]
+                rows = (
+                    pa.concat_tables(kept) if kept else TABLE_SCHEMAS[name].empty_table().drop_columns(CONTEXT_COLUMNS)
+                )
             table = last_per_key(rows, key)
             sink = self._stack.enter_context(self._cleaned.open_write(self._keys.parquet(name)))
             pq.write_table(with_context(name, table, self._context), sink, compression=PARQUET_COMPRESSION)

@@ -87,6 +87,14 @@ class RecordRepository(Protocol):
     def count(self) -> int: ...
 
 
+class ScratchSpace(Protocol):
+    """Temporary files on the worker's own disk, for data too big to hold in memory."""
+
+    def temporary_file(self) -> ContextManager[BinaryIO]:
+        """A new empty file, removed when the block exits."""
+        ...
+
+
 class Clock(Protocol):
     def now(self) -> datetime:
         """The current time, time-zone aware (UTC)."""

@@ -21,7 +21,7 @@ import pyarrow as pa
 
 from application.errors import UnreadableFile
 from application.output_writers import OutputWriters
-from application.ports import Clock, ObjectInfo, ObjectStore
+from application.ports import Clock, ObjectInfo, ObjectStore, ScratchSpace
 from application.raw_reader import DEFAULT_CHUNK_BYTES, RECORD_INDEX, RecordBatch, read_batches
 from application.storage_keys import OutputKeys, output_keys
 from domain.cleaned_records import cleaned_record_table
@@ -120,9 +120,11 @@ class ProcessRawFile:
         errors: ObjectStore,
         clock: Clock,
         chunk_bytes: int = DEFAULT_CHUNK_BYTES,
+        scratch: ScratchSpace | None = None,
     ) -> None:
+        """``scratch`` holds the dimension rows of big files on disk; without it, in memory."""
         self._raw, self._cleaned, self._errors, self._clock = raw, cleaned, errors, clock
-        self._chunk_bytes = chunk_bytes
+        self._chunk_bytes, self._scratch = chunk_bytes, scratch
 
     def __call__(self, raw_key: str) -> ProcessResult:
         info = self._raw.head(raw_key)
@@ -154,7 +156,7 @@ class ProcessRawFile:
         ids = _IdTracker()
         with ExitStack() as stack:
             stream = stack.enter_context(self._raw.open_read(keys.raw_key))
-            outputs = OutputWriters(stack, self._cleaned, self._errors, keys, context)
+            outputs = OutputWriters(stack, self._cleaned, self._errors, keys, context, self._scratch)
             # One batch is written while the next is parsed and cleaned (Arrow, polars and
             # Parquet release the GIL); at most one write waits, so memory stays bounded.
             # Entered last, the pool is shut down (its write finished) before any writer closes.

@@ -49,13 +49,14 @@ def process(path: str, chunk_bytes: str | None = None) -> dict:
     import orjson
 
     from adapters.clock import SystemClock
+    from adapters.local.temporary_files import TemporaryFiles
     from application.process_raw_file import ProcessRawFile
     from entrypoints.sample_data import generate_records
 
     root = Path(tempfile.mkdtemp())
     raw, cleaned, errors = _local_stores(root)
     kwargs = {"chunk_bytes": int(chunk_bytes)} if chunk_bytes else {}
-    use_case = ProcessRawFile(raw, cleaned, errors, SystemClock(), **kwargs)
+    use_case = ProcessRawFile(raw, cleaned, errors, SystemClock(), scratch=TemporaryFiles(), **kwargs)
     warm_up = list(generate_records(200, seed=1))
     raw.put_bytes("service-records/date=2026-11-25/warm-up.json", orjson.dumps(warm_up))
     use_case("service-records/date=2026-11-25/warm-up.json")

@@ -13,6 +13,7 @@ from adapters.local.folder_object_store import FolderObjectStore
 from adapters.local.queue_notifier import QueueNotifier
 from adapters.local.sqlite_queue import SqliteQueue
 from adapters.local.sqlite_repository import SqliteRecordRepository
+from adapters.local.temporary_files import TemporaryFiles
 from application.load_batch import LoadBatch
 from application.pipeline_status import PipelineStatus
 from application.process_raw_file import ProcessRawFile
@@ -24,6 +25,7 @@ class Container(containers.DeclarativeContainer):
     config = providers.Configuration()
 
     clock = providers.Singleton(SystemClock)
+    scratch = providers.Singleton(TemporaryFiles)
     aws = providers.Singleton(AwsClients)
 
     local_queue = providers.Singleton(
@@ -70,6 +72,7 @@ class Container(containers.DeclarativeContainer):
         errors=error_store,
         clock=clock,
         chunk_bytes=config.batch_bytes,
+        scratch=scratch,
     )
     load_batch = providers.Factory(LoadBatch, cleaned=cleaned_store, repository=repository, clock=clock)
     pipeline_status = providers.Factory(

@@ -105,6 +105,18 @@ class InMemoryRecordRepository:
         return len(self.records)
 
 
+class InMemoryScratch:
+    """Scratch files as buffers; counts how many were opened."""
+
+    def __init__(self) -> None:
+        self.opened = 0
+
+    @contextlib.contextmanager
+    def temporary_file(self) -> Iterator[BinaryIO]:
+        self.opened += 1
+        yield io.BytesIO()
+
+
 class FixedClock:
     def __init__(self, now: datetime) -> None:
         self.current = now
