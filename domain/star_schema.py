@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -126,8 +127,12 @@ def local_times(utc: pa.Array, zone_abbrev: pa.Array) -> pa.Array:
 
 def last_per_key(table: pa.Table, key: str) -> pa.Table:
     """The last row of each non-null key, in the order the keys last appear."""
-    keys = table.column(key).to_pandas()
-    return table.filter(pa.array((~keys.duplicated(keep="last") & keys.notna()).to_numpy()))
+    if not table.num_rows:
+        return table
+    rows = pa.table({"key": table.column(key), "row": pa.array(np.arange(table.num_rows))})
+    last = rows.group_by("key", use_threads=False).aggregate([("row", "max")])
+    last = last.filter(pc.is_valid(last.column("key")))
+    return table.take(np.sort(last.column("row_max").to_numpy()))
 
 
 CONTEXT_COLUMNS = [name for name, _ in _CONTEXT_FIELDS]
