@@ -23,17 +23,13 @@ from application.errors import UnreadableFile
 from application.output_writers import OutputWriters
 from application.ports import Clock, ObjectInfo, ObjectStore, ScratchSpace
 from application.raw_reader import DEFAULT_CHUNK_BYTES, RECORD_INDEX, RecordBatch, read_batches
-from application.storage_keys import OutputKeys, output_keys
+from application.storage_keys import META_INGESTED_AT, META_SUBMISSION_ID, OutputKeys, output_keys
 from domain.cleaned_records import cleaned_record_table
 from domain.cleaning import CleanResult, clean
 from domain.problems import RejectedRow
 from domain.star_schema import FileContext, build_star_schema
 
 log = logging.getLogger(__name__)
-
-# Object metadata written with every raw object we store ourselves.
-META_INGESTED_AT = "ingested-at"
-META_SUBMISSION_ID = "submission-id"
 
 _JSON_OPTIONS = orjson.OPT_UTC_Z | orjson.OPT_SERIALIZE_NUMPY
 

@@ -17,6 +17,10 @@ LOAD_LEDGER_PREFIX = "load-ledger/"
 REJECTED_PREFIX = "rejected/"
 UNREADABLE_PREFIX = "unreadable/"
 
+# Object metadata written with every raw object we store ourselves.
+META_INGESTED_AT = "ingested-at"
+META_SUBMISSION_ID = "submission-id"
+
 _RAW_KEY = re.compile(r"^service-records/date=(\d{4}-\d{2}-\d{2})/([^/]+)$")
 _UNSAFE = re.compile(r"[^A-Za-z0-9._=-]+")
 

@@ -10,8 +10,7 @@ from dataclasses import asdict, dataclass
 import orjson
 
 from application.ports import Clock, ObjectStore
-from application.process_raw_file import META_INGESTED_AT, META_SUBMISSION_ID
-from application.storage_keys import submission_key
+from application.storage_keys import META_INGESTED_AT, META_SUBMISSION_ID, submission_key
 from domain.problems import StructuralProblem
 from domain.submission import as_record_list, check_submission
 

@@ -6,8 +6,7 @@ import shutil
 from typing import BinaryIO
 
 from application.ports import Clock, ObjectStore
-from application.process_raw_file import META_INGESTED_AT, META_SUBMISSION_ID
-from application.storage_keys import upload_key
+from application.storage_keys import META_INGESTED_AT, META_SUBMISSION_ID, upload_key
 
 
 class UploadBulkFile:

@@ -32,7 +32,7 @@ from domain.timezones import DEFAULT_ZONE, ZONES, zones_for_cities
 # An offset only counts after a time of day: "2024-03-01" ends in "-01" but has no zone.
 _OFFSET_SUFFIX = r"[T ]\d{2}:\d{2}.*(?:[Zz]|[+-]\d{2}(?::?\d{2})?)$"
 _NULLABLE_INTS = {pa_arrow.int64(): pd.Int64Dtype()}
-_TRIMMED_IDS = ("service_record_id", "dealer.dealer_id", "customer.customer_id", "service_details.service_date")
+_TRIMMED_TEXT = ("service_record_id", "dealer.dealer_id", "customer.customer_id", "service_details.service_date")
 SERVICES = "service_details.services_performed"
 PARTS = "service_details.parts_used"
 
@@ -179,7 +179,7 @@ def clean(table: pa_arrow.Table, now: datetime, forced_duplicates: np.ndarray | 
     same file, beyond this batch.
     """
     flat = table.flatten().flatten()
-    for name in _TRIMMED_IDS:
+    for name in _TRIMMED_TEXT:
         flat = flat.set_column(flat.schema.get_field_index(name), name, _blank_to_null(flat.column(name)))
     vin = pc.utf8_upper(_blank_to_null(flat.column("vehicle.vin")))
     flat = flat.set_column(flat.schema.get_field_index("vehicle.vin"), "vehicle.vin", vin)

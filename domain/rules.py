@@ -13,6 +13,8 @@ from datetime import datetime, timedelta
 import pandas as pd
 import pandera.pandas as pa
 
+from domain.timezones import DEFAULT_ZONE, ZONES
+
 VIN_PATTERN = r"^[A-HJ-NPR-Z0-9]{17}$"
 MIN_YEAR = 1950
 MAX_ODOMETER_KM = 2_000_000
@@ -73,7 +75,7 @@ def _check(name: str, fn) -> pa.Check:  # type: ignore[no-untyped-def]
 def record_schema(now: datetime) -> pa.DataFrameSchema:
     """Rules for the record-level frame; ``now`` (time-zone aware) bounds service dates in the future."""
     latest = pd.Timestamp(now).tz_convert("UTC") + FUTURE_TOLERANCE
-    earliest = EARLIEST_SERVICE_DATE.tz_localize("Asia/Jakarta").tz_convert("UTC")
+    earliest = EARLIEST_SERVICE_DATE.tz_localize(ZONES[DEFAULT_ZONE]).tz_convert("UTC")
     required = {name: pa.Column(nullable=False) for name in REQUIRED_RECORD_FIELDS}
     columns = {
         **required,
