@@ -5,6 +5,9 @@ every object it names has all its outputs written. A permanent failure (an unrea
 is written to the error store by the use-case and counts as done; any other failure leaves
 the message for another try, so that after the queue's maximum receives it lands in the
 dead-letter queue. While a file is processing, a heartbeat keeps the message invisible.
+A worker receives one message at a time: a message held but not being worked on would not
+be heartbeated, would reappear after the visibility timeout, and another worker would
+process the same file at the same time (and other workers could not take the backlog).
 On stop (SIGTERM), the worker receives nothing more, finishes the file in hand within the
 grace period or else releases its message at once (visibility 0).
 """
@@ -28,7 +31,7 @@ log = logging.getLogger(__name__)
 
 LONG_POLL_SECONDS = 20
 DRAIN_POLL_SECONDS = 1  # a short poll may miss messages on SQS; a 1 s long poll does not
-MAX_MESSAGES = 10
+MAX_MESSAGES = 1  # hold only the message in hand (see the module docstring)
 STOP_GRACE_SECONDS = 25  # ECS sends SIGKILL 30 s after SIGTERM
 
 
@@ -93,7 +96,7 @@ class Worker:
         self.visibility_timeout = visibility_timeout
         self.stop = stop or threading.Event()
         self.grace_seconds = grace_seconds
-        self.heartbeat_seconds = heartbeat_seconds or max(1.0, visibility_timeout / 3)
+        self.heartbeat_seconds = heartbeat_seconds or max(0.2, visibility_timeout / 3)
         self.stats = WorkerStats()
 
     def run(self, drain: bool = False, wait_seconds: float = LONG_POLL_SECONDS) -> WorkerStats:
