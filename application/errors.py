@@ -20,3 +20,16 @@ class UnreadableFile(ValueError):
     def __init__(self, message: str, kind: str) -> None:
         super().__init__(message)
         self.kind = kind
+
+
+class ConfigurationError(RuntimeError):
+    """A bucket, queue or table that is missing or refuses access: a deployment's settings
+    are wrong. Never a reason to drop work; ``setting`` names what to fix."""
+
+    def __init__(self, message: str, setting: str = "") -> None:
+        super().__init__(message)
+        self.setting = setting
+
+
+class RawFileMissing(LookupError):
+    """The raw object a queue message names no longer exists (deleted after it was queued)."""

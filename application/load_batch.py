@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Dict, Iterator, List, Optional
 
+from application.errors import ConfigurationError
 from application.ports import Clock, ObjectStore, RecordRepository
 from application.storage_keys import CLEANED_JSONL_PREFIX, LOAD_LEDGER_PREFIX, date_partition, ledger_key
 
@@ -78,6 +79,8 @@ class LoadBatch:
         for key in pending_files(self._cleaned, date):
             try:
                 loaded, skipped = self._load_file(key)
+            except ConfigurationError:
+                raise  # a missing table fails every file alike: stop and say so
             except Exception as err:  # one bad file must not stop the others
                 log.exception("loading failed", extra={"cleaned_key": key})
                 report.files_failed.append({"key": key, "error": f"{type(err).__name__}: {err}"})

@@ -23,6 +23,10 @@ class ObjectInfo:
 class ObjectStore(Protocol):
     """A bucket: keys to bytes, with atomic writes and paginated listing."""
 
+    def verify(self) -> None:
+        """Raise ``ConfigurationError`` unless the resource exists and may be used."""
+        ...
+
     def put_bytes(self, key: str, data: bytes, metadata: Optional[Mapping[str, str]] = None) -> None: ...
 
     def read_bytes(self, key: str) -> bytes: ...
@@ -60,6 +64,10 @@ class QueueStats:
 class Queue(Protocol):
     """A work queue with visibility timeouts and a dead-letter queue, like SQS."""
 
+    def verify(self) -> None:
+        """Raise ``ConfigurationError`` unless the resource exists and may be used."""
+        ...
+
     def send(self, body: str) -> None: ...
 
     def receive(self, max_messages: int = 10, wait_seconds: float = 0) -> List[Message]: ...
@@ -73,6 +81,10 @@ class Queue(Protocol):
 
 class RecordRepository(Protocol):
     """The service-record database, keyed by ``service_record_id``."""
+
+    def verify(self) -> None:
+        """Raise ``ConfigurationError`` unless the resource exists and may be used."""
+        ...
 
     def ingested_at_of(self, record_ids: Sequence[str]) -> Dict[str, str]:
         """The stored ``ingested_at`` of those ids that exist."""

@@ -19,7 +19,7 @@ import orjson
 import pandas as pd
 import pyarrow as pa
 
-from application.errors import UnreadableFile
+from application.errors import ObjectNotFound, RawFileMissing, UnreadableFile
 from application.output_writers import OutputWriters
 from application.ports import Clock, ObjectInfo, ObjectStore, ScratchSpace
 from application.raw_reader import DEFAULT_CHUNK_BYTES, RECORD_INDEX, RecordBatch, read_batches
@@ -123,7 +123,11 @@ class ProcessRawFile:
         self._chunk_bytes, self._scratch = chunk_bytes, scratch
 
     def __call__(self, raw_key: str) -> ProcessResult:
-        info = self._raw.head(raw_key)
+        """Process ``raw_key``; raises ``RawFileMissing`` only if the raw object is gone."""
+        try:
+            info = self._raw.head(raw_key)
+        except ObjectNotFound as err:
+            raise RawFileMissing(raw_key) from err
         keys = output_keys(raw_key, info.last_modified)
         context = file_context(info, keys)
         try:

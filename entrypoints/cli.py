@@ -12,11 +12,13 @@ from pathlib import Path
 
 import orjson
 
+from application.errors import ConfigurationError
 from application.submit_record import SubmissionError, SubmissionRejected
 from application.upload_bulk_file import UploadBulkFile
 from entrypoints.container import Container, build_container
 from entrypoints.logging_setup import configure_logging
 from entrypoints.memory import freeze_startup_objects, use_system_allocator
+from entrypoints.readiness import EXIT_CONFIGURATION, refuse_to_start
 from entrypoints.sample_data import generate_records
 from entrypoints.settings import Settings
 from entrypoints.worker_loop import run_worker
@@ -117,6 +119,9 @@ def cmd_upload(args: argparse.Namespace, container: Container) -> int:
 
 
 def cmd_worker(args: argparse.Namespace, container: Container) -> int:
+    resources = (container.raw_store(), container.cleaned_store(), container.error_store(), container.queue())
+    if refuse_to_start("servicepipe worker", *resources):
+        return EXIT_CONFIGURATION
     stats = run_worker(
         container.queue(),
         container.process_raw_file(),
@@ -129,6 +134,8 @@ def cmd_worker(args: argparse.Namespace, container: Container) -> int:
 
 
 def cmd_load(args: argparse.Namespace, container: Container) -> int:
+    if refuse_to_start("servicepipe load", container.cleaned_store(), container.repository()):
+        return EXIT_CONFIGURATION
     report = container.load_batch()(args.date)
     _print_json(report.to_dict())
     return 0 if report.ok else 1
@@ -215,7 +222,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     use_system_allocator()
     settings = Settings.from_env(backend=args.backend, data_dir=args.data_dir)
     container = build_container(settings)
-    return COMMANDS[args.command](args, container)
+    try:
+        return COMMANDS[args.command](args, container)
+    except ConfigurationError as err:
+        print(f"servicepipe {args.command}: {err}", file=sys.stderr)
+        return EXIT_CONFIGURATION
 
 
 if __name__ == "__main__":

@@ -46,17 +46,17 @@ class Container(containers.DeclarativeContainer):
             bucket="raw",
             on_created=providers.Factory(QueueNotifier, local_queue),
         ),
-        aws=providers.Singleton(S3ObjectStore, aws, bucket=config.raw_bucket),
+        aws=providers.Singleton(S3ObjectStore, aws, bucket=config.raw_bucket, setting="RAW_BUCKET_NAME"),
     )
     cleaned_store = providers.Selector(
         config.backend,
         local=providers.Singleton(FolderObjectStore, root=config.cleaned_dir, bucket="cleaned"),
-        aws=providers.Singleton(S3ObjectStore, aws, bucket=config.cleaned_bucket),
+        aws=providers.Singleton(S3ObjectStore, aws, bucket=config.cleaned_bucket, setting="CLEANED_BUCKET_NAME"),
     )
     error_store = providers.Selector(
         config.backend,
         local=providers.Singleton(FolderObjectStore, root=config.error_dir, bucket="error"),
-        aws=providers.Singleton(S3ObjectStore, aws, bucket=config.error_bucket),
+        aws=providers.Singleton(S3ObjectStore, aws, bucket=config.error_bucket, setting="ERROR_BUCKET_NAME"),
     )
     repository = providers.Selector(
         config.backend,

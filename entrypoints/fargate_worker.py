@@ -2,7 +2,8 @@
 
 Environment: ``RAW_BUCKET_NAME``, ``CLEANED_BUCKET_NAME``, ``ERROR_BUCKET_NAME``,
 ``SQS_QUEUE_URL``; optional ``SERVICEPIPE_QUEUE_VISIBILITY_TIMEOUT`` (match the queue's),
-``SERVICEPIPE_LOG_LEVEL``, ``AWS_ENDPOINT_URL``. SIGTERM (ECS scale-in) stops it within 30 s.
+``SERVICEPIPE_LOG_LEVEL``, ``AWS_ENDPOINT_URL``. SIGTERM (ECS scale-in) stops it within 30 s. Exits 2 at
+once if a bucket or the queue does not exist, naming the variable to fix.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from collections.abc import Sequence
 from entrypoints.container import build_container
 from entrypoints.logging_setup import configure_logging
 from entrypoints.memory import use_system_allocator
+from entrypoints.readiness import EXIT_CONFIGURATION, refuse_to_start
 from entrypoints.settings import Settings
 from entrypoints.worker_loop import run_worker
 
@@ -27,6 +29,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     use_system_allocator()
     settings = Settings.from_env(backend=os.environ.get("SERVICEPIPE_BACKEND", "aws"))
     container = build_container(settings)
+    resources = (container.raw_store(), container.cleaned_store(), container.error_store(), container.queue())
+    if refuse_to_start("fargate_worker", *resources):
+        return EXIT_CONFIGURATION
     stats = run_worker(
         container.queue(),
         container.process_raw_file(),

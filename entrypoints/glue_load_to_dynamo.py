@@ -2,7 +2,8 @@
 
 Arguments: ``--DYNAMODB_TABLE_NAME``, ``--SOURCE_BUCKET_NAME`` (the cleaned bucket), and
 optionally ``--PROCESS_DATE YYYY-MM-DD``; without it, every cleaned file not yet loaded.
-Exits 1 if any file failed, after loading every file it could.
+Exits 1 if any file failed, after loading every file it could; exits 2 at once if the bucket
+or the table does not exist.
 
 Glue Python shell runs Python 3.9 with boto3 and none of our other dependencies, so this
 module and everything it imports use only the standard library and boto3 (checked in
@@ -23,6 +24,7 @@ from adapters.aws.session import AwsClients
 from adapters.clock import SystemClock
 from application.load_batch import LoadBatch
 from entrypoints.logging_setup import configure_logging
+from entrypoints.readiness import EXIT_CONFIGURATION, refuse_to_start
 
 REQUIRED = ["DYNAMODB_TABLE_NAME", "SOURCE_BUCKET_NAME"]
 OPTIONAL = ["PROCESS_DATE"]
@@ -55,12 +57,11 @@ def main(argv: list[str] | None = None) -> int:
     options = parse_arguments(list(sys.argv if argv is None else argv))
     configure_logging(os.environ.get("SERVICEPIPE_LOG_LEVEL", "INFO"))
     clients = AwsClients()
-    load = LoadBatch(
-        S3ObjectStore(clients, str(options["SOURCE_BUCKET_NAME"])),
-        DynamoRecordRepository(clients, str(options["DYNAMODB_TABLE_NAME"])),
-        SystemClock(),
-    )
-    report = load(options.get("PROCESS_DATE"))
+    source = S3ObjectStore(clients, str(options["SOURCE_BUCKET_NAME"]), setting="--SOURCE_BUCKET_NAME")
+    table = DynamoRecordRepository(clients, str(options["DYNAMODB_TABLE_NAME"]))
+    if refuse_to_start("glue_load_to_dynamo", source, table):
+        return EXIT_CONFIGURATION
+    report = LoadBatch(source, table, SystemClock())(options.get("PROCESS_DATE"))
     print(json.dumps(report.to_dict()))
     return 0 if report.ok else 1
 

@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import unquote_plus
 
-from application.errors import ObjectNotFound
+from application.errors import ConfigurationError, RawFileMissing
 from application.ports import Message, Queue
 from application.process_raw_file import ProcessResult
 
@@ -134,9 +134,18 @@ class Worker:
                 log.warning("stopping: message released unfinished", extra={**context, "raw_key": key})
                 self.stats.released += 1
                 return False
-            except ObjectNotFound:
+            except RawFileMissing:
+                # Only a missing *raw object* ends a message: any other missing thing is a
+                # configuration error and must reach the DLQ, not vanish.
                 log.warning("raw object no longer exists; nothing to process", extra={**context, "raw_key": key})
                 continue
+            except ConfigurationError as err:
+                log.error(
+                    f"configuration error: {err}; the message will be retried, then moved to the DLQ",
+                    extra={**context, "raw_key": key, "setting": err.setting},
+                )
+                self.stats.failures += 1
+                return False
             except Exception:
                 log.exception("processing failed; the message will be retried", extra={**context, "raw_key": key})
                 self.stats.failures += 1

@@ -7,6 +7,7 @@ as Decimal; NaN and infinities become null, since DynamoDB cannot store them.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import random
 import time
@@ -74,6 +75,14 @@ class DynamoRecordRepository:
         self._rng = rng or random.Random()
         self.write_calls = 0
 
+    def _translated(self) -> contextlib.AbstractContextManager[None]:
+        return translated(resource=f"table {self.table_name!r}", setting="DYNAMODB_TABLE_NAME")
+
+    def verify(self) -> None:
+        """Raise ConfigurationError unless the table exists and this role may use it."""
+        with self._translated():
+            self._dynamodb.describe_table(TableName=self.table_name)
+
     @property
     def _dynamodb(self):  # type: ignore[no-untyped-def]
         return self._clients.client("dynamodb")
@@ -92,7 +101,7 @@ class DynamoRecordRepository:
     def _write(self, requests: list[dict[str, Any]]) -> None:
         pending = {self.table_name: requests}
         for attempt in range(MAX_ATTEMPTS):
-            with translated():
+            with self._translated():
                 self.write_calls += 1
                 answer = self._dynamodb.batch_write_item(RequestItems=pending)
             pending = answer.get("UnprocessedItems") or {}
@@ -115,7 +124,7 @@ class DynamoRecordRepository:
                 }
             }
             for attempt in range(MAX_ATTEMPTS):
-                with translated():
+                with self._translated():
                     answer = self._dynamodb.batch_get_item(RequestItems=request)
                 for item in answer.get("Responses", {}).get(self.table_name, []):
                     found[item["service_record_id"]["S"]] = item["ingested_at"]["S"]
@@ -128,7 +137,7 @@ class DynamoRecordRepository:
         return found
 
     def get(self, record_id: str) -> dict[str, object] | None:
-        with translated():
+        with self._translated():
             answer = self._dynamodb.get_item(
                 TableName=self.table_name, Key={"service_record_id": {"S": record_id}}, ConsistentRead=True
             )
@@ -138,7 +147,7 @@ class DynamoRecordRepository:
     def count(self) -> int:
         total = 0
         paginator = self._dynamodb.get_paginator("scan")
-        with translated():
+        with self._translated():
             for page in paginator.paginate(TableName=self.table_name, Select="COUNT"):
                 total += int(page["Count"])
         return total

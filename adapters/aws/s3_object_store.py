@@ -8,8 +8,11 @@ import tempfile
 from collections.abc import Iterator, Mapping
 from typing import Any, BinaryIO
 
-from adapters.aws.errors import translated
+from botocore.exceptions import ClientError
+
+from adapters.aws.errors import error_code, missing, translated
 from adapters.aws.session import AwsClients
+from application.errors import ObjectNotFound
 from application.ports import ObjectInfo
 
 # Outputs are written to a spooled file first (memory, then local disk past this size),
@@ -18,20 +21,36 @@ _SPOOL_BYTES = 32 * 1024 * 1024
 
 
 class S3ObjectStore:
-    def __init__(self, clients: AwsClients, bucket: str) -> None:
+    """``setting`` names the variable that configured the bucket, for error messages."""
+
+    def __init__(self, clients: AwsClients, bucket: str, setting: str = "") -> None:
         if not bucket:
             raise ValueError(
                 "no bucket name configured: set RAW_BUCKET_NAME, CLEANED_BUCKET_NAME and ERROR_BUCKET_NAME"
             )
         self._clients = clients
         self.bucket = bucket
+        self.setting = setting
+
+    def _translated(self, key: str = "") -> contextlib.AbstractContextManager[None]:
+        return translated(key, f"bucket {self.bucket!r}", self.setting)
+
+    def verify(self) -> None:
+        """Raise ConfigurationError unless the bucket exists and this role may use it."""
+        with self._translated():
+            try:
+                self._s3.head_bucket(Bucket=self.bucket)
+            except ClientError as err:
+                if error_code(err) in ("404", "NotFound"):  # HEAD has no body: a bare 404
+                    raise missing(f"bucket {self.bucket!r}", self.setting) from err
+                raise
 
     @property
     def _s3(self):  # type: ignore[no-untyped-def]
         return self._clients.client("s3")
 
     def put_bytes(self, key: str, data: bytes, metadata: Mapping[str, str] | None = None) -> None:
-        with translated(key):
+        with self._translated(key):
             self._s3.put_object(Bucket=self.bucket, Key=key, Body=data, Metadata=dict(metadata or {}))
 
     def read_bytes(self, key: str) -> bytes:
@@ -40,10 +59,10 @@ class S3ObjectStore:
 
     @contextlib.contextmanager
     def open_read(self, key: str) -> Iterator[BinaryIO]:
-        with translated(key):
+        with self._translated(key):
             body = self._s3.get_object(Bucket=self.bucket, Key=key)["Body"]
         try:
-            with translated(key):
+            with self._translated(key):
                 # A real buffered file: line iteration and readline work, as on a local file.
                 yield io.BufferedReader(_BodyReader(body), buffer_size=1 << 20)  # type: ignore[arg-type]
         finally:
@@ -54,12 +73,17 @@ class S3ObjectStore:
         with tempfile.SpooledTemporaryFile(max_size=_SPOOL_BYTES) as spool:
             yield spool  # type: ignore[misc]
             spool.seek(0)
-            with translated(key):
+            with self._translated(key):
                 self._s3.upload_fileobj(spool, self.bucket, key, ExtraArgs={"Metadata": dict(metadata or {})})
 
     def head(self, key: str) -> ObjectInfo:
-        with translated(key):
-            answer = self._s3.head_object(Bucket=self.bucket, Key=key)
+        try:
+            with self._translated(key):
+                answer = self._s3.head_object(Bucket=self.bucket, Key=key)
+        except ObjectNotFound:
+            # S3 answers a HEAD on a missing bucket with the same bare 404 as a missing key.
+            self.verify()
+            raise
         return ObjectInfo(
             key=key,
             size=int(answer["ContentLength"]),
@@ -76,7 +100,7 @@ class S3ObjectStore:
 
     def list_keys(self, prefix: str = "") -> Iterator[str]:
         paginator = self._s3.get_paginator("list_objects_v2")
-        with translated(prefix):
+        with self._translated(prefix):
             for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
                 for item in page.get("Contents", []):
                     yield item["Key"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 
 from adapters.aws.errors import translated
@@ -19,16 +20,24 @@ class SqsQueue:
         self.queue_url = queue_url
         self._dlq_url: str | None = None
 
+    def _translated(self) -> contextlib.AbstractContextManager[None]:
+        return translated(resource=f"queue {self.queue_url!r}", setting="SQS_QUEUE_URL")
+
+    def verify(self) -> None:
+        """Raise ConfigurationError unless the queue exists and this role may use it."""
+        with self._translated():
+            self._sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=["QueueArn"])
+
     @property
     def _sqs(self):  # type: ignore[no-untyped-def]
         return self._clients.client("sqs")
 
     def send(self, body: str) -> None:
-        with translated():
+        with self._translated():
             self._sqs.send_message(QueueUrl=self.queue_url, MessageBody=body)
 
     def receive(self, max_messages: int = 10, wait_seconds: float = 0) -> list[Message]:
-        with translated():
+        with self._translated():
             answer = self._sqs.receive_message(
                 QueueUrl=self.queue_url,
                 MaxNumberOfMessages=max(1, min(10, max_messages)),
@@ -46,17 +55,17 @@ class SqsQueue:
         ]
 
     def delete(self, receipt_handle: str) -> None:
-        with translated():
+        with self._translated():
             self._sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=receipt_handle)
 
     def change_visibility(self, receipt_handle: str, timeout_seconds: int) -> None:
-        with translated():
+        with self._translated():
             self._sqs.change_message_visibility(
                 QueueUrl=self.queue_url, ReceiptHandle=receipt_handle, VisibilityTimeout=int(timeout_seconds)
             )
 
     def _counts(self, url: str) -> tuple[int, int]:
-        with translated():
+        with self._translated():
             attributes = self._sqs.get_queue_attributes(
                 QueueUrl=url,
                 AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
@@ -65,13 +74,13 @@ class SqsQueue:
 
     def dead_letter_queue_url(self) -> str | None:
         if self._dlq_url is None:
-            with translated():
+            with self._translated():
                 attributes = self._sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=["RedrivePolicy"])
             policy = attributes.get("Attributes", {}).get("RedrivePolicy")
             if not policy:
                 return None
             name = json.loads(policy)["deadLetterTargetArn"].rsplit(":", 1)[-1]
-            with translated():
+            with self._translated():
                 self._dlq_url = self._sqs.get_queue_url(QueueName=name)["QueueUrl"]
         return self._dlq_url
 

@@ -32,6 +32,11 @@ class FolderObjectStore:
         self._on_created = on_created
         self.root.mkdir(parents=True, exist_ok=True)
 
+    def verify(self) -> None:
+        """Remove temporary files that killed processes left behind (the folder itself is
+        created on first use, so nothing else can be missing)."""
+        remove_abandoned_temporary_files(self.root)
+
     def _path(self, key: str, base: Path | None = None) -> Path:
         parts = key.split("/")
         if not key or key.startswith("/") or any(p in ("", ".", "..") for p in parts) or parts[0] == _META_DIR:
@@ -62,7 +67,8 @@ class FolderObjectStore:
     def open_write(self, key: str, metadata: Mapping[str, str] | None = None) -> Iterator[BinaryIO]:
         path = self._path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=_TMP_PREFIX, dir=path.parent)
+        # The writer's pid in the name tells a live writer's file from an abandoned one.
+        fd, tmp = tempfile.mkstemp(prefix=f"{_TMP_PREFIX}{os.getpid()}-", dir=path.parent)
         try:
             # Atomic against a crashed or killed process (rename); no fsync, so not against a
             # power cut: this is the single-machine adapter, and fsync was most of a small write.
@@ -81,7 +87,7 @@ class FolderObjectStore:
     def _write_meta(self, key: str, metadata: Mapping[str, str]) -> None:
         meta = self._meta_path(key)
         meta.parent.mkdir(parents=True, exist_ok=True)
-        tmp = meta.with_name(_TMP_PREFIX + meta.name)
+        tmp = meta.with_name(f"{_TMP_PREFIX}{os.getpid()}-{meta.name}")
         tmp.write_text(json.dumps(dict(metadata)))
         os.replace(tmp, meta)
 
@@ -115,3 +121,29 @@ class FolderObjectStore:
                 if key.startswith(prefix):
                     keys.append(key)
         yield from sorted(keys)
+
+
+def _writer_alive(name: str) -> bool:
+    pid = name[len(_TMP_PREFIX) :].split("-", 1)[0]
+    if not pid.isdigit():
+        return False  # written before names carried a pid
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's live process
+    return True
+
+
+def remove_abandoned_temporary_files(root: Path) -> list[Path]:
+    """Delete ``.tmp-*`` files whose writing process no longer runs; returns them."""
+    removed = []
+    for dirpath, _, filenames in os.walk(root):
+        for name in filenames:
+            if name.startswith(_TMP_PREFIX) and not _writer_alive(name):
+                path = Path(dirpath) / name
+                with contextlib.suppress(FileNotFoundError):
+                    path.unlink()
+                    removed.append(path)
+    return removed

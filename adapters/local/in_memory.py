@@ -19,6 +19,9 @@ class InMemoryObjectStore:
         self.metadata: dict[str, dict[str, str]] = {}
         self._now = now or datetime(2026, 1, 1, tzinfo=timezone.utc)
 
+    def verify(self) -> None:
+        pass
+
     def put_bytes(self, key: str, data: bytes, metadata: Mapping[str, str] | None = None) -> None:
         self.objects[key] = bytes(data)
         self.metadata[key] = dict(metadata or {})
@@ -58,6 +61,9 @@ class InMemoryQueue:
         self.in_flight: set[str] = set()
         self._ids = itertools.count(1)
 
+    def verify(self) -> None:
+        pass
+
     def send(self, body: str) -> None:
         message_id = str(next(self._ids))
         self.messages[message_id] = Message(message_id, message_id, body, 0)
@@ -87,6 +93,9 @@ class InMemoryRecordRepository:
     def __init__(self) -> None:
         self.records: dict[str, dict[str, object]] = {}
         self.put_calls = 0
+
+    def verify(self) -> None:
+        pass
 
     def ingested_at_of(self, record_ids: Sequence[str]) -> dict[str, str]:
         return {i: str(self.records[i]["ingested_at"]) for i in record_ids if i in self.records}

@@ -47,6 +47,9 @@ class SqliteQueue:
         with transaction(self.path) as db:
             db.executescript(_SCHEMA)
 
+    def verify(self) -> None:
+        """Nothing to check: the file is created on first use."""
+
     def send(self, body: str) -> None:
         now = self._clock()
         with transaction(self.path) as db:

@@ -29,6 +29,9 @@ class SqliteRecordRepository:
         with transaction(self.path) as db:
             db.executescript(_SCHEMA)
 
+    def verify(self) -> None:
+        """Nothing to check: the file is created on first use."""
+
     def ingested_at_of(self, record_ids: Sequence[str]) -> dict[str, str]:
         found: dict[str, str] = {}
         with transaction(self.path) as db:

@@ -9,7 +9,7 @@ import time
 import pytest
 
 from adapters.s3_events import object_created_event
-from application.errors import ObjectNotFound
+from application.errors import RawFileMissing
 from application.process_raw_file import ProcessResult
 from entrypoints.worker_loop import Worker, object_keys, run_worker
 
@@ -21,7 +21,7 @@ class RecordingProcess:
 
     def __call__(self, key: str) -> ProcessResult:
         if key in self.missing:
-            raise ObjectNotFound(key)
+            raise RawFileMissing(key)
         if key in self.fail_on:
             raise TimeoutError("storage throttled")
         self.keys.append(key)
