@@ -13,8 +13,15 @@ from datetime import datetime
 from typing import Dict, Iterator, List, Optional
 
 from application.errors import ConfigurationError
-from application.ports import Clock, ObjectStore, RecordRepository
-from application.storage_keys import CLEANED_JSONL_PREFIX, LOAD_LEDGER_PREFIX, date_partition, ledger_key
+from application.ports import Clock, ObjectInfo, ObjectStore, RecordRepository
+from application.storage_keys import (
+    LOAD_LEDGER_PREFIX,
+    MANIFEST_PREFIX,
+    date_partition,
+    keys_of_manifest,
+    ledger_entry,
+    ledger_key,
+)
 
 log = logging.getLogger(__name__)
 
@@ -47,17 +54,21 @@ def parse_instant(text: str) -> datetime:
     return datetime.fromisoformat(text)
 
 
-def pending_files(cleaned: ObjectStore, date: Optional[str] = None) -> List[str]:
-    """Cleaned JSONL files not yet in the load ledger, oldest partition first."""
-    loaded = {
-        key[len(LOAD_LEDGER_PREFIX) : -len(".json")]
-        for key in cleaned.list_keys(date_partition(LOAD_LEDGER_PREFIX + CLEANED_JSONL_PREFIX, date))
-    }
+def pending_manifests(cleaned: ObjectStore, date: Optional[str] = None) -> List[ObjectInfo]:
+    """Manifests (processed files) whose current version is not in the load ledger, oldest
+    partition first. The manifest is written last, so a file's outputs count only once it
+    exists; two listings and no reads tell what is pending."""
+    loaded = {ledger_entry(key) for key in cleaned.list_keys(date_partition(LOAD_LEDGER_PREFIX, date))}
     return [
-        key
-        for key in cleaned.list_keys(date_partition(CLEANED_JSONL_PREFIX, date))
-        if key.endswith(".jsonl") and key not in loaded
+        info
+        for info in cleaned.list_objects(date_partition(MANIFEST_PREFIX, date))
+        if info.key.endswith(".json") and (info.key, info.version) not in loaded
     ]
+
+
+def pending_files(cleaned: ObjectStore, date: Optional[str] = None) -> List[str]:
+    """The cleaned JSONL files of the pending manifests."""
+    return [keys_of_manifest(info.key).cleaned_jsonl for info in pending_manifests(cleaned, date)]
 
 
 class LoadBatch:
@@ -76,36 +87,42 @@ class LoadBatch:
     def __call__(self, date: Optional[str] = None) -> LoadReport:
         """Load every file not yet loaded, or only those of one ingestion date."""
         report = LoadReport()
-        for key in pending_files(self._cleaned, date):
+        for manifest in pending_manifests(self._cleaned, date):
+            key = keys_of_manifest(manifest.key).cleaned_jsonl
             try:
-                loaded, skipped = self._load_file(key)
+                processed, loaded, skipped = self._load_file(manifest, key)
             except ConfigurationError:
                 raise  # a missing table fails every file alike: stop and say so
             except Exception as err:  # one bad file must not stop the others
                 log.exception("loading failed", extra={"cleaned_key": key})
                 report.files_failed.append({"key": key, "error": f"{type(err).__name__}: {err}"})
                 continue
-            report.files_loaded += 1
+            report.files_loaded += processed
             report.records_loaded += loaded
             report.records_skipped_older += skipped
         return report
 
-    def _load_file(self, key: str) -> "tuple[int, int]":
+    def _load_file(self, manifest: ObjectInfo, key: str) -> "tuple[int, int, int]":
+        """(1 if the file had records to load else 0, records loaded, records skipped)."""
         loaded = skipped = 0
-        for batch in self._batches(key):
-            newest = self._newer_than_stored(batch)
-            self._repository.put_many(newest)
-            loaded += len(newest)
-            skipped += len(batch) - len(newest)
+        status = json.loads(self._cleaned.read_bytes(manifest.key)).get("status")
+        if status == "processed":  # an unreadable file has nothing to load
+            for batch in self._batches(key):
+                newest = self._newer_than_stored(batch)
+                self._repository.put_many(newest)
+                loaded += len(newest)
+                skipped += len(batch) - len(newest)
         entry = {
+            "manifest": manifest.key,
+            "manifest_version": manifest.version,
             "key": key,
             "records_loaded": loaded,
             "records_skipped_older": skipped,
             "loaded_at": self._clock.now().isoformat(),
         }
-        self._cleaned.put_bytes(ledger_key(key), json.dumps(entry).encode("utf-8"))
+        self._cleaned.put_bytes(ledger_key(manifest.key, manifest.version), json.dumps(entry).encode("utf-8"))
         log.info("cleaned file loaded", extra={"cleaned_key": key, "records_loaded": loaded})
-        return loaded, skipped
+        return int(status == "processed"), loaded, skipped
 
     def _batches(self, key: str) -> Iterator[List[Dict[str, object]]]:
         batch: Dict[str, Dict[str, object]] = {}

@@ -14,10 +14,14 @@ except ImportError:  # pragma: no cover
 
 @dataclass(frozen=True)
 class ObjectInfo:
+    """An object's description. ``version`` changes whenever the object is written again
+    (S3's ETag); ``metadata`` is empty in listings."""
+
     key: str
     size: int
     last_modified: datetime
     metadata: Dict[str, str] = field(default_factory=dict)
+    version: str = ""
 
 
 class ObjectStore(Protocol):
@@ -43,6 +47,10 @@ class ObjectStore(Protocol):
 
     def list_keys(self, prefix: str = "") -> Iterator[str]:
         """Every key under ``prefix``, in key order, however many there are."""
+        ...
+
+    def list_objects(self, prefix: str = "") -> Iterator[ObjectInfo]:
+        """Like ``list_keys``, with each object's size, time and version."""
         ...
 
 

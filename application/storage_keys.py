@@ -43,9 +43,10 @@ def submission_key(received_at: datetime, submission_id: str) -> str:
     return f"{RAW_PREFIX}date={received_at:%Y-%m-%d}/{received_at:%H-%M-%S}_{submission_id}.json"
 
 
-def upload_key(uploaded_at: datetime, file_name: str) -> str:
-    """The raw key of a bulk file dropped into the raw store under its own name."""
-    return f"{RAW_PREFIX}date={uploaded_at:%Y-%m-%d}/{safe_name(file_name)}"
+def upload_key(uploaded_at: datetime, upload_id: str, file_name: str) -> str:
+    """The raw key of a bulk upload: time of day and id, so that no upload ever replaces
+    another, then the client's file name (sanitised) so that people can find it."""
+    return f"{RAW_PREFIX}date={uploaded_at:%Y-%m-%d}/{uploaded_at:%H-%M-%S}_{upload_id}_{safe_name(file_name)}"
 
 
 @dataclass(frozen=True)
@@ -90,9 +91,26 @@ def output_keys(raw_key: str, created: datetime) -> OutputKeys:
     return OutputKeys(raw_key, f"{created:%Y-%m-%d}", safe_name(raw_key.replace("/", "__")))
 
 
-def ledger_key(cleaned_jsonl_key: str) -> str:
-    """The load-ledger entry that says a cleaned JSONL file has been loaded."""
-    return f"{LOAD_LEDGER_PREFIX}{cleaned_jsonl_key}.json"
+def ledger_key(manifest: str, version: str) -> str:
+    """The load-ledger entry that says one version of a processed file has been loaded.
+
+    The manifest's version is part of the key: a file processed again (new content under
+    the same name) has a new manifest version, so it is pending again.
+    """
+    keys = keys_of_manifest(manifest)
+    return f"{LOAD_LEDGER_PREFIX}date={keys.date}/{keys.name}/{safe_name(version)}.json"
+
+
+def ledger_entry(key: str) -> tuple[str, str]:
+    """The (manifest key, manifest version) a load-ledger key stands for."""
+    date_part, name, version_file = key[len(LOAD_LEDGER_PREFIX) :].split("/")
+    return f"{MANIFEST_PREFIX}{date_part}/{name}.json", version_file[: -len(".json")]
+
+
+def keys_of_manifest(manifest: str) -> OutputKeys:
+    """The output keys of the raw file a manifest describes (its raw key unknown here)."""
+    date_part, file_name = manifest[len(MANIFEST_PREFIX) :].split("/")
+    return OutputKeys("", date_part[len("date=") :], file_name[: -len(".json")])
 
 
 def date_partition(prefix: str, date: str | None) -> str:

@@ -3,21 +3,35 @@
 from __future__ import annotations
 
 import shutil
+import uuid
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
 from typing import BinaryIO
 
 from application.ports import Clock, ObjectStore
 from application.storage_keys import META_INGESTED_AT, META_SUBMISSION_ID, upload_key
 
 
-class UploadBulkFile:
-    def __init__(self, raw: ObjectStore, clock: Clock) -> None:
-        self._raw, self._clock = raw, clock
+@dataclass(frozen=True)
+class UploadReceipt:
+    status: str
+    submission_id: str
+    file_key: str
 
-    def __call__(self, source: BinaryIO, file_name: str) -> str:
-        """Store ``source`` under today's partition with its (sanitised) name; returns the key."""
+    def to_dict(self) -> dict[str, str]:
+        return asdict(self)
+
+
+class UploadBulkFile:
+    def __init__(self, raw: ObjectStore, clock: Clock, new_id: Callable[[], str] = lambda: str(uuid.uuid4())) -> None:
+        self._raw, self._clock, self._new_id = raw, clock, new_id
+
+    def __call__(self, source: BinaryIO, file_name: str) -> UploadReceipt:
+        """Store ``source`` as a new raw object (never replacing one), named for the upload."""
         now = self._clock.now()
-        key = upload_key(now, file_name)
-        metadata = {META_INGESTED_AT: now.isoformat(), META_SUBMISSION_ID: key.rsplit("/", 1)[-1]}
+        upload_id = self._new_id()
+        key = upload_key(now, upload_id, file_name)
+        metadata = {META_INGESTED_AT: now.isoformat(), META_SUBMISSION_ID: upload_id}
         with self._raw.open_write(key, metadata) as sink:
             shutil.copyfileobj(source, sink, 1 << 20)
-        return key
+        return UploadReceipt("uploaded", upload_id, key)

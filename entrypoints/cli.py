@@ -113,8 +113,8 @@ def cmd_submit(args: argparse.Namespace, container: Container) -> int:
 def cmd_upload(args: argparse.Namespace, container: Container) -> int:
     upload = UploadBulkFile(container.raw_store(), container.clock())
     with args.file.open("rb") as source:
-        key = upload(source, args.file.name)
-    _print_json({"status": "uploaded", "file_key": key})
+        receipt = upload(source, args.file.name)
+    _print_json(receipt.to_dict())
     return 0
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 from datetime import datetime, timezone
 from typing import Any
 
@@ -55,3 +56,11 @@ def variant(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
     for path, value in changes.items():
         set_path(record, path, value)
     return record
+
+
+def put_cleaned(store: Any, key: str, *records: dict[str, Any], body: bytes | None = None) -> None:
+    """A cleaned JSONL file (``dynamodb/date=D/NAME.jsonl``) and then its manifest, as
+    ProcessRawFile commits them."""
+    store.put_bytes(key, body if body is not None else b"".join(json.dumps(r).encode() + b"\n" for r in records))
+    date, name = key.removeprefix("dynamodb/").removesuffix(".jsonl").split("/")
+    store.put_bytes(f"manifests/{date}/{name}.json", json.dumps({"status": "processed"}).encode())

@@ -89,6 +89,7 @@ class S3ObjectStore:
             size=int(answer["ContentLength"]),
             last_modified=answer["LastModified"],
             metadata=dict(answer.get("Metadata") or {}),
+            version=str(answer.get("ETag", "")).strip('"'),
         )
 
     def exists(self, key: str) -> bool:
@@ -99,11 +100,20 @@ class S3ObjectStore:
         return True
 
     def list_keys(self, prefix: str = "") -> Iterator[str]:
+        for info in self.list_objects(prefix):
+            yield info.key
+
+    def list_objects(self, prefix: str = "") -> Iterator[ObjectInfo]:
         paginator = self._s3.get_paginator("list_objects_v2")
         with self._translated(prefix):
             for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
                 for item in page.get("Contents", []):
-                    yield item["Key"]
+                    yield ObjectInfo(
+                        key=item["Key"],
+                        size=int(item["Size"]),
+                        last_modified=item["LastModified"],
+                        version=str(item.get("ETag", "")).strip('"'),  # changes with every PUT's content
+                    )
 
 
 class _BodyReader(io.RawIOBase):

@@ -99,11 +99,15 @@ class FolderObjectStore:
             raise ObjectNotFound(key) from err
         meta_path = self._meta_path(key)
         metadata = json.loads(meta_path.read_text()) if meta_path.exists() else {}
-        modified = datetime.fromtimestamp(stat.st_mtime, timezone.utc)
-        return ObjectInfo(key=key, size=stat.st_size, last_modified=modified, metadata=metadata)
+        return _info(key, stat, metadata)
 
     def exists(self, key: str) -> bool:
         return self._path(key).is_file()
+
+    def list_objects(self, prefix: str = "") -> Iterator[ObjectInfo]:
+        for key in self.list_keys(prefix):
+            with contextlib.suppress(FileNotFoundError):  # deleted since it was listed
+                yield _info(key, self._path(key).stat())
 
     def list_keys(self, prefix: str = "") -> Iterator[str]:
         # Walk only the folder the prefix names, then filter on the rest of it.
@@ -121,6 +125,13 @@ class FolderObjectStore:
                 if key.startswith(prefix):
                     keys.append(key)
         yield from sorted(keys)
+
+
+def _info(key: str, stat: os.stat_result, metadata: dict[str, str] | None = None) -> ObjectInfo:
+    # A write replaces the file by a rename: a new inode and modification time, so a new version.
+    version = f"{stat.st_mtime_ns:x}-{stat.st_ino:x}-{stat.st_size:x}"
+    modified = datetime.fromtimestamp(stat.st_mtime, timezone.utc)
+    return ObjectInfo(key=key, size=stat.st_size, last_modified=modified, metadata=metadata or {}, version=version)
 
 
 def _writer_alive(name: str) -> bool:

@@ -17,6 +17,8 @@ class InMemoryObjectStore:
     def __init__(self, now: datetime | None = None) -> None:
         self.objects: dict[str, bytes] = {}
         self.metadata: dict[str, dict[str, str]] = {}
+        self.versions: dict[str, str] = {}
+        self._writes = itertools.count(1)
         self._now = now or datetime(2026, 1, 1, tzinfo=timezone.utc)
 
     def verify(self) -> None:
@@ -25,6 +27,7 @@ class InMemoryObjectStore:
     def put_bytes(self, key: str, data: bytes, metadata: Mapping[str, str] | None = None) -> None:
         self.objects[key] = bytes(data)
         self.metadata[key] = dict(metadata or {})
+        self.versions[key] = str(next(self._writes))
 
     def read_bytes(self, key: str) -> bytes:
         try:
@@ -44,7 +47,11 @@ class InMemoryObjectStore:
 
     def head(self, key: str) -> ObjectInfo:
         data = self.read_bytes(key)
-        return ObjectInfo(key, len(data), self._now, self.metadata.get(key, {}))
+        return ObjectInfo(key, len(data), self._now, self.metadata.get(key, {}), self.versions.get(key, ""))
+
+    def list_objects(self, prefix: str = "") -> Iterator[ObjectInfo]:
+        for key in self.list_keys(prefix):
+            yield ObjectInfo(key, len(self.objects[key]), self._now, version=self.versions.get(key, ""))
 
     def exists(self, key: str) -> bool:
         return key in self.objects

@@ -118,3 +118,23 @@ def test_sqlite_repository(tmp_path) -> None:
     ids = [str(i) for i in range(1200)]
     repo.put_many([{"service_record_id": i, "ingested_at": "t"} for i in ids])
     assert len(repo.ingested_at_of(ids)) == 1200
+
+
+def test_folder_store_check_removes_temporary_files_of_dead_writers_only(tmp_path) -> None:
+    import os
+    import subprocess
+
+    store = FolderObjectStore(tmp_path / "cleaned")
+    store.put_bytes("dynamodb/date=2026-11-25/a.jsonl", b"{}\n")
+    dead = subprocess.Popen(["true"])
+    dead.wait()  # a pid that no longer runs
+    folder = tmp_path / "cleaned" / "dynamodb" / "date=2026-11-25"
+    abandoned = folder / f".tmp-{dead.pid}-abc"
+    live = folder / f".tmp-{os.getpid()}-def"
+    legacy = folder / ".tmp-k3j_8xq"  # written before names carried a pid
+    for path in (abandoned, live, legacy):
+        path.write_bytes(b"half")
+    store.verify()
+    assert not abandoned.exists() and not legacy.exists()
+    assert live.exists()  # a writer in this (running) process is left alone
+    assert list(store.list_keys()) == ["dynamodb/date=2026-11-25/a.jsonl"]

@@ -128,16 +128,14 @@ class RecordingDynamo:
 
 
 def test_load_batch_never_sends_a_key_twice_in_one_request(cleaned, clock) -> None:
-    import json
-
     from application.load_batch import LoadBatch
+    from tests.factories import put_cleaned
 
     ids = [f"SR-{i % 40}" for i in range(120)]  # every id three times
-    cleaned.put_bytes(
+    put_cleaned(
+        cleaned,
         "dynamodb/date=2026-11-25/a.jsonl",
-        b"".join(
-            json.dumps({"service_record_id": i, "ingested_at": "2026-11-25T00:00:00Z"}).encode() + b"\n" for i in ids
-        ),
+        *({"service_record_id": i, "ingested_at": "2026-11-25T00:00:00Z"} for i in ids),
     )
     fake = RecordingDynamo()
     repo = DynamoRecordRepository(StubClients(fake), "service_records", sleep=lambda s: None)

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import json
-
+import orjson
 import pytest
 
+from adapters.local.in_memory import InMemoryObjectStore, InMemoryQueue
 from application.load_batch import LoadBatch, parse_instant, pending_files
-
-
-def put_cleaned(store, key: str, *records: dict) -> None:
-    store.put_bytes(key, b"".join(json.dumps(r).encode() + b"\n" for r in records))
+from application.pipeline_status import PipelineStatus
+from application.process_raw_file import ProcessRawFile
+from tests.factories import NOW, a_record, put_cleaned
 
 
 def rec(record_id: str, ingested_at: str, **extra) -> dict:
@@ -36,7 +35,7 @@ def test_loads_every_pending_file_and_records_it_in_the_ledger(cleaned, reposito
     report = load()
     assert (report.files_loaded, report.records_loaded, report.files_failed) == (2, 3, [])
     assert sorted(repository.records) == ["1", "2", "3"]
-    assert "load-ledger/dynamodb/date=2026-11-24/a.jsonl.json" in cleaned.objects
+    assert any(key.startswith("load-ledger/date=2026-11-24/a/") for key in cleaned.objects)
     assert pending_files(cleaned) == []
 
 
@@ -81,7 +80,7 @@ def test_the_same_id_twice_in_a_file_never_goes_in_one_write(cleaned, repository
 
 
 def test_a_broken_file_is_reported_and_the_others_still_load(cleaned, repository, load) -> None:
-    cleaned.put_bytes("dynamodb/date=2026-11-25/bad.jsonl", b"{not json\n")
+    put_cleaned(cleaned, "dynamodb/date=2026-11-25/bad.jsonl", body=b"{not json\n")
     put_cleaned(cleaned, "dynamodb/date=2026-11-25/good.jsonl", rec("1", "2026-11-25T01:00:00Z"))
     report = load()
     assert not report.ok
@@ -93,3 +92,42 @@ def test_a_broken_file_is_reported_and_the_others_still_load(cleaned, repository
 def test_parse_instant_takes_z_and_offsets() -> None:
     assert parse_instant("2026-11-25T10:00:00Z") == parse_instant("2026-11-25T17:00:00+07:00")
     assert parse_instant("2026-11-25T10:00:00.5Z") > parse_instant("2026-11-25T10:00:00Z")
+
+
+RAW_KEY = "service-records/date=2026-11-25/12-00-00_sub-1.json"
+
+
+def processed(raw, cleaned, errors, clock, *records: dict) -> None:
+    raw.put_bytes(RAW_KEY, orjson.dumps(list(records)), {"ingested-at": "2026-11-25T12:00:00+00:00"})
+    ProcessRawFile(raw, cleaned, errors, clock)(RAW_KEY)
+
+
+def test_new_content_under_a_loaded_name_is_loaded_again(raw, cleaned, errors, clock, repository, load) -> None:
+    processed(raw, cleaned, errors, clock, a_record("SR-1", {"vehicle.odometer_reading": 1_000}))
+    assert load().records_loaded == 1
+    # The same raw key processed again with corrected content (a replay after a fix).
+    processed(raw, cleaned, errors, clock, a_record("SR-1", {"vehicle.odometer_reading": 2_000}))
+    assert load().records_loaded == 1
+    assert repository.records["SR-1"]["vehicle"]["odometer_reading"] == 2_000
+    assert load().files_loaded == 0  # and loaded once only
+
+
+class ManifestWriteKilled(InMemoryObjectStore):
+    """A cleaned store whose process dies just before the manifest is written."""
+
+    def put_bytes(self, key, data, metadata=None) -> None:
+        if key.startswith("manifests/"):
+            raise SystemExit("killed")
+        super().put_bytes(key, data, metadata)
+
+
+def test_outputs_without_their_manifest_are_neither_loaded_nor_counted(raw, errors, clock, repository) -> None:
+    cleaned = ManifestWriteKilled(now=NOW)
+    raw.put_bytes(RAW_KEY, orjson.dumps([a_record("SR-1")]))
+    with pytest.raises(SystemExit):
+        ProcessRawFile(raw, cleaned, errors, clock)(RAW_KEY)
+    assert any(key.startswith("dynamodb/") for key in cleaned.objects)  # the JSONL is there...
+    report = LoadBatch(cleaned, repository, clock)()
+    assert (report.files_loaded, repository.count()) == (0, 0)  # ...but not committed
+    status = PipelineStatus(raw, cleaned, InMemoryQueue(), repository)()
+    assert (status.processed_files, status.valid_rows) == (0, 0)

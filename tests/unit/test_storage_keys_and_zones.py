@@ -33,8 +33,9 @@ def test_client_names_are_sanitised(name: str) -> None:
 
 
 def test_upload_keys_sanitise_the_file_name() -> None:
-    key = upload_key(WHEN, "../dealer files/march.jsonl")
-    assert key.startswith("service-records/date=2026-11-25/") and key.count("/") == 2
+    key = upload_key(WHEN, "u-1", "../dealer files/march.jsonl")
+    assert key.startswith("service-records/date=2026-11-25/08-30-00_u-1_") and key.count("/") == 2
+    assert "march.jsonl" in key
 
 
 def test_zones_by_city() -> None:
