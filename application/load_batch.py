@@ -9,7 +9,7 @@ import json
 import logging
 import re
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Dict, Iterator, List, Optional
 
 from application.errors import ConfigurationError
@@ -52,6 +52,15 @@ def parse_instant(text: str) -> datetime:
     text = text[:-1] + "+00:00" if text.endswith("Z") else text
     text = _FRACTION.sub(lambda m: "." + (m.group(1) + "000000")[:6], text, count=1)
     return datetime.fromisoformat(text)
+
+
+def canonical_instant(text: str) -> str:
+    """An instant as fixed-width UTC text ('2026-11-25T12:00:00.000000Z'), whose text order
+    is time order: the repositories compare ``ingested_at`` as text, inside the write."""
+    instant = parse_instant(text)
+    if instant.tzinfo is None:
+        instant = instant.replace(tzinfo=timezone.utc)
+    return instant.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def pending_manifests(cleaned: ObjectStore, date: Optional[str] = None) -> List[ObjectInfo]:
@@ -108,10 +117,9 @@ class LoadBatch:
         status = json.loads(self._cleaned.read_bytes(manifest.key)).get("status")
         if status == "processed":  # an unreadable file has nothing to load
             for batch in self._batches(key):
-                newest = self._newer_than_stored(batch)
-                self._repository.put_many(newest)
-                loaded += len(newest)
-                skipped += len(batch) - len(newest)
+                written = self._repository.put_if_newer(batch)
+                loaded += written
+                skipped += len(batch) - written
         entry = {
             "manifest": manifest.key,
             "manifest_version": manifest.version,
@@ -131,6 +139,7 @@ class LoadBatch:
                 if not raw_line.strip():
                     continue
                 record = json.loads(raw_line)
+                record["ingested_at"] = canonical_instant(str(record["ingested_at"]))
                 # A later line for the same id replaces an earlier one: no duplicate keys per batch.
                 batch.pop(str(record["service_record_id"]), None)
                 batch[str(record["service_record_id"])] = record
@@ -139,12 +148,3 @@ class LoadBatch:
                     batch = {}
         if batch:
             yield list(batch.values())
-
-    def _newer_than_stored(self, batch: List[Dict[str, object]]) -> List[Dict[str, object]]:
-        stored = self._repository.ingested_at_of([str(r["service_record_id"]) for r in batch])
-        return [
-            r
-            for r in batch
-            if str(r["service_record_id"]) not in stored
-            or parse_instant(str(r["ingested_at"])) >= parse_instant(stored[str(r["service_record_id"])])
-        ]

@@ -94,12 +94,11 @@ class RecordRepository(Protocol):
         """Raise ``ConfigurationError`` unless the resource exists and may be used."""
         ...
 
-    def ingested_at_of(self, record_ids: Sequence[str]) -> Dict[str, str]:
-        """The stored ``ingested_at`` of those ids that exist."""
-        ...
-
-    def put_many(self, records: Sequence[Mapping[str, object]]) -> None:
-        """Insert or replace whole records (ids are unique within one call)."""
+    def put_if_newer(self, records: Sequence[Mapping[str, object]]) -> int:
+        """Insert or replace each record unless the stored one has a later ``ingested_at``
+        (canonical UTC text, compared as text; a stored record without one is older). The
+        comparison is part of each write, so concurrent loads cannot let an older version
+        win. Ids are unique within one call. Returns how many records were written."""
         ...
 
     def get(self, record_id: str) -> Optional[Dict[str, object]]: ...

@@ -1,31 +1,38 @@
 """The record repository in DynamoDB (table ``service_records``, key ``service_record_id``).
 
-BatchWriteItem takes at most 25 items and may hand some back as ``UnprocessedItems``
-(throttling): those are retried with exponential backoff and full jitter. Numbers are sent
-as Decimal; NaN and infinities become null, since DynamoDB cannot store them.
+Newer-wins is part of each write: a PutItem whose ConditionExpression keeps the stored item
+when its ``ingested_at`` is newer, so that two loads running at once cannot let an older
+version win. BatchWriteItem takes no conditions, so items go one PutItem each, many in
+flight at once (bounded), at the same write-capacity cost per item. Numbers are sent as
+Decimal; NaN and infinities become null, since DynamoDB cannot store them.
 """
 
 from __future__ import annotations
 
 import contextlib
+import itertools
 import math
 import random
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import ClientError
 
-from adapters.aws.errors import translated
+from adapters.aws.errors import error_code, translated
 from adapters.aws.session import AwsClients
 from application.errors import TransientError
 
-WRITE_BATCH = 25
-GET_BATCH = 100
+WRITE_CONCURRENCY = 16  # PutItem calls in flight at once, per load
 MAX_ATTEMPTS = 8
 BASE_DELAY = 0.05
 MAX_DELAY = 5.0
+# An item written by someone else (no ingested_at, or not text) counts as older than any.
+NEWER_WINS = "attribute_not_exists(#at) OR NOT attribute_type(#at, :text) OR #at <= :at"
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
@@ -73,6 +80,7 @@ class DynamoRecordRepository:
         self.table_name = table_name
         self._sleep = sleep
         self._rng = rng or random.Random()
+        self._lock = threading.Lock()
         self.write_calls = 0
 
     def _translated(self) -> contextlib.AbstractContextManager[None]:
@@ -90,51 +98,41 @@ class DynamoRecordRepository:
     def _backoff(self, attempt: int) -> None:
         self._sleep(self._rng.uniform(0, min(MAX_DELAY, BASE_DELAY * 2**attempt)))
 
-    def put_many(self, records: Sequence[Mapping[str, object]]) -> None:
+    def put_if_newer(self, records: Sequence[Mapping[str, object]]) -> int:
+        """Write each record unless the stored item was ingested later; returns how many
+        were written. Throttled writes are retried with backoff."""
         ids = [str(r["service_record_id"]) for r in records]
         if len(ids) != len(set(ids)):
-            raise ValueError("duplicate service_record_id in one write: DynamoDB refuses such a batch")
-        for start in range(0, len(records), WRITE_BATCH):
-            requests = [{"PutRequest": {"Item": serialize(r)}} for r in records[start : start + WRITE_BATCH]]
-            self._write(requests)
+            raise ValueError("duplicate service_record_id in one write: the later one must be chosen first")
+        if not records:
+            return 0
+        with ThreadPoolExecutor(max_workers=min(WRITE_CONCURRENCY, len(records))) as pool:
+            return sum(pool.map(self._put_if_newer, records))
 
-    def _write(self, requests: list[dict[str, Any]]) -> None:
-        pending = {self.table_name: requests}
-        for attempt in range(MAX_ATTEMPTS):
-            with self._translated():
-                self.write_calls += 1
-                answer = self._dynamodb.batch_write_item(RequestItems=pending)
-            pending = answer.get("UnprocessedItems") or {}
-            if not pending:
-                return
-            self._backoff(attempt)
-        left = sum(len(v) for v in pending.values())
-        raise TransientError(f"DynamoDB left {left} items unprocessed after {MAX_ATTEMPTS} attempts")
-
-    def ingested_at_of(self, record_ids: Sequence[str]) -> dict[str, str]:
-        found: dict[str, str] = {}
-        unique = list(dict.fromkeys(record_ids))
-        for start in range(0, len(unique), GET_BATCH):
-            keys = [{"service_record_id": {"S": i}} for i in unique[start : start + GET_BATCH]]
-            request = {
-                self.table_name: {
-                    "Keys": keys,
-                    "ProjectionExpression": "#id, #at",
-                    "ExpressionAttributeNames": {"#id": "service_record_id", "#at": "ingested_at"},
-                }
-            }
-            for attempt in range(MAX_ATTEMPTS):
+    def _put_if_newer(self, record: Mapping[str, object]) -> int:
+        request = {
+            "TableName": self.table_name,
+            "Item": serialize(record),
+            "ConditionExpression": NEWER_WINS,
+            "ExpressionAttributeNames": {"#at": "ingested_at"},
+            "ExpressionAttributeValues": {":at": {"S": str(record["ingested_at"])}, ":text": {"S": "S"}},
+        }
+        for attempt in itertools.count():
+            try:
+                with self._lock:
+                    self.write_calls += 1
                 with self._translated():
-                    answer = self._dynamodb.batch_get_item(RequestItems=request)
-                for item in answer.get("Responses", {}).get(self.table_name, []):
-                    found[item["service_record_id"]["S"]] = item["ingested_at"]["S"]
-                request = answer.get("UnprocessedKeys") or {}
-                if not request:
-                    break
+                    self._dynamodb.put_item(**request)
+                return 1
+            except ClientError as err:
+                if error_code(err) == "ConditionalCheckFailedException":
+                    return 0  # the stored item is newer
+                raise
+            except TransientError:
+                if attempt + 1 >= MAX_ATTEMPTS:
+                    raise
                 self._backoff(attempt)
-            else:
-                raise TransientError("DynamoDB left keys unread after retries")
-        return found
+        raise AssertionError("unreachable")
 
     def get(self, record_id: str) -> dict[str, object] | None:
         with self._translated():

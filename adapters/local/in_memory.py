@@ -104,15 +104,18 @@ class InMemoryRecordRepository:
     def verify(self) -> None:
         pass
 
-    def ingested_at_of(self, record_ids: Sequence[str]) -> dict[str, str]:
-        return {i: str(self.records[i]["ingested_at"]) for i in record_ids if i in self.records}
-
-    def put_many(self, records: Sequence[Mapping[str, object]]) -> None:
+    def put_if_newer(self, records: Sequence[Mapping[str, object]]) -> int:
         self.put_calls += 1
         ids = [str(r["service_record_id"]) for r in records]
         assert len(ids) == len(set(ids)), "duplicate keys in one write"
+        written = 0
         for record in records:
-            self.records[str(record["service_record_id"])] = dict(record)
+            stored = self.records.get(str(record["service_record_id"]))
+            at = None if stored is None else stored.get("ingested_at")
+            if not isinstance(at, str) or at <= str(record["ingested_at"]):
+                self.records[str(record["service_record_id"])] = dict(record)
+                written += 1
+        return written
 
     def get(self, record_id: str) -> dict[str, object] | None:
         return self.records.get(record_id)

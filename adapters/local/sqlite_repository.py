@@ -19,7 +19,14 @@ CREATE TABLE IF NOT EXISTS service_records (
 );
 CREATE INDEX IF NOT EXISTS service_records_vin_date ON service_records (vin, service_date);
 """
-_CHUNK = 500  # stays below SQLite's limit on bound parameters
+# A row without a text ingested_at (written by hand or another tool) counts as older than any.
+_UPSERT_IF_NEWER = """
+INSERT INTO service_records (service_record_id, vin, service_date, ingested_at, record) VALUES (?, ?, ?, ?, ?)
+ON CONFLICT (service_record_id) DO UPDATE SET
+    vin = excluded.vin, service_date = excluded.service_date,
+    ingested_at = excluded.ingested_at, record = excluded.record
+WHERE typeof(service_records.ingested_at) != 'text' OR service_records.ingested_at <= excluded.ingested_at
+"""
 
 
 class SqliteRecordRepository:
@@ -32,26 +39,17 @@ class SqliteRecordRepository:
     def verify(self) -> None:
         """Nothing to check: the file is created on first use."""
 
-    def ingested_at_of(self, record_ids: Sequence[str]) -> dict[str, str]:
-        found: dict[str, str] = {}
-        with transaction(self.path) as db:
-            for start in range(0, len(record_ids), _CHUNK):
-                chunk = list(record_ids[start : start + _CHUNK])
-                marks = ",".join("?" * len(chunk))
-                rows = db.execute(
-                    f"SELECT service_record_id, ingested_at FROM service_records WHERE service_record_id IN ({marks})",
-                    chunk,
-                )
-                found.update(rows)
-        return found
-
-    def put_many(self, records: Sequence[Mapping[str, object]]) -> None:
+    def put_if_newer(self, records: Sequence[Mapping[str, object]]) -> int:
+        """Insert or replace each record unless the stored row was ingested later (one
+        upsert whose WHERE makes the comparison part of the write); returns rows written."""
         rows = [
             (str(r["service_record_id"]), r.get("vin"), r.get("service_date"), str(r["ingested_at"]), orjson.dumps(r))
             for r in records
         ]
         with transaction(self.path) as db:
-            db.executemany("INSERT OR REPLACE INTO service_records VALUES (?, ?, ?, ?, ?)", rows)
+            before = db.total_changes
+            db.executemany(_UPSERT_IF_NEWER, rows)
+            return db.total_changes - before
 
     def get(self, record_id: str) -> dict[str, object] | None:
         with transaction(self.path) as db:

@@ -90,15 +90,16 @@ def test_dynamodb_repository_round_trip_with_decimals(stack, clients) -> None:
         "bad_numbers": [math.nan, math.inf],
         "customer": {"customer_id": None},
     }
-    repo.put_many([record])
+    assert repo.put_if_newer([record]) == 1
     stored = repo.get("SR-1")
     assert stored["service_details"] == {"total_cost": 650000.5, "parts_used": [{"quantity": 2, "unit_cost": 0.1}]}
     assert stored["bad_numbers"] == [None, None]
-    assert repo.ingested_at_of(["SR-1", "SR-2"]) == {"SR-1": "2026-11-25T12:00:00Z"}
+    assert repo.put_if_newer([{**record, "ingested_at": "2026-11-25T11:00:00Z"}]) == 0  # older: kept out
+    assert repo.get("SR-1")["ingested_at"] == "2026-11-25T12:00:00Z"
     assert repo.get("SR-2") is None and repo.count() == 1
 
 
-def test_dynamodb_writes_go_in_batches_of_25_and_feed_the_vin_index(stack, clients) -> None:
+def test_dynamodb_writes_feed_the_vin_index(stack, clients) -> None:
     repo = DynamoRecordRepository(clients, stack.table_name)
     records = [
         {
@@ -109,9 +110,8 @@ def test_dynamodb_writes_go_in_batches_of_25_and_feed_the_vin_index(stack, clien
         }
         for i in range(260)
     ]
-    repo.put_many(records)
-    assert repo.write_calls == 11 and repo.count() == 260
-    assert len(repo.ingested_at_of([r["service_record_id"] for r in records])) == 260
+    assert repo.put_if_newer(records) == 260
+    assert repo.write_calls == 260 and repo.count() == 260
     history = boto3.client("dynamodb").query(
         TableName=stack.table_name,
         IndexName="vin-service_date-index",
@@ -127,7 +127,7 @@ def test_dynamodb_refuses_duplicate_keys_in_one_write(stack, clients) -> None:
     repo = DynamoRecordRepository(clients, stack.table_name)
     record = {"service_record_id": "SR-1", "ingested_at": "t"}
     with pytest.raises(ValueError, match="duplicate"):
-        repo.put_many([record, record])
+        repo.put_if_newer([record, record])
     assert repo.write_calls == 0
 
 

@@ -108,16 +108,20 @@ def test_queue_long_poll_waits_then_returns_empty(tmp_path) -> None:
     assert queue.receive(wait_seconds=0.2) == []
 
 
-def test_sqlite_repository(tmp_path) -> None:
+def test_sqlite_repository_newer_wins_inside_the_write(tmp_path) -> None:
     repo = SqliteRecordRepository(tmp_path / "db.sqlite")
-    repo.put_many([{"service_record_id": "1", "vin": "V", "service_date": "d", "ingested_at": "t1", "x": 1.5}])
-    repo.put_many([{"service_record_id": "1", "vin": "V", "service_date": "d", "ingested_at": "t2", "x": 2}])
-    assert repo.count() == 1 and repo.get("1")["x"] == 2
-    assert repo.ingested_at_of(["1", "2"]) == {"1": "t2"}
-    assert SqliteRecordRepository(tmp_path / "db.sqlite").get("1")["ingested_at"] == "t2"
+    at = "2026-11-25T01:00:00.000000Z"
+    later = "2026-11-25T02:00:00.000000Z"
+    assert repo.put_if_newer([{"service_record_id": "1", "vin": "V", "ingested_at": later, "x": 2}]) == 1
+    assert repo.put_if_newer([{"service_record_id": "1", "vin": "V", "ingested_at": at, "x": 1}]) == 0
+    assert (
+        repo.put_if_newer([{"service_record_id": "1", "vin": "V", "ingested_at": later, "x": 3}]) == 1
+    )  # same: replaces
+    assert repo.count() == 1 and repo.get("1")["x"] == 3
+    assert SqliteRecordRepository(tmp_path / "db.sqlite").get("1")["ingested_at"] == later
     ids = [str(i) for i in range(1200)]
-    repo.put_many([{"service_record_id": i, "ingested_at": "t"} for i in ids])
-    assert len(repo.ingested_at_of(ids)) == 1200
+    assert repo.put_if_newer([{"service_record_id": i, "ingested_at": at} for i in ids]) == 1199
+    assert repo.count() == 1200
 
 
 def test_folder_store_check_removes_temporary_files_of_dead_writers_only(tmp_path) -> None:
