@@ -22,7 +22,7 @@ import pyarrow as pa
 from application.errors import ObjectNotFound, RawFileMissing, UnreadableFile
 from application.output_writers import OutputWriters
 from application.ports import Clock, ObjectInfo, ObjectStore, ScratchSpace
-from application.raw_reader import DEFAULT_CHUNK_BYTES, RECORD_INDEX, RecordBatch, read_batches
+from application.raw_reader import DEFAULT_CHUNK_BYTES, RECORD_INDEX, RecordBatch, displayable, read_batches
 from application.storage_keys import META_INGESTED_AT, META_SUBMISSION_ID, OutputKeys, output_keys
 from domain.cleaned_records import cleaned_record_table
 from domain.cleaning import CleanResult, clean
@@ -198,9 +198,9 @@ class ProcessRawFile:
         """
         indices = batch.table.column(RECORD_INDEX).to_numpy()
         marked = None if forced is None else np.isin(indices, forced)
-        result = clean(batch.table, now, marked)
+        result = clean(batch.table, now, marked, check_control_characters=batch.may_hold_control_characters)
         rejected = batch.rejected + [
-            RejectedRow(int(indices[position]), orjson.loads(batch.originals[position]), violations)
+            RejectedRow(int(indices[position]), displayable(batch.originals[position]), violations)
             for position, violations in result.violations.items()
         ]
         rejected.sort(key=lambda r: r.index)

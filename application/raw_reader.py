@@ -3,28 +3,38 @@
 Every format becomes blocks of JSON lines (arrays through ``ArraySplitter``), and each
 block goes whole to pyarrow's multi-threaded JSON reader with the contract's schema. A block
 it refuses (a line that is not JSON, a field of the wrong type) is split in halves until the
-offending lines are found; only those go through pydantic, which either normalises them
-(``"2019"`` for a year) or rejects them with the reason. Memory is bounded by the block size.
+offending lines are found; only those go through the contract's structural check (the API's),
+which either normalises them (``"2019"`` for a year) or rejects them with the rule broken.
+
+Lines are screened before pyarrow sees them: invalid UTF-8 and over-long lines are rejected
+at once; lines pyarrow would read differently from the contract (a list sent as ``null``)
+are judged by the contract. Memory is bounded by the block size and ``MAX_BATCH_ROWS``: a
+file of millions of tiny lines is read as many batches, and a line longer than
+``MAX_LINE_BYTES`` is skipped without being held.
 """
 
 from __future__ import annotations
 
+import codecs
+import json
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, BinaryIO
+from typing import BinaryIO
 
 import numpy as np
 import orjson
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.json as pa_json
-from pydantic import ValidationError
 
 from application.errors import UnreadableFile
 from application.json_array_splitter import ArraySplitter
-from domain.contract import ServiceRecord
+from domain.limits import MAX_LINE_BYTES, MAX_RECORD_BYTES
 from domain.problems import RejectedRow, Violation
 from domain.raw_schema import RAW_SCHEMA
-from domain.rules import RULES
+from domain.record_structure import structural_check
+from domain.rule_catalog import RULES
 
 RECORD_INDEX = "_record_index"
 DEFAULT_CHUNK_BYTES = 10 * 1024 * 1024  # about 12,500 records; bounds memory per batch
@@ -34,6 +44,11 @@ _SNIFF_BYTES = 64 * 1024
 _SMALL_RUN = 8
 _SHORT_LINE = 64  # lines this short are checked for being blank one by one
 _WHITESPACE = b" \t\r\n"
+MAX_BATCH_ROWS = 20_000  # bounds the rows (and rejected rows) held per batch, however short
+_PREVIEW_BYTES = 1024  # of a line too long to keep, shown in the error store
+# pyarrow reads an explicit null list as an absent one; the contract refuses it.
+_NULL_LIST = re.compile(rb'"(?:services_performed|parts_used)"\s*:\s*null')
+_CONTROL_ESCAPE = re.compile(rb"\\u00")
 _PARSE_OPTIONS = pa_json.ParseOptions(explicit_schema=RAW_SCHEMA, unexpected_field_behavior="ignore")
 _ARROW_ERRORS = (pa.ArrowInvalid, pa.ArrowTypeError)
 
@@ -45,6 +60,8 @@ class Lines:
     data: bytes | memoryview
     starts: np.ndarray
     ends: np.ndarray
+    # A line longer than MAX_LINE_BYTES that was skipped: only its first bytes are here.
+    skipped_long_line: bool = False
 
     def __len__(self) -> int:
         return len(self.starts)
@@ -64,6 +81,20 @@ class Lines:
             keep[i] = bool(bytes(data[starts[i] : ends[i]]).strip(_WHITESPACE))
         return cls(data, starts[keep], ends[keep])
 
+    def subset(self, keep: np.ndarray) -> Lines:
+        """The lines at the positions where ``keep`` is True, sharing this buffer."""
+        return Lines(self.data, self.starts[keep], self.ends[keep])
+
+    def split(self, max_rows: int) -> Iterator[Lines]:
+        """Consecutive pieces of at most ``max_rows`` lines, each its own contiguous buffer."""
+        if len(self) <= max_rows or self.skipped_long_line:
+            yield self
+            return
+        for first in range(0, len(self), max_rows):
+            starts, ends = self.starts[first : first + max_rows], self.ends[first : first + max_rows]
+            offset = int(starts[0])
+            yield Lines(memoryview(self.data)[offset : int(ends[-1])], starts - offset, ends - offset)
+
     @classmethod
     def of_list(cls, lines: list[bytes]) -> Lines:
         lengths = np.fromiter(map(len, lines), dtype=np.int64, count=len(lines))
@@ -81,6 +112,9 @@ class RecordBatch:
     table: pa.Table
     originals: Lines
     rejected: list[RejectedRow] = field(default_factory=list)
+    # Whether any line holds a \u00XX escape, the only way a control character gets past
+    # pyarrow: when False, cleaning need not look for them.
+    may_hold_control_characters: bool = True
 
 
 def _arrow(data: bytes | memoryview, longest_line: int) -> pa.Table:
@@ -115,31 +149,100 @@ def _readable_lines(lines: list[bytes], lo: int, hi: int, out: list[int]) -> Non
         _readable_lines(lines, mid, hi, out)
 
 
-def _path(loc: tuple[int | str, ...]) -> str:
-    return ".".join(str(p) for p in loc) or "(record)"
+def _text(line: bytes) -> str:
+    return line.decode("utf-8", "replace")
+
+
+def displayable(line: bytes) -> object:
+    """A line as the error store shows it: the parsed record, or its text if it is not JSON."""
+    try:
+        return orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return _text(line)
+
+
+def _why_not_json(line: bytes, err: orjson.JSONDecodeError) -> Violation:
+    if "depth" in str(err):
+        return Violation("(record)", "too_deeply_nested", RULES["too_deeply_nested"].message)
+    try:  # Python's parser takes NaN, Infinity and numbers past a double: is that all it was?
+        json.loads(line)
+    except (ValueError, RecursionError):
+        return Violation("(record)", "malformed_json", f"{RULES['malformed_json'].message}: {err}")
+    return Violation("(record)", "non_finite_number", RULES["non_finite_number"].message)
 
 
 def _normalise(index: int, line: bytes) -> bytes | RejectedRow:
-    """A line pyarrow refused: its normalised JSON text, or the row rejected with why."""
+    """A line pyarrow refused or the screen held back: its normalised JSON text, or the row
+    rejected by the contract's structural check (the API's), with every rule it broke."""
     try:
-        record: Any = orjson.loads(line)
+        record: object = orjson.loads(line)
     except orjson.JSONDecodeError as err:
-        text = line.decode("utf-8", "replace")
-        message = f"{RULES['malformed_json'].message}: {err}"
-        return RejectedRow(index, text, [Violation("(record)", "malformed_json", message)])
-    if not isinstance(record, dict):
-        message = RULES["not_an_object"].message
-        return RejectedRow(index, record, [Violation("(record)", "not_an_object", message, record)])
-    try:
-        model = ServiceRecord.model_validate(record)
-    except ValidationError as err:
-        violations = []
-        for e in err.errors(include_url=False):
-            rule = "required" if e["type"] == "missing" else "wrong_type"
-            value = e["input"] if isinstance(e["input"], (str, int, float, bool)) and rule != "required" else None
-            violations.append(Violation(_path(e["loc"]), rule, e["msg"], value))
+        return RejectedRow(index, _text(line), [_why_not_json(line, err)])
+    violations, normalised = structural_check(record)
+    if normalised is None:
         return RejectedRow(index, record, violations)
-    return orjson.dumps(model.model_dump(exclude_none=True))
+    return orjson.dumps(normalised)
+
+
+def _screen(lines: Lines, first_index: int) -> tuple[dict[int, RejectedRow], set[int]]:
+    """Lines rejected before parsing (by position), and lines the contract must judge.
+
+    Invalid UTF-8 and lines over ``MAX_LINE_BYTES`` are rejected; lines over
+    ``MAX_RECORD_BYTES`` (whitespace may shrink them) and explicit null lists go to the
+    contract.
+    """
+    rejected: dict[int, RejectedRow] = {}
+    to_judge: set[int] = set()
+    lengths = lines.ends - lines.starts
+    if lines.skipped_long_line:
+        violation = Violation("(record)", "record_too_large", RULES["record_too_large"].message)
+        return {0: RejectedRow(first_index, _text(lines[0]) + "...", [violation])}, to_judge
+    for i in np.flatnonzero(lengths > MAX_RECORD_BYTES).tolist():
+        if lengths[i] > MAX_LINE_BYTES:
+            start = int(lines.starts[i])
+            preview = bytes(lines.data[start : start + _PREVIEW_BYTES])
+            violation = Violation("(record)", "record_too_large", RULES["record_too_large"].message)
+            rejected[i] = RejectedRow(first_index + i, _text(preview) + "...", [violation])
+        else:
+            to_judge.add(i)
+    for i in _invalid_utf8_lines(lines):
+        message = f"{RULES['invalid_utf8'].message}: re-export it as UTF-8"
+        rejected[i] = RejectedRow(first_index + i, _text(lines[i]), [Violation("(record)", "invalid_utf8", message)])
+    return rejected, to_judge - set(rejected)
+
+
+def _explicit_null_lists(table: pa.Table, lines: Lines) -> set[int]:
+    """Rows whose services_performed or parts_used was sent as null: pyarrow reads that as
+    absent, the contract refuses it. Only rows without a list are looked at."""
+    details = table.column("service_details")
+    no_list = pc.or_(
+        pc.is_null(pc.struct_field(details, "services_performed")), pc.is_null(pc.struct_field(details, "parts_used"))
+    )
+    candidates = np.flatnonzero(no_list.to_numpy(zero_copy_only=False))
+    return {int(i) for i in candidates if _NULL_LIST.search(lines[int(i)])}
+
+
+def _may_hold_control_characters(lines: Lines) -> bool:
+    """Whether a line may hold a \u0000-\u001f or \u007f escape (pyarrow refuses raw ones)."""
+    data = np.frombuffer(lines.data, dtype=np.uint8)
+    return bool((data == ord("\\")).any()) and _CONTROL_ESCAPE.search(lines.data) is not None
+
+
+def _invalid_utf8_lines(lines: Lines) -> list[int]:
+    """Positions of the lines that are not valid UTF-8 (one decode of the whole block)."""
+    bad: list[int] = []
+    data = memoryview(lines.data)
+    offset = 0
+    while True:
+        try:
+            codecs.utf_8_decode(data[offset:], "strict", True)
+            return bad
+        except UnicodeDecodeError as err:
+            position = int(np.searchsorted(lines.ends, offset + err.start))
+            if position >= len(lines):  # in the newline after the last line: cannot happen
+                return bad
+            bad.append(position)
+            offset = int(lines.ends[position])
 
 
 def _starts_an_object(line: bytes) -> bool:
@@ -155,31 +258,39 @@ def _all_objects(lines: Lines) -> bool:
 
 def parse_block(lines: Lines, first_index: int) -> RecordBatch:
     """Parse a block's lines, the first being record ``first_index`` of the file."""
-    if _all_objects(lines):
+    rejected, to_judge = _screen(lines, first_index)
+    escapes = _may_hold_control_characters(lines)
+    if not rejected and not to_judge and _all_objects(lines):
         longest = int((lines.ends - lines.starts).max()) if len(lines) else 0
         try:
             table = _arrow(lines.data, longest)
-            if table.num_rows == len(lines):
-                return RecordBatch(_with_index(table, np.arange(first_index, first_index + len(lines))), lines)
+            to_judge = _explicit_null_lists(table, lines) if table.num_rows == len(lines) else {-1}
+            if not to_judge:
+                rows = np.arange(first_index, first_index + len(lines))
+                return RecordBatch(_with_index(table, rows), lines, may_hold_control_characters=escapes)
+            to_judge.discard(-1)
         except _ARROW_ERRORS:
             pass
-    return _parse_one_by_one([lines[i] for i in range(len(lines))], first_index)
+    batch = _parse_one_by_one([lines[i] for i in range(len(lines))], first_index, rejected, to_judge)
+    batch.may_hold_control_characters = escapes
+    return batch
 
 
 def parse_lines(lines: list[bytes], first_index: int) -> RecordBatch:
-    """Parse JSON lines given as a list (no blank ones)."""
-    return parse_block(Lines.of_list(lines), first_index)
+    """Parse JSON lines given as a list (blank ones are left out)."""
+    return parse_block(Lines.of_list([line for line in lines if line.strip(_WHITESPACE)]), first_index)
 
 
-def _parse_one_by_one(candidates: list[bytes], first_index: int) -> RecordBatch:
-    lines = [line for line in candidates if line.strip(_WHITESPACE)]
-    objects = [i for i, line in enumerate(lines) if _starts_an_object(line)]
+def _parse_one_by_one(
+    lines: list[bytes], first_index: int, screened: dict[int, RejectedRow], to_judge: set[int]
+) -> RecordBatch:
+    objects = [i for i, line in enumerate(lines) if _starts_an_object(line) and i not in screened and i not in to_judge]
     readable: list[int] = []
     _readable_lines([lines[i] for i in objects], 0, len(objects), readable)
     readable_set = {objects[i] for i in readable}
     kept, originals, rows, rejected = [], [], [], []
     for i, line in enumerate(lines):
-        outcome = line if i in readable_set else _normalise(first_index + i, line)
+        outcome = screened.get(i) or (line if i in readable_set else _normalise(first_index + i, line))
         if isinstance(outcome, RejectedRow):
             rejected.append(outcome)
             continue
@@ -216,10 +327,12 @@ def read_batches(stream: BinaryIO, chunk_bytes: int = DEFAULT_CHUNK_BYTES) -> It
         )
     index = 0
     for block in blocks:
-        batch = parse_block(block, index)
-        index += batch.table.num_rows + len(batch.rejected)
-        yield batch
-        del batch, block
+        for piece in block.split(MAX_BATCH_ROWS):
+            batch = parse_block(piece, index)
+            index += batch.table.num_rows + len(batch.rejected)
+            yield batch
+            del batch, piece
+        del block
     if index == 0:
         raise UnreadableFile("the file holds no records (an empty array, or only blank lines)", "empty")
 
@@ -247,6 +360,12 @@ def _line_blocks(
                     convert(memoryview(buffer)[start : min(start + _CONVERT_SPAN, filled + read)])
             filled += read
         cut = filled if end_of_file else buffer.rfind(b"\n", 0, filled)
+        if cut < 0 and filled > MAX_LINE_BYTES:  # a line too long to hold: skip to its end
+            preview = bytes(buffer[:_PREVIEW_BYTES])
+            del buffer
+            carry, end_of_file = _rest_after_line_end(stream, chunk_bytes, convert)
+            yield Lines(preview, np.array([0]), np.array([len(preview)]), skipped_long_line=True)
+            continue
         if cut < 0:  # no line end yet: a line longer than a chunk; read on
             carry = buffer[:filled]
             continue
@@ -255,6 +374,24 @@ def _line_blocks(
         if len(lines):
             yield lines
         del lines, buffer  # the consumer may keep the block; this generator must not
+
+
+def _rest_after_line_end(
+    stream: BinaryIO, chunk_bytes: int, convert: Callable[[memoryview], None] | None
+) -> tuple[bytearray, bool]:
+    """Read past the end of the current line; returns what follows it, and whether the file
+    ended. Memory stays one chunk, however long the line."""
+    scratch = bytearray(min(chunk_bytes, _CONVERT_SPAN))
+    while True:
+        read = stream.readinto(memoryview(scratch))  # type: ignore[attr-defined]
+        if not read:
+            return bytearray(), True
+        span = memoryview(scratch)[:read]
+        if convert:
+            convert(span)
+        end = scratch.find(b"\n", 0, read)
+        if end >= 0:
+            return bytearray(span[end + 1 :]), False
 
 
 def _object_or_line_blocks(head: bytes, stream: BinaryIO, chunk_bytes: int) -> Iterator[Lines]:

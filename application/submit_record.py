@@ -11,8 +11,8 @@ import orjson
 
 from application.ports import Clock, ObjectStore
 from application.storage_keys import META_INGESTED_AT, META_SUBMISSION_ID, submission_key
-from domain.problems import StructuralProblem
-from domain.submission import as_record_list, check_submission
+from domain.limits import MAX_RECORDS_PER_SUBMISSION
+from domain.submission import SubmissionProblems, as_record_list, check_submission
 
 log = logging.getLogger(__name__)
 
@@ -44,11 +44,15 @@ class MalformedSubmission(SubmissionError):
 
 
 class SubmissionRejected(SubmissionError):
-    """Structurally invalid: every problem is listed."""
+    """Structurally invalid: the first problems listed, all of them counted."""
 
-    def __init__(self, problems: list[StructuralProblem]) -> None:
-        super().__init__(f"{len(problems)} problem(s) in the submission")
-        self.problems = problems
+    def __init__(self, found: SubmissionProblems) -> None:
+        more = "" if found.counted_all else " or more"
+        super().__init__(
+            f"{found.problem_count:,}{more} problem(s) in {found.records_with_problems:,} record(s) of the submission"
+        )
+        self.problems = found.listed
+        self.found = found
 
 
 class SubmitRecord:
@@ -67,10 +71,15 @@ class SubmitRecord:
             payload = orjson.loads(body)
         except orjson.JSONDecodeError as err:
             raise MalformedSubmission(f"the body is not valid JSON: {err}") from err
+        records = as_record_list(payload) or []
+        if len(records) > MAX_RECORDS_PER_SUBMISSION:
+            raise SubmissionTooLarge(
+                f"{len(records):,} records in one submission; the limit is {MAX_RECORDS_PER_SUBMISSION:,}. "
+                "Send smaller batches, or upload a bulk file"
+            )
         problems = check_submission(payload)
         if problems:
             raise SubmissionRejected(problems)
-        records = as_record_list(payload) or []
         received_at = self._clock.now()
         submission_id = self._new_id()
         key = submission_key(received_at, submission_id)

@@ -16,21 +16,21 @@ import pandera.pandas as pa
 import pyarrow as pa_arrow
 import pyarrow.compute as pc
 
+from domain.limits import CONTROL_CHARACTERS, MAX_LINE_ITEMS
 from domain.problems import Violation
+from domain.rule_catalog import RULES
 from domain.rules import (
     COST_MISMATCH_TOLERANCE,
     DERIVED_FIELDS,
     FORCED_DUPLICATE,
     FRAME_CHECK_FIELDS,
     PART_LINE_SCHEMA,
-    RULES,
     SERVICE_LINE_SCHEMA,
     record_schema,
 )
+from domain.service_dates import OFFSET_PATTERN, SERVICE_DATE_PATTERN
 from domain.timezones import DEFAULT_ZONE, ZONES, zones_for_cities
 
-# An offset only counts after a time of day: "2024-03-01" ends in "-01" but has no zone.
-_OFFSET_SUFFIX = r"[T ]\d{2}:\d{2}.*(?:[Zz]|[+-]\d{2}(?::?\d{2})?)$"
 _NULLABLE_INTS = {pa_arrow.int64(): pd.Int64Dtype()}
 _TRIMMED_TEXT = ("service_record_id", "dealer.dealer_id", "customer.customer_id", "service_details.service_date")
 SERVICES = "service_details.services_performed"
@@ -58,9 +58,12 @@ def _blank_to_null(values: pa_arrow.Array) -> pa_arrow.Array:
     return pc.if_else(pc.equal(trimmed, ""), None, trimmed)
 
 
-def parse_service_dates(raw: pd.Series) -> pd.Series:
-    """ISO-8601 strings to UTC timestamps; strings without an offset are WIB. Bad: NaT."""
-    has_offset = raw.str.contains(_OFFSET_SUFFIX, regex=True).fillna(False).astype(bool)
+def parse_service_dates(dates: pa_arrow.Array | pa_arrow.ChunkedArray) -> pd.Series:
+    """Service-date text to UTC timestamps; text without an offset is WIB. Text outside the
+    grammar of ``domain.service_dates``, or an impossible date: NaT."""
+    well_formed = pc.fill_null(pc.match_substring_regex(dates, SERVICE_DATE_PATTERN), False)
+    raw = pc.if_else(well_formed, dates, pa_arrow.scalar(None, pa_arrow.string())).to_pandas()
+    has_offset = pd.Series(pc.fill_null(pc.match_substring_regex(dates, OFFSET_PATTERN), False).to_numpy(False))
     aware = pd.to_datetime(raw.where(has_offset), format="ISO8601", utc=True, errors="coerce")
     naive = pd.to_datetime(raw.where(~has_offset), format="ISO8601", errors="coerce")
     naive_utc = naive.dt.tz_localize(ZONES[DEFAULT_ZONE]).dt.tz_convert("UTC")
@@ -172,11 +175,83 @@ def _line_violations(
     _collect(violations, parents, fields, failures["check"].tolist(), values)
 
 
-def clean(table: pa_arrow.Table, now: datetime, forced_duplicates: np.ndarray | None = None) -> CleanResult:
+def _violate(violations: dict[int, list[Violation]], rows: np.ndarray, field_path: str, rule: str) -> None:
+    for row in rows.tolist():
+        violations.setdefault(row, []).append(Violation(field_path, rule, RULES[rule].message))
+
+
+def _violate_at(
+    table: pa_arrow.Table, rows: np.ndarray, column: str, list_path: str | None, rule: str, violations: dict
+) -> None:
+    """Report ``rule`` for ``rows`` of a record table (``list_path`` None) or a line table."""
+    if list_path is None:
+        _violate(violations, rows, column, rule)
+        return
+    parents = table.column("parent").to_numpy()[rows]
+    numbers = table.column("line_number").to_numpy()[rows] - 1
+    for parent, number in zip(parents.tolist(), numbers.tolist(), strict=True):
+        field_path = f"{list_path}[{number}].{column}"
+        violations.setdefault(parent, []).append(Violation(field_path, rule, RULES[rule].message))
+
+
+def _rows(mask: pa_arrow.Array | pa_arrow.ChunkedArray) -> np.ndarray:
+    return np.flatnonzero(pc.fill_null(mask, False).to_numpy(zero_copy_only=False))
+
+
+def _finite_amounts(table: pa_arrow.Table, column: str, list_path: str | None, violations: dict) -> pa_arrow.Table:
+    """Rows holding NaN or an infinity break ``non_finite_number``; the value becomes 0 (the
+    row is rejected anyway) so that no other rule reports it again. Valid amounts are kept
+    to 2 decimals (sen): every store downstream takes them as they are."""
+    values = table.column(column)
+    bad = pc.fill_null(pc.invert(pc.is_finite(values)), False)
+    rows = _rows(bad)
+    if len(rows):
+        _violate_at(table, rows, column, list_path, "non_finite_number", violations)
+        values = pc.if_else(bad, 0.0, values)
+    return table.set_column(table.schema.get_field_index(column), column, pc.round(values, 2))
+
+
+def _control_characters(table: pa_arrow.Table, list_path: str | None, violations: dict) -> None:
+    for name in table.column_names:
+        if pa_arrow.types.is_string(table.schema.field(name).type):
+            rows = _rows(pc.match_substring_regex(table.column(name), CONTROL_CHARACTERS))
+            if len(rows):
+                _violate_at(table, rows, name, list_path, "control_character", violations)
+
+
+def _structural_violations(
+    flat: pa_arrow.Table, services: pa_arrow.Table, parts: pa_arrow.Table, control: bool, violations: dict
+) -> tuple[pa_arrow.Table, pa_arrow.Table, pa_arrow.Table]:
+    """What the contract refuses but pyarrow reads: NaN and infinities, too many lines, and
+    (when ``control``) control characters. Returns the tables with amounts made finite."""
+    for column in (SERVICES, PARTS):
+        _violate(
+            violations,
+            _rows(pc.greater(pc.list_value_length(flat.column(column)), MAX_LINE_ITEMS)),
+            column,
+            "too_many_lines",
+        )
+    if control:
+        _control_characters(flat.drop_columns([SERVICES, PARTS]), None, violations)
+        _control_characters(services, SERVICES, violations)
+        _control_characters(parts, PARTS, violations)
+    flat = _finite_amounts(flat, "service_details.total_cost", None, violations)
+    services = _finite_amounts(services, "service_cost", SERVICES, violations)
+    parts = _finite_amounts(parts, "unit_cost", PARTS, violations)
+    return flat, services, parts
+
+
+def clean(
+    table: pa_arrow.Table,
+    now: datetime,
+    forced_duplicates: np.ndarray | None = None,
+    check_control_characters: bool = True,
+) -> CleanResult:
     """Validate and normalise rows of ``domain.raw_schema.RAW_SCHEMA``; ``now`` is aware.
 
     ``forced_duplicates`` (a boolean per row) marks rows known to be repeated later in the
-    same file, beyond this batch.
+    same file, beyond this batch. ``check_control_characters`` may be False when no text
+    can hold one (the reader knows).
     """
     flat = table.flatten().flatten()
     for name in _TRIMMED_TEXT:
@@ -184,6 +259,9 @@ def clean(table: pa_arrow.Table, now: datetime, forced_duplicates: np.ndarray | 
     vin = pc.utf8_upper(_blank_to_null(flat.column("vehicle.vin")))
     flat = flat.set_column(flat.schema.get_field_index("vehicle.vin"), "vehicle.vin", vin)
     n = flat.num_rows
+    violations: dict[int, list[Violation]] = {}
+    services, parts = _lines(flat, SERVICES), _lines(flat, PARTS)
+    flat, services, parts = _structural_violations(flat, services, parts, check_control_characters, violations)
 
     checked = [
         "service_record_id",
@@ -195,14 +273,12 @@ def clean(table: pa_arrow.Table, now: datetime, forced_duplicates: np.ndarray | 
         "service_details.total_cost",
     ]
     frame = flat.select(checked).to_pandas(types_mapper=_NULLABLE_INTS.get)
-    utc = parse_service_dates(frame["service_details.service_date"])
+    utc = parse_service_dates(flat.column("service_details.service_date"))
     frame["service_datetime_utc"] = utc
-    frame["max_model_year"] = utc.dt.tz_convert(ZONES[DEFAULT_ZONE]).dt.year + 1
+    frame["max_model_year"] = (utc.dt.tz_convert(ZONES[DEFAULT_ZONE]).dt.year + 1).astype("Int64")
     forced = np.zeros(n, dtype=bool) if forced_duplicates is None else forced_duplicates
     frame[FORCED_DUPLICATE] = forced
 
-    services, parts = _lines(flat, SERVICES), _lines(flat, PARTS)
-    violations: dict[int, list[Violation]] = {}
     _record_violations(frame, now, violations)
     _line_violations(services, SERVICE_LINE_SCHEMA, "services_performed", violations)
     _line_violations(parts, PART_LINE_SCHEMA, "parts_used", violations)
@@ -213,7 +289,9 @@ def clean(table: pa_arrow.Table, now: datetime, forced_duplicates: np.ndarray | 
     service_parent = services.column("parent").to_numpy()
     part_parent = parts.column("parent").to_numpy()
     service_cost = np.nan_to_num(services.column("service_cost").to_numpy(zero_copy_only=False))
-    part_cost = np.nan_to_num(pc.multiply(parts.column("quantity"), parts.column("unit_cost")).to_numpy(False))
+    # Quantities past 2**53 lose precision as floats; such rows are rejected, but must not fail the cast.
+    quantity = pc.cast(parts.column("quantity"), pa_arrow.float64(), safe=False)
+    part_cost = np.nan_to_num(pc.multiply(quantity, parts.column("unit_cost")).to_numpy(False))
     services_total = np.bincount(service_parent, weights=service_cost, minlength=n)
     parts_total = np.bincount(part_parent, weights=part_cost, minlength=n)
     total = np.nan_to_num(flat.column("service_details.total_cost").to_numpy(zero_copy_only=False))

@@ -1,13 +1,60 @@
 """The public record contract: the JSON that dealer systems send.
 
-These pydantic models check *structure* only (types and required fields). Business
-rules (VIN format, ranges, dates) are columnar and live in ``domain.rules``.
-Unknown extra fields are accepted and ignored.
+These pydantic models check *structure*: types, required fields, and the bounds in
+``domain.limits`` that keep one record storable everywhere. The same models judge a record
+at the API and, for rows pyarrow cannot read as they are, in the worker, so both doors give
+the same verdict. Business rules (VIN format, ranges, dates in range) are columnar and live
+in ``domain.rules``. Unknown extra fields are accepted and ignored.
+
+A custom error's type is the rule name the worker reports (``PydanticCustomError``).
 """
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+import re
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic_core import PydanticCustomError
+
+from domain.limits import CONTROL_CHARACTERS, INT64_MAX, INT64_MIN, MAX_LINE_ITEMS
+from domain.service_dates import is_service_date
+
+_CONTROL = re.compile(CONTROL_CHARACTERS)
+
+
+def _not_a_boolean(value: Any) -> Any:
+    if isinstance(value, bool):
+        raise PydanticCustomError("wrong_type", "a boolean is not a number")
+    return value
+
+
+def _no_control_characters(value: str) -> str:
+    if _CONTROL.search(value):
+        raise PydanticCustomError("control_character", "text must not contain control characters")
+    return value
+
+
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise PydanticCustomError("required", "a required field is missing or empty")
+    return value
+
+
+def _a_service_date(value: str) -> str:
+    if not is_service_date(value):
+        raise PydanticCustomError(
+            "service_date_format", "service_date is not an ISO-8601 date-time, such as 2026-11-20T10:30:00+07:00"
+        )
+    return value
+
+
+Text = Annotated[str, AfterValidator(_no_control_characters)]
+RequiredText = Annotated[Text, AfterValidator(_not_blank)]
+ServiceDate = Annotated[RequiredText, AfterValidator(_a_service_date)]
+# Numbers: never booleans, never NaN or infinite, integers within 64 bits.
+Amount = Annotated[float, BeforeValidator(_not_a_boolean), Field(allow_inf_nan=False)]
+Integer = Annotated[int, BeforeValidator(_not_a_boolean), Field(ge=INT64_MIN, le=INT64_MAX)]
 
 
 class _Contract(BaseModel):
@@ -16,49 +63,50 @@ class _Contract(BaseModel):
 
 
 class ServicePerformed(_Contract):
-    service_code: str | None = None
-    service_name: str
-    service_cost: float
-    technician_notes: str | None = None
+    service_code: Text | None = None
+    service_name: Text
+    service_cost: Amount
+    technician_notes: Text | None = None
 
 
 class PartUsed(_Contract):
-    part_code: str | None = None
-    part_name: str
-    quantity: int
-    unit_cost: float
+    part_code: Text | None = None
+    part_name: Text
+    quantity: Integer
+    unit_cost: Amount
 
 
 class Dealer(_Contract):
-    dealer_id: str
-    dealer_name: str | None = None
-    dealer_location: str | None = None
+    dealer_id: RequiredText
+    dealer_name: Text | None = None
+    dealer_location: Text | None = None
 
 
 class Vehicle(_Contract):
-    vin: str
-    model: str | None = None
-    year: int | None = None
-    odometer_reading: int
+    vin: RequiredText
+    model: Text | None = None
+    year: Integer | None = None
+    odometer_reading: Integer
 
 
 class ServiceDetails(_Contract):
-    service_date: str
-    service_advisor_name: str | None = None
-    total_cost: float
-    services_performed: list[ServicePerformed] = Field(default_factory=list)
-    parts_used: list[PartUsed] = Field(default_factory=list)
+    service_date: ServiceDate
+    service_advisor_name: Text | None = None
+    total_cost: Amount
+    # A list, or absent: null is not a list.
+    services_performed: list[ServicePerformed] = Field(default_factory=list, max_length=MAX_LINE_ITEMS)
+    parts_used: list[PartUsed] = Field(default_factory=list, max_length=MAX_LINE_ITEMS)
 
 
 class Customer(_Contract):
-    customer_id: str | None = None
-    customer_name: str | None = None
+    customer_id: Text | None = None
+    customer_name: Text | None = None
 
 
 class ServiceRecord(_Contract):
     """One service visit as a dealer submits it."""
 
-    service_record_id: str
+    service_record_id: RequiredText
     dealer: Dealer
     vehicle: Vehicle
     service_details: ServiceDetails

@@ -27,6 +27,7 @@ class StructuralProblem:
     service_record_id: str | None
     field: str
     message: str
+    rule: str = "wrong_type"
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

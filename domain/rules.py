@@ -1,51 +1,24 @@
 """The business rules a service record must pass, as pandera schemas over whole columns.
 
-Each rule has a stable name (reported with every rejected row) and the contract field it
-is about. The frames validated here are built by ``domain.cleaning``; their column names
+Each rule has a stable name (``domain.rule_catalog``, reported with every rejected row) and
+the contract field it is about. The frames validated here are built by ``domain.cleaning``; their column names
 are contract field paths, plus a few derived columns.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import pandas as pd
 import pandera.pandas as pa
 
+from domain.limits import MAX_COST, MAX_PART_QUANTITY
+from domain.rule_catalog import MAX_ODOMETER_KM, MIN_YEAR, VIN_PATTERN
 from domain.timezones import DEFAULT_ZONE, ZONES
 
-VIN_PATTERN = r"^[A-HJ-NPR-Z0-9]{17}$"
-MIN_YEAR = 1950
-MAX_ODOMETER_KM = 2_000_000
 EARLIEST_SERVICE_DATE = pd.Timestamp("2000-01-01")
 FUTURE_TOLERANCE = timedelta(days=1)
 COST_MISMATCH_TOLERANCE = 0.01
-
-
-@dataclass(frozen=True)
-class Rule:
-    name: str
-    message: str
-
-
-RULES: dict[str, Rule] = {
-    rule.name: rule
-    for rule in (
-        Rule("required", "a required field is missing or empty"),
-        Rule("vin_format", "VIN must be 17 characters of A-Z and 0-9 without I, O or Q"),
-        Rule("year_range", f"model year must be from {MIN_YEAR} to the service year + 1"),
-        Rule("odometer_range", f"odometer reading must be from 0 to {MAX_ODOMETER_KM:,} km"),
-        Rule("non_negative_cost", "costs must not be negative"),
-        Rule("quantity_positive", "part quantity must be at least 1"),
-        Rule("service_date_format", "service_date is not an ISO-8601 date-time"),
-        Rule("service_date_range", "service_date must be on or after 2000-01-01 and at most one day in the future"),
-        Rule("duplicate_id", "service_record_id is repeated later in the same file; the last occurrence is kept"),
-        Rule("malformed_json", "the line is not valid JSON"),
-        Rule("not_an_object", "a record must be a JSON object"),
-        Rule("wrong_type", "a field has the wrong type"),
-    )
-}
 
 # Derived columns, and checks over the whole frame, are reported against the contract field
 # they are about.
@@ -89,7 +62,7 @@ def record_schema(now: datetime) -> pa.DataFrameSchema:
         ),
         "service_details.total_cost": pa.Column(
             nullable=False,
-            checks=_check("non_negative_cost", lambda s: s >= 0),
+            checks=[_check("non_negative_cost", lambda s: s >= 0), _check("cost_too_large", lambda s: s <= MAX_COST)],
         ),
         "service_datetime_utc": pa.Column(
             nullable=True,
@@ -127,7 +100,10 @@ def record_schema(now: datetime) -> pa.DataFrameSchema:
 SERVICE_LINE_SCHEMA = pa.DataFrameSchema(
     {
         "service_name": pa.Column(nullable=False),
-        "service_cost": pa.Column(nullable=False, checks=_check("non_negative_cost", lambda s: s >= 0)),
+        "service_cost": pa.Column(
+            nullable=False,
+            checks=[_check("non_negative_cost", lambda s: s >= 0), _check("cost_too_large", lambda s: s <= MAX_COST)],
+        ),
     },
     strict=False,
 )
@@ -135,8 +111,17 @@ SERVICE_LINE_SCHEMA = pa.DataFrameSchema(
 PART_LINE_SCHEMA = pa.DataFrameSchema(
     {
         "part_name": pa.Column(nullable=False),
-        "quantity": pa.Column(nullable=False, checks=_check("quantity_positive", lambda s: s >= 1)),
-        "unit_cost": pa.Column(nullable=False, checks=_check("non_negative_cost", lambda s: s >= 0)),
+        "quantity": pa.Column(
+            nullable=False,
+            checks=[
+                _check("quantity_positive", lambda s: s >= 1),
+                _check("quantity_too_large", lambda s: s <= MAX_PART_QUANTITY),
+            ],
+        ),
+        "unit_cost": pa.Column(
+            nullable=False,
+            checks=[_check("non_negative_cost", lambda s: s >= 0), _check("cost_too_large", lambda s: s <= MAX_COST)],
+        ),
     },
     strict=False,
 )

@@ -52,26 +52,36 @@ def create_app(submit_record: Callable[[], SubmitRecord], api_key: str = "") -> 
     async def submit(request: Request) -> JSONResponse:
         if caller_identity(request, api_key) is None:
             return _error(403, "forbidden", "missing or wrong x-api-key header")
+        too_large = _error(
+            413,
+            "payload_too_large",
+            f"the body is larger than {MAX_SUBMISSION_BYTES:,} bytes; split it into smaller batches",
+        )
         declared = request.headers.get("content-length")
         if declared and declared.isdigit() and int(declared) > MAX_SUBMISSION_BYTES:
-            return _error(
-                413,
-                "payload_too_large",
-                f"the body is larger than {MAX_SUBMISSION_BYTES:,} bytes; split it into smaller batches",
-            )
-        body = await request.body()
+            return too_large
+        body = bytearray()
+        async for chunk in request.stream():  # a chunked body has no length: stop at the limit
+            body += chunk
+            if len(body) > MAX_SUBMISSION_BYTES:
+                return too_large
         try:
-            receipt = submit_record()(body)
+            receipt = submit_record()(bytes(body))
         except SubmissionTooLarge as err:
             return _error(413, "payload_too_large", str(err))
         except MalformedSubmission as err:
             return _error(400, "malformed_json", str(err))
         except SubmissionRejected as err:
+            found = err.found
+            listed = "every problem is listed" if len(found.listed) == found.problem_count else "the first are listed"
             return _error(
                 422,
                 "invalid_submission",
-                "the submission was rejected whole; fix every problem listed and send it again",
-                problems=[p.to_dict() for p in err.problems],
+                f"the submission was rejected whole: {err}; {listed}. Fix them and send it again",
+                problem_count=found.problem_count,
+                problem_count_complete=found.counted_all,
+                records_with_problems=found.records_with_problems,
+                problems=[p.to_dict() for p in found.listed],
             )
         return JSONResponse(receipt.to_dict(), status_code=202)
 

@@ -74,9 +74,9 @@ BREAKAGES = (
     "odometer_range",
     "non_negative_cost",
     "quantity_positive",
-    "service_date_format",
+    "quantity_too_large",
     "service_date_range",
-    "required",
+    "cost_too_large",
     "duplicate_id",
 )
 
@@ -139,12 +139,12 @@ def _break(rng: random.Random, record: dict[str, Any], previous_id: str | None, 
         details["parts_used"][0]["quantity"] = 0
     elif kind == "quantity_positive":
         details["services_performed"][0]["service_cost"] = -50_000.0
-    elif kind == "service_date_format":
-        details["service_date"] = "31/02/2024 10:00"
+    elif kind == "quantity_too_large" and details["parts_used"]:
+        details["parts_used"][0]["quantity"] = 250_000
+    elif kind in ("quantity_too_large", "cost_too_large"):
+        details["total_cost"] = 2_000_000_000_000.0
     elif kind == "service_date_range":
         details["service_date"] = rng.choice(["1999-12-31T08:00:00+07:00", f"{now.year + 1}-01-15T09:00:00+07:00"])
-    elif kind == "required":
-        record["dealer"]["dealer_id"] = " "
     elif previous_id:
         record["service_record_id"] = previous_id
     else:

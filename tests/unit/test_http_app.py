@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import orjson
 import pytest
 from fastapi.testclient import TestClient
@@ -68,3 +70,72 @@ def test_a_configured_api_key_is_required(raw, clock) -> None:
     assert client.post("/service-records", content=body, headers={"x-api-key": "wrong"}).status_code == 403
     assert client.post("/service-records", content=body, headers={"x-api-key": "s3cret"}).status_code == 202
     assert len(raw.objects) == 1
+
+
+def test_many_tiny_records_are_refused_at_once_with_a_small_answer(client, raw) -> None:
+    body = b"[" + b",".join([b"{}"] * 500_000) + b"]"  # 1.5 MB
+    response = client.post("/service-records", content=body)
+    assert response.status_code == 413 and len(response.content) < 1_000
+    assert "10,000" in response.json()["message"] and "bulk file" in response.json()["message"]
+    assert raw.objects == {}
+
+
+def test_a_422_lists_the_first_problems_and_counts_them_all(client, raw) -> None:
+    body = b"[" + b",".join([b"{}"] * 9_000) + b"]"
+    response = client.post("/service-records", content=body)
+    assert response.status_code == 422 and len(response.content) < 50_000
+    payload = response.json()
+    assert len(payload["problems"]) == 100
+    assert (payload["problem_count"], payload["records_with_problems"]) == (36_000, 9_000)
+    assert payload["problem_count_complete"] is True
+    assert raw.objects == {}
+
+
+def test_counting_problems_stops_at_a_bound_for_a_hostile_body(client, raw) -> None:
+    record = orjson.dumps(a_record("A", {"service_details.parts_used": [{}] * 1_000}))
+    body = b"[" + b",".join([record] * 300) + b"]"  # 300 records of 1,000 empty parts: 900,000 problems
+    response = client.post("/service-records", content=body)
+    payload = response.json()
+    assert response.status_code == 422 and len(payload["problems"]) == 100
+    assert payload["problem_count_complete"] is False and 50_000 <= payload["problem_count"] < 60_000
+    assert "or more" in payload["message"]
+
+
+def test_a_chunked_body_is_read_only_up_to_the_limit(raw, clock) -> None:
+    app = create_app(lambda: SubmitRecord(raw, clock))
+    received: list[int] = []
+    sent: list[dict] = []
+
+    async def receive() -> dict:
+        received.append(1)  # 1 MiB a message: 1 GiB if read in full
+        return {"type": "http.request", "body": b" " * (1024 * 1024), "more_body": len(received) < 1_024}
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/service-records",
+        "raw_path": b"/service-records",
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"transfer-encoding", b"chunked")],
+        "client": ("127.0.0.1", 1),
+        "server": ("127.0.0.1", 8000),
+    }
+    asyncio.run(app(scope, receive, send))
+    assert sent[0]["status"] == 413 and raw.objects == {}
+    assert len(received) <= 8  # stopped reading just past 6 MiB
+
+
+def test_an_unreadable_service_date_is_a_422_naming_the_field(client, raw) -> None:
+    body = orjson.dumps([a_record("A", {"service_details.service_date": "31/02/2024 10:00"})])
+    response = client.post("/service-records", content=body)
+    assert response.status_code == 422
+    (problem,) = response.json()["problems"]
+    assert (problem["field"], problem["rule"]) == ("service_details.service_date", "service_date_format")
+    assert raw.objects == {}

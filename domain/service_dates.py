@@ -1,0 +1,31 @@
+"""The service dates a record may carry: one ISO-8601 grammar for the API and the worker.
+
+The grammar is checked as a regular expression (RE2-compatible, so Arrow can run it on a
+whole column) and the calendar by a parser: Python's in the API, pandas' in the worker. Both
+accept exactly these forms and refuse impossible dates (30 February, 24:00, second 60).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+# Date, optional time (minutes, seconds and up to 9 decimals optional), optional offset.
+SERVICE_DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}(?::?\d{2})?)?)?$"
+# An offset only counts after a time of day: "2024-03-01" ends in "-01" but has no zone.
+OFFSET_PATTERN = r"[T ]\d{2}:\d{2}.*(?:Z|[+-]\d{2}(?::?\d{2})?)$"
+_GRAMMAR = re.compile(SERVICE_DATE_PATTERN)
+_FRACTION = re.compile(r"\.(\d{7,9})")
+
+
+def is_service_date(text: str) -> bool:
+    """Whether ``text`` is a service date the pipeline can read (not whether it is in range)."""
+    if not _GRAMMAR.match(text.strip()):
+        return False
+    # Python takes at most 6 decimals of a second; the calendar is what is checked here.
+    text = _FRACTION.sub(lambda m: "." + m.group(1)[:6], text.strip())
+    try:
+        datetime.fromisoformat(text)
+    except ValueError:
+        return False
+    return True

@@ -1,0 +1,118 @@
+"""One contract, two doors: the same record gets the same verdict through the API
+(SubmitRecord) and through a bulk upload read by the worker (ProcessRawFile)."""
+
+from __future__ import annotations
+
+import orjson
+import pytest
+
+from application.process_raw_file import ProcessRawFile
+from application.submit_record import SubmissionError, SubmitRecord
+from tests.factories import NOW, a_record
+
+BASE = orjson.dumps(a_record("SR-X"))
+FIRST_SERVICE = "service_details.services_performed.0"
+
+
+def with_value(path: str, value: object) -> bytes:
+    """The base record with ``path`` set to ``value`` (None is an explicit null)."""
+    record = a_record("SR-X")
+    *parents, last = path.split(".")
+    target = record
+    for part in parents:
+        target = target[int(part)] if isinstance(target, list) else target[part]
+    if isinstance(target, list):
+        target[int(last)] = value
+    else:
+        target[last] = value
+    return orjson.dumps(record)
+
+
+def with_text(old: bytes, new: bytes) -> bytes:
+    assert old in BASE
+    return BASE.replace(old, new, 1)
+
+
+def nested(depth: int) -> bytes:
+    return with_text(b'"customer":{', b'"customer":{"customer_id":' + b"[" * depth + b"]" * depth + b",")
+
+
+ACCEPTED, REJECTED = "accepted", "rejected"
+CASES = {
+    "a valid record": (BASE, ACCEPTED),
+    "services_performed null": (with_value("service_details.services_performed", None), REJECTED),
+    "parts_used null": (with_value("service_details.parts_used", None), REJECTED),
+    "services_performed absent": (with_text(b'"services_performed":', b'"x_services":'), ACCEPTED),
+    "services_performed an object": (with_value("service_details.services_performed", {}), REJECTED),
+    "a null part": (with_value("service_details.parts_used", [None]), REJECTED),
+    "total_cost true": (with_value("service_details.total_cost", True), REJECTED),
+    "quantity true": (with_value("service_details.parts_used.0.quantity", True), REJECTED),
+    "year false": (with_value("vehicle.year", False), REJECTED),
+    "odometer as text": (with_value("vehicle.odometer_reading", "45000"), ACCEPTED),
+    "total_cost as text": (with_value("service_details.total_cost", "650000"), ACCEPTED),
+    "year 2019.0": (with_value("vehicle.year", 2019.0), ACCEPTED),
+    "year 2019.5": (with_value("vehicle.year", 2019.5), REJECTED),
+    "numeric id": (with_value("service_record_id", 12345), ACCEPTED),
+    "empty id": (with_value("service_record_id", ""), REJECTED),
+    "blank dealer id": (with_value("dealer.dealer_id", "   "), REJECTED),
+    "null vin": (with_value("vehicle.vin", None), REJECTED),
+    "dealer a string": (with_value("dealer", "DLR-1"), REJECTED),
+    "customer null": (with_value("customer", None), ACCEPTED),
+    "unknown extra field": (with_text(b'"dealer":{', b'"extra":{"a":[1,2]},"dealer":{'), ACCEPTED),
+    "date only": (with_value("service_details.service_date", "2026-11-20"), ACCEPTED),
+    "date in words": (with_value("service_details.service_date", "soon"), REJECTED),
+    "30 February": (with_value("service_details.service_date", "2026-02-30T10:00:00"), REJECTED),
+    "hour without minutes": (with_value("service_details.service_date", "2026-11-20T10"), REJECTED),
+    "date with nanoseconds": (with_value("service_details.service_date", "2026-11-20T10:30:00.123456789Z"), ACCEPTED),
+    "NaN": (with_text(b'"total_cost":650000', b'"total_cost":NaN'), REJECTED),
+    "Infinity": (with_text(b'"total_cost":650000', b'"total_cost":Infinity'), REJECTED),
+    "-Infinity": (with_text(b'"unit_cost":85000', b'"unit_cost":-Infinity'), REJECTED),
+    "1e400": (with_text(b'"total_cost":650000', b'"total_cost":1e400'), REJECTED),
+    "integer past 64 bits": (with_text(b'"year":2019', b'"year":100000000000000000000'), REJECTED),
+    "integer of 2**63": (with_text(b'"quantity":1,', b'"quantity":9223372036854775808,'), REJECTED),
+    "escaped NUL in a name": (with_value("customer.customer_name", "Budi\x00Santoso"), REJECTED),
+    "escaped escape character in notes": (
+        with_value("service_details.services_performed.0.technician_notes", "a\x1bb"),
+        REJECTED,
+    ),
+    "tab and newline in notes": (
+        with_value("service_details.services_performed.0.technician_notes", "a\tb\nc"),
+        ACCEPTED,
+    ),
+    "lone surrogate": (with_text(b'"Budi Santoso"', b'"Budi \\ud800"'), REJECTED),
+    "1,001 parts": (
+        with_value("service_details.parts_used", [{"part_name": "x", "quantity": 1, "unit_cost": 0}] * 1001),
+        REJECTED,
+    ),
+    "nested 2,000 deep in a known field": (nested(2000), REJECTED),
+    "record of 200 KB": (with_value(f"{FIRST_SERVICE}.technician_notes", "x" * 200_000), REJECTED),
+}
+
+
+def api_verdict(body: bytes) -> str:
+    from adapters.local.in_memory import FixedClock, InMemoryObjectStore
+
+    try:
+        SubmitRecord(InMemoryObjectStore(), FixedClock(NOW))(b"[" + body + b"]")
+    except SubmissionError:
+        return REJECTED
+    return ACCEPTED
+
+
+def worker_verdicts(raw, cleaned, errors, clock, body: bytes) -> list[str]:
+    key = "service-records/date=2026-11-25/12-00-00_u_bulk.jsonl"
+    raw.put_bytes(key, body + b"\n" + orjson.dumps(a_record("SR-NEXT")) + b"\n")
+    result = ProcessRawFile(raw, cleaned, errors, clock)(key)
+    assert result.total_rows == 2  # nothing lost
+    rejected_key = "rejected/date=2026-11-25/12-00-00_u_bulk.jsonl.jsonl"
+    rejected = {orjson.loads(line)["index"] for line in errors.objects.get(rejected_key, b"").splitlines()}
+    return [REJECTED if i in rejected else ACCEPTED for i in range(2)]
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_the_same_verdict_through_the_api_and_a_bulk_upload(raw, cleaned, errors, clock, case) -> None:
+    body, expected = CASES[case]
+    assert api_verdict(body) == expected
+    first, second = worker_verdicts(raw, cleaned, errors, clock, body)
+    assert first == expected
+    assert second == ACCEPTED  # one bad row costs that row, never its file
