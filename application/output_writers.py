@@ -17,6 +17,7 @@ import pyarrow.parquet as pq
 
 from application.json_lines import write_json_lines
 from application.ports import ObjectStore, ScratchSpace
+from application.raw_formats import JSON_LINES, PARQUET
 from application.storage_keys import OutputKeys
 from domain.star_schema import CONTEXT_COLUMNS, DIMENSION_KEYS, TABLE_SCHEMAS, FileContext, last_per_key, with_context
 
@@ -38,7 +39,7 @@ class OutputWriters:
         self._scratch = scratch
         self._cleaned = cleaned
         self._parquet = {name: self._parquet_writer(keys.parquet(name), name) for name in STREAMED_TABLES}
-        self._jsonl = stack.enter_context(cleaned.open_write(keys.cleaned_jsonl))
+        self._jsonl = stack.enter_context(cleaned.open_write(keys.cleaned_jsonl, content_type=JSON_LINES))
         self._rejected: BinaryIO | None = None
         # Dimension rows wait until the end: those of a second and later batch in scratch
         # files when there is scratch space, else in memory.
@@ -47,7 +48,7 @@ class OutputWriters:
         self.written: list[str] = [keys.parquet(name) for name in TABLE_SCHEMAS] + [keys.cleaned_jsonl]
 
     def _parquet_writer(self, key: str, table: str) -> pq.ParquetWriter:
-        sink = self._stack.enter_context(self._cleaned.open_write(key))
+        sink = self._stack.enter_context(self._cleaned.open_write(key, content_type=PARQUET))
         writer = pq.ParquetWriter(sink, TABLE_SCHEMAS[table], compression=PARQUET_COMPRESSION)
         self._stack.callback(writer.close)  # runs before the sink commits (last in, first out)
         return writer
@@ -79,7 +80,9 @@ class OutputWriters:
         write_json_lines(cleaned_records, self._jsonl)
         if rejected_lines:
             if self._rejected is None:
-                self._rejected = self._stack.enter_context(self._errors.open_write(self._keys.rejected))
+                self._rejected = self._stack.enter_context(
+                    self._errors.open_write(self._keys.rejected, content_type=JSON_LINES)
+                )
                 self.written.append(self._keys.rejected)
             self._rejected.write(b"\n".join(rejected_lines) + b"\n")
 
@@ -97,5 +100,5 @@ class OutputWriters:
                     pa.concat_tables(kept) if kept else TABLE_SCHEMAS[name].empty_table().drop_columns(CONTEXT_COLUMNS)
                 )
             table = last_per_key(rows, key)
-            sink = self._stack.enter_context(self._cleaned.open_write(self._keys.parquet(name)))
+            sink = self._stack.enter_context(self._cleaned.open_write(self._keys.parquet(name), content_type=PARQUET))
             pq.write_table(with_context(name, table, self._context), sink, compression=PARQUET_COMPRESSION)

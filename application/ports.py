@@ -22,6 +22,7 @@ class ObjectInfo:
     last_modified: datetime
     metadata: Dict[str, str] = field(default_factory=dict)
     version: str = ""
+    content_type: str = ""
 
 
 class ObjectStore(Protocol):
@@ -31,13 +32,17 @@ class ObjectStore(Protocol):
         """Raise ``ConfigurationError`` unless the resource exists and may be used."""
         ...
 
-    def put_bytes(self, key: str, data: bytes, metadata: Optional[Mapping[str, str]] = None) -> None: ...
+    def put_bytes(
+        self, key: str, data: bytes, metadata: Optional[Mapping[str, str]] = None, content_type: Optional[str] = None
+    ) -> None: ...
 
     def read_bytes(self, key: str) -> bytes: ...
 
     def open_read(self, key: str) -> ContextManager[BinaryIO]: ...
 
-    def open_write(self, key: str, metadata: Optional[Mapping[str, str]] = None) -> ContextManager[BinaryIO]:
+    def open_write(
+        self, key: str, metadata: Optional[Mapping[str, str]] = None, content_type: Optional[str] = None
+    ) -> ContextManager[BinaryIO]:
         """A writable file; the object appears, whole, only when the block exits cleanly."""
         ...
 

@@ -22,6 +22,7 @@ import pyarrow as pa
 from application.errors import ObjectNotFound, RawFileMissing, UnreadableFile
 from application.output_writers import OutputWriters
 from application.ports import Clock, ObjectInfo, ObjectStore, ScratchSpace
+from application.raw_formats import JSON
 from application.raw_reader import DEFAULT_CHUNK_BYTES, RECORD_INDEX, RecordBatch, displayable, read_batches
 from application.storage_keys import META_INGESTED_AT, META_SUBMISSION_ID, OutputKeys, output_keys
 from domain.cleaned_records import cleaned_record_table
@@ -211,7 +212,8 @@ class ProcessRawFile:
 
     def _write_manifest(self, keys: OutputKeys, outcome: ProcessResult) -> None:
         body = {**outcome.to_dict(), "processed_at": self._clock.now()}
-        self._cleaned.put_bytes(keys.manifest, orjson.dumps(body, option=_JSON_OPTIONS | orjson.OPT_INDENT_2))
+        manifest = orjson.dumps(body, option=_JSON_OPTIONS | orjson.OPT_INDENT_2)
+        self._cleaned.put_bytes(keys.manifest, manifest, content_type=JSON)
 
     def _unreadable(self, keys: OutputKeys, context: FileContext, error: UnreadableFile) -> ProcessResult:
         reason = str(error)
@@ -219,7 +221,8 @@ class ProcessRawFile:
             while chunk := source.read(1 << 20):
                 sink.write(chunk)
         reason_body = {"raw_key": keys.raw_key, "submission_id": context.submission_id, "reason": reason}
-        self._errors.put_bytes(keys.unreadable_reason, orjson.dumps(reason_body, option=orjson.OPT_INDENT_2))
+        reason_json = orjson.dumps(reason_body, option=orjson.OPT_INDENT_2)
+        self._errors.put_bytes(keys.unreadable_reason, reason_json, content_type=JSON)
         outcome = ProcessResult(
             raw_key=keys.raw_key,
             status="unreadable",

@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass
 import orjson
 
 from application.ports import Clock, ObjectStore
+from application.raw_formats import JSON
 from application.storage_keys import META_INGESTED_AT, META_SUBMISSION_ID, submission_key
 from domain.limits import MAX_RECORDS_PER_SUBMISSION
 from domain.submission import SubmissionProblems, as_record_list, check_submission
@@ -87,6 +88,7 @@ class SubmitRecord:
             key,
             body,
             metadata={META_INGESTED_AT: received_at.isoformat(), META_SUBMISSION_ID: submission_id},
+            content_type=JSON,
         )
         log.info(
             "submission accepted", extra={"submission_id": submission_id, "raw_key": key, "record_count": len(records)}

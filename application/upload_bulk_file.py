@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass
 from typing import BinaryIO
 
 from application.ports import Clock, ObjectStore
+from application.raw_formats import SNIFF_BYTES, content_type_of
 from application.storage_keys import META_INGESTED_AT, META_SUBMISSION_ID, upload_key
 
 
@@ -32,6 +33,8 @@ class UploadBulkFile:
         upload_id = self._new_id()
         key = upload_key(now, upload_id, file_name)
         metadata = {META_INGESTED_AT: now.isoformat(), META_SUBMISSION_ID: upload_id}
-        with self._raw.open_write(key, metadata) as sink:
+        head = source.read(SNIFF_BYTES)
+        with self._raw.open_write(key, metadata, content_type_of(head)) as sink:
+            sink.write(head)
             shutil.copyfileobj(source, sink, 1 << 20)
         return UploadReceipt("uploaded", upload_id, key)

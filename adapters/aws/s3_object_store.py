@@ -49,9 +49,11 @@ class S3ObjectStore:
     def _s3(self):  # type: ignore[no-untyped-def]
         return self._clients.client("s3")
 
-    def put_bytes(self, key: str, data: bytes, metadata: Mapping[str, str] | None = None) -> None:
+    def put_bytes(
+        self, key: str, data: bytes, metadata: Mapping[str, str] | None = None, content_type: str | None = None
+    ) -> None:
         with self._translated(key):
-            self._s3.put_object(Bucket=self.bucket, Key=key, Body=data, Metadata=dict(metadata or {}))
+            self._s3.put_object(Bucket=self.bucket, Key=key, Body=data, **_headers(metadata, content_type))
 
     def read_bytes(self, key: str) -> bytes:
         with self.open_read(key) as stream:
@@ -69,12 +71,14 @@ class S3ObjectStore:
             body.close()
 
     @contextlib.contextmanager
-    def open_write(self, key: str, metadata: Mapping[str, str] | None = None) -> Iterator[BinaryIO]:
+    def open_write(
+        self, key: str, metadata: Mapping[str, str] | None = None, content_type: str | None = None
+    ) -> Iterator[BinaryIO]:
         with tempfile.SpooledTemporaryFile(max_size=_SPOOL_BYTES) as spool:
             yield spool  # type: ignore[misc]
             spool.seek(0)
             with self._translated(key):
-                self._s3.upload_fileobj(spool, self.bucket, key, ExtraArgs={"Metadata": dict(metadata or {})})
+                self._s3.upload_fileobj(spool, self.bucket, key, ExtraArgs=_headers(metadata, content_type))
 
     def head(self, key: str) -> ObjectInfo:
         try:
@@ -90,6 +94,7 @@ class S3ObjectStore:
             last_modified=answer["LastModified"],
             metadata=dict(answer.get("Metadata") or {}),
             version=str(answer.get("ETag", "")).strip('"'),
+            content_type=str(answer.get("ContentType") or ""),
         )
 
     def exists(self, key: str) -> bool:
@@ -114,6 +119,13 @@ class S3ObjectStore:
                         last_modified=item["LastModified"],
                         version=str(item.get("ETag", "")).strip('"'),  # changes with every PUT's content
                     )
+
+
+def _headers(metadata: Mapping[str, str] | None, content_type: str | None) -> dict[str, Any]:
+    headers: dict[str, Any] = {"Metadata": dict(metadata or {})}
+    if content_type:
+        headers["ContentType"] = content_type
+    return headers
 
 
 class _BodyReader(io.RawIOBase):

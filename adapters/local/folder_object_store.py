@@ -46,8 +46,10 @@ class FolderObjectStore:
     def _meta_path(self, key: str) -> Path:
         return self._path(key, self.root / _META_DIR).with_name(key.rsplit("/", 1)[-1] + ".json")
 
-    def put_bytes(self, key: str, data: bytes, metadata: Mapping[str, str] | None = None) -> None:
-        with self.open_write(key, metadata) as sink:
+    def put_bytes(
+        self, key: str, data: bytes, metadata: Mapping[str, str] | None = None, content_type: str | None = None
+    ) -> None:
+        with self.open_write(key, metadata, content_type) as sink:
             sink.write(data)
 
     def read_bytes(self, key: str) -> bytes:
@@ -64,7 +66,9 @@ class FolderObjectStore:
             yield stream
 
     @contextlib.contextmanager
-    def open_write(self, key: str, metadata: Mapping[str, str] | None = None) -> Iterator[BinaryIO]:
+    def open_write(
+        self, key: str, metadata: Mapping[str, str] | None = None, content_type: str | None = None
+    ) -> Iterator[BinaryIO]:
         path = self._path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
         # The writer's pid in the name tells a live writer's file from an abandoned one.
@@ -74,8 +78,8 @@ class FolderObjectStore:
             # power cut: this is the single-machine adapter, and fsync was most of a small write.
             with os.fdopen(fd, "wb") as sink:
                 yield sink
-            if metadata:
-                self._write_meta(key, metadata)
+            if metadata or content_type:
+                self._write_meta(key, metadata or {}, content_type)
             os.replace(tmp, path)
         except BaseException:
             with contextlib.suppress(FileNotFoundError):
@@ -84,11 +88,11 @@ class FolderObjectStore:
         if self._on_created:
             self._on_created(self.bucket, key, path.stat().st_size)
 
-    def _write_meta(self, key: str, metadata: Mapping[str, str]) -> None:
+    def _write_meta(self, key: str, metadata: Mapping[str, str], content_type: str | None) -> None:
         meta = self._meta_path(key)
         meta.parent.mkdir(parents=True, exist_ok=True)
         tmp = meta.with_name(f"{_TMP_PREFIX}{os.getpid()}-{meta.name}")
-        tmp.write_text(json.dumps(dict(metadata)))
+        tmp.write_text(json.dumps({"metadata": dict(metadata), "content_type": content_type}))
         os.replace(tmp, meta)
 
     def head(self, key: str) -> ObjectInfo:
@@ -98,8 +102,10 @@ class FolderObjectStore:
         except FileNotFoundError as err:
             raise ObjectNotFound(key) from err
         meta_path = self._meta_path(key)
-        metadata = json.loads(meta_path.read_text()) if meta_path.exists() else {}
-        return _info(key, stat, metadata)
+        sidecar = json.loads(meta_path.read_text()) if meta_path.exists() else {"metadata": {}}
+        if "metadata" not in sidecar:  # written before content types were kept: metadata alone
+            sidecar = {"metadata": sidecar}
+        return _info(key, stat, sidecar["metadata"], sidecar.get("content_type") or "")
 
     def exists(self, key: str) -> bool:
         return self._path(key).is_file()
@@ -127,11 +133,11 @@ class FolderObjectStore:
         yield from sorted(keys)
 
 
-def _info(key: str, stat: os.stat_result, metadata: dict[str, str] | None = None) -> ObjectInfo:
+def _info(key: str, stat: os.stat_result, metadata: dict[str, str] | None = None, content_type: str = "") -> ObjectInfo:
     # A write replaces the file by a rename: a new inode and modification time, so a new version.
     version = f"{stat.st_mtime_ns:x}-{stat.st_ino:x}-{stat.st_size:x}"
     modified = datetime.fromtimestamp(stat.st_mtime, timezone.utc)
-    return ObjectInfo(key=key, size=stat.st_size, last_modified=modified, metadata=metadata or {}, version=version)
+    return ObjectInfo(key, stat.st_size, modified, metadata or {}, version, content_type)
 
 
 def _writer_alive(name: str) -> bool:

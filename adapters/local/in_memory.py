@@ -18,13 +18,17 @@ class InMemoryObjectStore:
         self.objects: dict[str, bytes] = {}
         self.metadata: dict[str, dict[str, str]] = {}
         self.versions: dict[str, str] = {}
+        self.content_types: dict[str, str] = {}
         self._writes = itertools.count(1)
         self._now = now or datetime(2026, 1, 1, tzinfo=timezone.utc)
 
     def verify(self) -> None:
         pass
 
-    def put_bytes(self, key: str, data: bytes, metadata: Mapping[str, str] | None = None) -> None:
+    def put_bytes(
+        self, key: str, data: bytes, metadata: Mapping[str, str] | None = None, content_type: str | None = None
+    ) -> None:
+        self.content_types[key] = content_type or "binary/octet-stream"
         self.objects[key] = bytes(data)
         self.metadata[key] = dict(metadata or {})
         self.versions[key] = str(next(self._writes))
@@ -40,14 +44,18 @@ class InMemoryObjectStore:
         yield io.BytesIO(self.read_bytes(key))
 
     @contextlib.contextmanager
-    def open_write(self, key: str, metadata: Mapping[str, str] | None = None) -> Iterator[BinaryIO]:
+    def open_write(
+        self, key: str, metadata: Mapping[str, str] | None = None, content_type: str | None = None
+    ) -> Iterator[BinaryIO]:
         buffer = io.BytesIO()
         yield buffer
-        self.put_bytes(key, buffer.getvalue(), metadata)
+        self.put_bytes(key, buffer.getvalue(), metadata, content_type)
 
     def head(self, key: str) -> ObjectInfo:
         data = self.read_bytes(key)
-        return ObjectInfo(key, len(data), self._now, self.metadata.get(key, {}), self.versions.get(key, ""))
+        return ObjectInfo(
+            key, len(data), self._now, self.metadata.get(key, {}), self.versions.get(key, ""), self.content_types[key]
+        )
 
     def list_objects(self, prefix: str = "") -> Iterator[ObjectInfo]:
         for key in self.list_keys(prefix):

@@ -162,3 +162,14 @@ def test_a_message_that_is_not_an_s3_event_ends_in_the_dlq(stack, clients) -> No
     stats = Worker(queue, processed.append).run(drain=True)
     assert processed == [] and stats.failures == 5  # received 5 times, never deleted
     assert queue.stats().dead_letter == 1 and queue.stats().visible == 0
+
+
+def test_s3_store_sets_the_content_type(stack, clients) -> None:
+    store = S3ObjectStore(clients, stack.cleaned_bucket)
+    store.put_bytes("a.jsonl", b"{}\n", content_type="application/x-ndjson")
+    with store.open_write("b.json", {"submission-id": "s"}, content_type="application/json") as sink:
+        sink.write(b"[]")
+    s3 = boto3.client("s3")
+    assert s3.head_object(Bucket=stack.cleaned_bucket, Key="a.jsonl")["ContentType"] == "application/x-ndjson"
+    assert store.head("b.json").content_type == "application/json"
+    assert store.head("b.json").metadata == {"submission-id": "s"}

@@ -142,3 +142,13 @@ def test_folder_store_check_removes_temporary_files_of_dead_writers_only(tmp_pat
     assert not abandoned.exists() and not legacy.exists()
     assert live.exists()  # a writer in this (running) process is left alone
     assert list(store.list_keys()) == ["dynamodb/date=2026-11-25/a.jsonl"]
+
+
+def test_folder_store_keeps_content_type_with_metadata(tmp_path) -> None:
+    store = FolderObjectStore(tmp_path / "raw")
+    store.put_bytes("a.jsonl", b"{}\n", {"submission-id": "s"}, content_type="application/x-ndjson")
+    with store.open_write("b.json", content_type="application/json") as sink:
+        sink.write(b"[]")
+    assert store.head("a.jsonl").content_type == "application/x-ndjson"
+    assert store.head("a.jsonl").metadata == {"submission-id": "s"}
+    assert store.head("b.json").content_type == "application/json"

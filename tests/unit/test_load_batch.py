@@ -115,10 +115,10 @@ def test_new_content_under_a_loaded_name_is_loaded_again(raw, cleaned, errors, c
 class ManifestWriteKilled(InMemoryObjectStore):
     """A cleaned store whose process dies just before the manifest is written."""
 
-    def put_bytes(self, key, data, metadata=None) -> None:
+    def put_bytes(self, key, data, *args, **kwargs) -> None:
         if key.startswith("manifests/"):
             raise SystemExit("killed")
-        super().put_bytes(key, data, metadata)
+        super().put_bytes(key, data, *args, **kwargs)
 
 
 def test_outputs_without_their_manifest_are_neither_loaded_nor_counted(raw, errors, clock, repository) -> None:

@@ -5,8 +5,10 @@ from __future__ import annotations
 import io
 
 import orjson
+import pytest
 
 from application.process_raw_file import ProcessRawFile
+from application.submit_record import SubmitRecord
 from application.upload_bulk_file import UploadBulkFile
 from tests.factories import a_record
 
@@ -25,3 +27,25 @@ def test_two_uploads_of_one_name_on_one_day_are_both_kept_and_processed(raw, cle
     assert raw.metadata[first]["submission-id"] != raw.metadata[second]["submission-id"]
     process = ProcessRawFile(raw, cleaned, errors, clock)
     assert sum(process(key).valid_rows for key in (first, second)) == 210
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        (b'[{"a": 1}]', "application/json"),
+        (b'\xef\xbb\xbf  [\n{"a": 1}\n]', "application/json"),
+        (b'{"a": 1}\n{"a": 2}\n', "application/x-ndjson"),
+        (b'{"a": 1}', "application/x-ndjson"),
+        (b'{\n  "a": 1\n}\n', "application/json"),  # one pretty-printed object
+        (b"\x89PNG\r\n", "application/octet-stream"),
+    ],
+)
+def test_uploads_are_stored_with_their_content_type(raw, clock, body, content_type) -> None:
+    receipt = UploadBulkFile(raw, clock)(io.BytesIO(body), "export")
+    assert raw.head(receipt.file_key).content_type == content_type
+    assert raw.objects[receipt.file_key] == body
+
+
+def test_submissions_are_stored_as_json(raw, clock) -> None:
+    receipt = SubmitRecord(raw, clock)(orjson.dumps([a_record()]))
+    assert raw.head(receipt.file_key).content_type == "application/json"
