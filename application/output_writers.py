@@ -60,7 +60,8 @@ class OutputWriters:
         self._stack.callback(writer.close)  # closing twice is harmless
         return spool, writer
 
-    def write(self, star: dict[str, pa.Table], cleaned_records: pa.Table, rejected_lines: list[bytes]) -> None:
+    def write(self, star: dict[str, pa.Table], cleaned_records: pa.Table, rejected_lines: bytes) -> None:
+        """Write one batch's outputs; ``rejected_lines`` is JSON Lines text, each line ended."""
         for name, writer in self._parquet.items():
             if star[name].num_rows:
                 writer.write_table(star[name])
@@ -84,7 +85,7 @@ class OutputWriters:
                     self._errors.open_write(self._keys.rejected, content_type=JSON_LINES)
                 )
                 self.written.append(self._keys.rejected)
-            self._rejected.write(b"\n".join(rejected_lines) + b"\n")
+            self._rejected.write(rejected_lines)
 
     def finish(self) -> None:
         """Write the dimension tables, each key once across all batches (its last row)."""
