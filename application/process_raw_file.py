@@ -204,7 +204,7 @@ class ProcessRawFile:
         forced: np.ndarray | None,
         context: FileContext,
         ids: _IdTracker,
-    ) -> tuple[int, list[RejectedRow], tuple[dict[str, pa.Table], pa.Table, list[bytes]]]:
+    ) -> tuple[int, list[RejectedRow], tuple[dict[str, pa.Table], pa.Table, bytes]]:
         """Clean one batch: its valid row count, rejected rows, and what to write.
 
         A method of its own so that the batch's intermediate tables are freed on return.
