@@ -16,7 +16,7 @@ import pandera.pandas as pa
 import pyarrow as pa_arrow
 import pyarrow.compute as pc
 
-from domain.limits import CONTROL_CHARACTERS, MAX_LINE_ITEMS
+from domain.limits import CONTROL_CHARACTERS, MAX_COST, MAX_LINE_ITEMS, MAX_PART_QUANTITY
 from domain.problems import Violation
 from domain.rule_catalog import RULES
 from domain.rules import (
@@ -222,8 +222,9 @@ def _control_characters(table: pa_arrow.Table, list_path: str | None, violations
 def _structural_violations(
     flat: pa_arrow.Table, services: pa_arrow.Table, parts: pa_arrow.Table, control: bool, violations: dict
 ) -> tuple[pa_arrow.Table, pa_arrow.Table, pa_arrow.Table]:
-    """What the contract refuses but pyarrow reads: NaN and infinities, too many lines, and
-    (when ``control``) control characters. Returns the tables with amounts made finite."""
+    """What the contract refuses but pyarrow reads (NaN and infinities, too many lines and,
+    when ``control``, control characters) and values past the bounds every store takes.
+    Returns the tables with amounts made finite."""
     for column in (SERVICES, PARTS):
         _violate(
             violations,
@@ -238,6 +239,15 @@ def _structural_violations(
     flat = _finite_amounts(flat, "service_details.total_cost", None, violations)
     services = _finite_amounts(services, "service_cost", SERVICES, violations)
     parts = _finite_amounts(parts, "unit_cost", PARTS, violations)
+    for table, column, list_path, limit, rule in (
+        (flat, "service_details.total_cost", None, MAX_COST, "cost_too_large"),
+        (services, "service_cost", SERVICES, MAX_COST, "cost_too_large"),
+        (parts, "unit_cost", PARTS, MAX_COST, "cost_too_large"),
+        (parts, "quantity", PARTS, MAX_PART_QUANTITY, "quantity_too_large"),
+    ):
+        rows = _rows(pc.greater(table.column(column), limit))
+        if len(rows):
+            _violate_at(table, rows, column, list_path, rule, violations)
     return flat, services, parts
 
 

@@ -1,8 +1,9 @@
 """The business rules a service record must pass, as pandera schemas over whole columns.
 
 Each rule has a stable name (``domain.rule_catalog``, reported with every rejected row) and
-the contract field it is about. The frames validated here are built by ``domain.cleaning``; their column names
-are contract field paths, plus a few derived columns.
+the contract field it is about. The bounds that keep a value storable (``domain.limits``)
+are checked on Arrow columns in ``domain.cleaning``. The frames validated here are built by
+``domain.cleaning``; their column names are contract field paths, plus a few derived columns.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from datetime import datetime, timedelta
 import pandas as pd
 import pandera.pandas as pa
 
-from domain.limits import MAX_COST, MAX_PART_QUANTITY
 from domain.rule_catalog import MAX_ODOMETER_KM, MIN_YEAR, VIN_PATTERN
 from domain.timezones import DEFAULT_ZONE, ZONES
 
@@ -62,7 +62,7 @@ def record_schema(now: datetime) -> pa.DataFrameSchema:
         ),
         "service_details.total_cost": pa.Column(
             nullable=False,
-            checks=[_check("non_negative_cost", lambda s: s >= 0), _check("cost_too_large", lambda s: s <= MAX_COST)],
+            checks=_check("non_negative_cost", lambda s: s >= 0),
         ),
         "service_datetime_utc": pa.Column(
             nullable=True,
@@ -102,7 +102,7 @@ SERVICE_LINE_SCHEMA = pa.DataFrameSchema(
         "service_name": pa.Column(nullable=False),
         "service_cost": pa.Column(
             nullable=False,
-            checks=[_check("non_negative_cost", lambda s: s >= 0), _check("cost_too_large", lambda s: s <= MAX_COST)],
+            checks=_check("non_negative_cost", lambda s: s >= 0),
         ),
     },
     strict=False,
@@ -111,16 +111,10 @@ SERVICE_LINE_SCHEMA = pa.DataFrameSchema(
 PART_LINE_SCHEMA = pa.DataFrameSchema(
     {
         "part_name": pa.Column(nullable=False),
-        "quantity": pa.Column(
-            nullable=False,
-            checks=[
-                _check("quantity_positive", lambda s: s >= 1),
-                _check("quantity_too_large", lambda s: s <= MAX_PART_QUANTITY),
-            ],
-        ),
+        "quantity": pa.Column(nullable=False, checks=_check("quantity_positive", lambda s: s >= 1)),
         "unit_cost": pa.Column(
             nullable=False,
-            checks=[_check("non_negative_cost", lambda s: s >= 0), _check("cost_too_large", lambda s: s <= MAX_COST)],
+            checks=_check("non_negative_cost", lambda s: s >= 0),
         ),
     },
     strict=False,
