@@ -51,6 +51,7 @@ _PREVIEW_BYTES = 1024  # of a line too long to keep, shown in the error store
 # pyarrow reads an explicit null list as an absent one; the contract refuses it.
 _NULL_LIST = re.compile(rb'"(?:services_performed|parts_used)"\s*:\s*null')
 _CONTROL_ESCAPE = re.compile(rb"\\u00")
+_NON_FINITE = re.compile(rb"NaN|Infinity|\d[eE]\+?\d{3}")
 _PARSE_OPTIONS = pa_json.ParseOptions(explicit_schema=RAW_SCHEMA, unexpected_field_behavior="ignore")
 _ARROW_ERRORS = (pa.ArrowInvalid, pa.ArrowTypeError)
 
@@ -88,10 +89,6 @@ class Lines:
             for i in short:
                 keep[i] = bool(bytes(data[starts[i] : ends[i]]).strip(_WHITESPACE))
         return cls(data, starts[keep], ends[keep])
-
-    def subset(self, keep: np.ndarray) -> Lines:
-        """The lines at the positions where ``keep`` is True, sharing this buffer."""
-        return Lines(self.data, self.starts[keep], self.ends[keep])
 
     def split(self, max_rows: int) -> Iterator[Lines]:
         """Consecutive pieces of at most ``max_rows`` lines, each its own contiguous buffer."""
@@ -172,11 +169,13 @@ def displayable(line: bytes) -> object:
 def _why_not_json(line: bytes, err: orjson.JSONDecodeError) -> Violation:
     if "depth" in str(err):
         return Violation("(record)", "too_deeply_nested", RULES["too_deeply_nested"].message)
-    try:  # Python's parser takes NaN, Infinity and numbers past a double: is that all it was?
-        json.loads(line)
-    except (ValueError, RecursionError):
-        return Violation("(record)", "malformed_json", f"{RULES['malformed_json'].message}: {err}")
-    return Violation("(record)", "non_finite_number", RULES["non_finite_number"].message)
+    if _NON_FINITE.search(line):
+        try:  # Python's parser takes NaN, Infinity and numbers past a double: was that all?
+            json.loads(line)
+            return Violation("(record)", "non_finite_number", RULES["non_finite_number"].message)
+        except (ValueError, RecursionError):
+            pass
+    return Violation("(record)", "malformed_json", f"{RULES['malformed_json'].message}: {err}")
 
 
 def _normalise(index: int, line: bytes) -> bytes | RejectedRow:
