@@ -7,7 +7,6 @@ import. Environment: ``RAW_BUCKET_NAME``.
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from mangum import Mangum
@@ -22,8 +21,8 @@ _adapter: Mangum | None = None
 
 
 def _build() -> Mangum:
-    configure_logging(os.environ.get("SERVICEPIPE_LOG_LEVEL", "INFO"))
-    settings = Settings.from_env(backend=os.environ.get("SERVICEPIPE_BACKEND", "aws"))
+    settings = Settings.from_env(default_backend="aws", default_log_level="INFO")
+    configure_logging(settings.log_level)
     container = build_container(settings)
     # API Gateway checks the API key (usage plan) before the request reaches Lambda.
     adapter = Mangum(create_app(container.submit_record), lifespan="off")

@@ -9,7 +9,6 @@ once if a bucket or the queue does not exist, naming the variable to fix.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections.abc import Sequence
 
@@ -17,7 +16,7 @@ from entrypoints.container import build_container
 from entrypoints.logging_setup import configure_logging
 from entrypoints.memory import use_system_allocator
 from entrypoints.readiness import EXIT_CONFIGURATION, refuse_to_start
-from entrypoints.settings import Settings
+from entrypoints.settings import Settings, SettingsError
 from entrypoints.worker_loop import run_worker
 
 
@@ -25,9 +24,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m entrypoints.fargate_worker", description=__doc__)
     parser.add_argument("--drain", action="store_true", help="exit when the queue is empty")
     args = parser.parse_args(argv)
-    configure_logging(os.environ.get("SERVICEPIPE_LOG_LEVEL", "INFO"))
+    try:
+        settings = Settings.from_env(default_backend="aws", default_log_level="INFO")
+    except SettingsError as err:
+        print(f"fargate_worker: {err}", file=sys.stderr)
+        return EXIT_CONFIGURATION
+    configure_logging(settings.log_level)
     use_system_allocator()
-    settings = Settings.from_env(backend=os.environ.get("SERVICEPIPE_BACKEND", "aws"))
     container = build_container(settings)
     resources = (container.raw_store(), container.cleaned_store(), container.error_store(), container.queue())
     if refuse_to_start("fargate_worker", *resources):

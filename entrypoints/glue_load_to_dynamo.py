@@ -13,6 +13,7 @@ module and everything it imports use only the standard library and boto3 (checke
 from __future__ import annotations
 
 import argparse
+import datetime
 import json
 import os
 import re
@@ -29,6 +30,7 @@ from entrypoints.readiness import EXIT_CONFIGURATION, refuse_to_start
 REQUIRED = ["DYNAMODB_TABLE_NAME", "SOURCE_BUCKET_NAME"]
 OPTIONAL = ["PROCESS_DATE"]
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+EXIT_USAGE = 2
 
 
 def parse_arguments(argv: list[str]) -> dict[str, str | None]:
@@ -48,9 +50,20 @@ def parse_arguments(argv: list[str]) -> dict[str, str | None]:
             parser.add_argument(f"--{name}")
         options = vars(parser.parse_known_args(argv[1:])[0])
     date = options.get("PROCESS_DATE")
-    if date and not _DATE.match(date):
-        raise SystemExit(f"--PROCESS_DATE must be YYYY-MM-DD, got {date!r}")
+    if date and not _is_date(date):
+        print(f"glue_load_to_dynamo: --PROCESS_DATE must be a date written YYYY-MM-DD, got {date!r}", file=sys.stderr)
+        raise SystemExit(EXIT_USAGE)
     return options
+
+
+def _is_date(text: str) -> bool:
+    if not _DATE.match(text):
+        return False
+    try:
+        datetime.date.fromisoformat(text)
+    except ValueError:  # 2026-13-45, 2026-02-30
+        return False
+    return True
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,13 +1,23 @@
-"""The HTTP API (FastAPI): the same app runs under ``servicepipe serve`` and in Lambda."""
+"""The HTTP API (FastAPI): the same app runs under ``servicepipe serve`` and in Lambda.
+
+Every error answers ``{"error", "message"}``, 404 and 405 included. There is no ``/docs``
+page: FastAPI's loads its scripts from a CDN, which a dealer's network or an offline
+machine may not reach.
+"""
 
 from __future__ import annotations
 
 import hmac
 import logging
 from collections.abc import Callable
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.requests import ClientDisconnect
+from starlette.responses import Response
 
 from application.submit_record import (
     MAX_SUBMISSION_BYTES,
@@ -16,8 +26,15 @@ from application.submit_record import (
     SubmissionTooLarge,
     SubmitRecord,
 )
+from entrypoints.access_log import AccessLog
 
 log = logging.getLogger(__name__)
+
+_ERROR_CODES = {404: "not_found", 405: "method_not_allowed"}
+TOO_LARGE = (
+    f"the body is larger than {MAX_SUBMISSION_BYTES:,} bytes (6 MiB); split it into smaller batches, "
+    "or upload a bulk file"
+)
 
 
 def _error(status: int, code: str, message: str, **extra: object) -> JSONResponse:
@@ -40,9 +57,29 @@ def caller_identity(request: Request, api_key: str) -> str | None:
     return "api-key" if hmac.compare_digest(sent.encode(), api_key.encode()) else None
 
 
-def create_app(submit_record: Callable[[], SubmitRecord], api_key: str = "") -> FastAPI:
-    """The app; ``submit_record`` builds the use-case on first use (no AWS client at import)."""
-    app = FastAPI(title="servicepipe API", version="1.0")
+def json_body(content_type: str | None) -> bool:
+    """Whether a Content-Type header announces JSON (no header is taken as JSON)."""
+    if not content_type:
+        return True
+    media_type = content_type.split(";", 1)[0].strip().lower()
+    return media_type == "application/json" or (media_type.startswith("application/") and media_type.endswith("+json"))
+
+
+def create_app(submit_record: Callable[[], SubmitRecord], api_key: str = "") -> Any:
+    """The app, wrapped in its access log; ``submit_record`` builds the use-case on first
+    use (no AWS client at import)."""
+    app = FastAPI(title="servicepipe API", version="1.0", docs_url=None, redoc_url=None)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException) -> Response:
+        code = _ERROR_CODES.get(exc.status_code, "http_error")
+        if exc.status_code == 404:
+            message = f"no route {request.url.path}: the API serves POST /service-records and GET /health"
+        elif exc.status_code == 405:
+            message = f"{request.method} is not allowed on {request.url.path}"
+        else:
+            message = str(exc.detail)
+        return _error(exc.status_code, code, message)
 
     @app.get("/health")
     def health() -> dict[str, str]:
@@ -52,21 +89,28 @@ def create_app(submit_record: Callable[[], SubmitRecord], api_key: str = "") -> 
     async def submit(request: Request) -> JSONResponse:
         if caller_identity(request, api_key) is None:
             return _error(403, "forbidden", "missing or wrong x-api-key header")
-        too_large = _error(
-            413,
-            "payload_too_large",
-            f"the body is larger than {MAX_SUBMISSION_BYTES:,} bytes; split it into smaller batches",
-        )
+        if not json_body(request.headers.get("content-type")):
+            return _error(
+                415,
+                "unsupported_media_type",
+                f"the body is sent as {request.headers.get('content-type')}; send JSON as application/json",
+            )
         declared = request.headers.get("content-length")
         if declared and declared.isdigit() and int(declared) > MAX_SUBMISSION_BYTES:
-            return too_large
+            return _error(413, "payload_too_large", TOO_LARGE)
         body = bytearray()
-        async for chunk in request.stream():  # a chunked body has no length: stop at the limit
-            body += chunk
-            if len(body) > MAX_SUBMISSION_BYTES:
-                return too_large
         try:
-            receipt = submit_record()(bytes(body))
+            async for chunk in request.stream():  # a chunked body has no length: stop at the limit
+                body += chunk
+                if len(body) > MAX_SUBMISSION_BYTES:
+                    return _error(413, "payload_too_large", TOO_LARGE)
+        except ClientDisconnect:
+            log.info("client disconnected before sending the whole body; nothing stored")
+            return Response(status_code=400)  # nobody is left to read it
+        try:
+            # The use-case is synchronous (validation, then a disk write or an S3 PUT): on the
+            # event loop it would stall every other request, /health included.
+            receipt = await run_in_threadpool(submit_record(), bytes(body))
         except SubmissionTooLarge as err:
             return _error(413, "payload_too_large", str(err))
         except MalformedSubmission as err:
@@ -83,6 +127,7 @@ def create_app(submit_record: Callable[[], SubmitRecord], api_key: str = "") -> 
                 records_with_problems=found.records_with_problems,
                 problems=[p.to_dict() for p in found.listed],
             )
+        request.state.submission_id = receipt.submission_id  # read by the access line (access_log.SUBMISSION_ID)
         return JSONResponse(receipt.to_dict(), status_code=202)
 
-    return app
+    return AccessLog(app)

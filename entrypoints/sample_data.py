@@ -85,7 +85,7 @@ def _vin(rng: random.Random, wmi: str) -> str:
     return wmi + "".join(rng.choices(_VIN_CHARS, k=14))
 
 
-def _record(rng: random.Random, number: int, now: datetime) -> dict[str, Any]:
+def _record(rng: random.Random, record_id: str, now: datetime) -> dict[str, Any]:
     dealer_id, dealer_name, city = rng.choice(_DEALERS)
     model, wmi = rng.choice(_MODELS)
     when = now - timedelta(days=rng.uniform(1, 720))
@@ -102,7 +102,7 @@ def _record(rng: random.Random, number: int, now: datetime) -> dict[str, Any]:
     if rng.random() < 0.1:
         total *= 1.11  # VAT added on the invoice: flagged as cost_mismatch, not rejected
     return {
-        "service_record_id": f"SR-{now:%Y%m}-{number:08d}",
+        "service_record_id": record_id,
         "dealer": {"dealer_id": dealer_id, "dealer_name": dealer_name, "dealer_location": city},
         "vehicle": {
             "vin": _vin(rng, wmi),
@@ -152,18 +152,24 @@ def _break(rng: random.Random, record: dict[str, Any], previous_id: str | None, 
 
 
 def generate_records(
-    count: int, bad_fraction: float = 0.05, seed: int | None = None, now: datetime | None = None
+    count: int,
+    bad_fraction: float = 0.05,
+    seed: int | None = None,
+    now: datetime | None = None,
+    id_prefix: str | None = None,
 ) -> Iterator[dict[str, Any]]:
     """``count`` sample records; about ``bad_fraction`` of them break one business rule.
 
     Dates are relative to ``now`` (default: today, 00:00 UTC), so a seed repeats its output
-    all day.
+    all day. Ids are ``<id_prefix>-<n>`` (default ``SR-<year><month>``): give each run its own
+    prefix and runs never collide.
     """
     rng = random.Random(seed)
     now = now or datetime.now(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
+    prefix = id_prefix or f"SR-{now:%Y%m}"
     previous_id = None
     for number in range(1, count + 1):
-        record = _record(rng, number, now)
+        record = _record(rng, f"{prefix}-{number:08d}", now)
         if rng.random() < bad_fraction:
             _break(rng, record, previous_id, now)
         previous_id = record["service_record_id"]

@@ -1,8 +1,15 @@
-"""Settings from the environment (and CLI flags), the only place entrypoints read them."""
+"""Settings from the environment and the command line.
+
+The only place the CLI, the Lambda handler and the Fargate worker read the environment. (The
+Glue loader takes job arguments instead: it runs on Python 3.9 without our dependencies.) A
+setting that cannot be used is a ``SettingsError`` whose message names the variable and what
+it should hold.
+"""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -10,12 +17,52 @@ from typing import Any
 from application.raw_reader import DEFAULT_CHUNK_BYTES
 
 DEFAULT_DATA_DIR = ".servicepipe-data"
+BACKENDS = ("local", "aws")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+# The AWS variables each kind of work needs, in the order they are listed when missing.
+RAW, CLEANED, ERRORS, QUEUE = "RAW_BUCKET_NAME", "CLEANED_BUCKET_NAME", "ERROR_BUCKET_NAME", "SQS_QUEUE_URL"
+AWS_NEEDS = {
+    "submit": (RAW,),
+    "upload": (RAW,),
+    "serve": (RAW,),
+    "worker": (RAW, CLEANED, ERRORS, QUEUE),
+    "load": (CLEANED,),
+    "status": (RAW, CLEANED, QUEUE),
+    "run": (RAW, CLEANED, ERRORS, QUEUE),
+}
+
+
+class SettingsError(ValueError):
+    """A setting that cannot be used; the message says which and what to do."""
+
+
+def log_level(value: str, variable: str = "--log-level") -> str:
+    """A log level name, upper-cased; raises SettingsError listing the valid ones."""
+    level = value.strip().upper()
+    if level not in LOG_LEVELS:
+        raise SettingsError(f"{variable} must be one of {', '.join(LOG_LEVELS)}, got {value!r}")
+    return level
+
+
+def _whole_number(env: Mapping[str, str], variable: str, default: int, minimum: int, unit: str) -> int:
+    text = env.get(variable)
+    if text is None or text.strip() == "":
+        return default
+    try:
+        value = int(text)
+    except ValueError:
+        raise SettingsError(f"{variable} must be a whole number of {unit}, got {text!r}") from None
+    if value < minimum:
+        raise SettingsError(f"{variable} must be at least {minimum:,} {unit}, got {value:,}")
+    return value
 
 
 @dataclass(frozen=True)
 class Settings:
     backend: str = "local"
     data_dir: str = DEFAULT_DATA_DIR
+    log_level: str = "WARNING"
     queue_visibility_timeout: int = 300
     queue_max_receives: int = 5
     raw_bucket: str = ""
@@ -27,24 +74,44 @@ class Settings:
     batch_bytes: int = DEFAULT_CHUNK_BYTES
 
     @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Settings:
+    def from_env(
+        cls,
+        environ: Mapping[str, str] | None = None,
+        default_backend: str = "local",
+        default_log_level: str = "WARNING",
+        **overrides: Any,
+    ) -> Settings:
+        """Settings from ``environ`` (default: the process's), then ``overrides`` not None."""
         env = os.environ if environ is None else environ
         values: dict[str, Any] = {
-            "backend": env.get("SERVICEPIPE_BACKEND", "local"),
-            "data_dir": env.get("SERVICEPIPE_DATA_DIR", DEFAULT_DATA_DIR),
-            "queue_visibility_timeout": int(env.get("SERVICEPIPE_QUEUE_VISIBILITY_TIMEOUT", "300")),
-            "raw_bucket": env.get("RAW_BUCKET_NAME", ""),
-            "cleaned_bucket": env.get("CLEANED_BUCKET_NAME", ""),
-            "error_bucket": env.get("ERROR_BUCKET_NAME", ""),
-            "queue_url": env.get("SQS_QUEUE_URL", ""),
-            "table_name": env.get("DYNAMODB_TABLE_NAME", "service_records"),
+            "backend": env.get("SERVICEPIPE_BACKEND") or default_backend,
+            "data_dir": env.get("SERVICEPIPE_DATA_DIR") or DEFAULT_DATA_DIR,
+            "log_level": env.get("SERVICEPIPE_LOG_LEVEL") or default_log_level,
+            "queue_visibility_timeout": _whole_number(
+                env, "SERVICEPIPE_QUEUE_VISIBILITY_TIMEOUT", 300, minimum=1, unit="seconds"
+            ),
+            "raw_bucket": env.get(RAW, ""),
+            "cleaned_bucket": env.get(CLEANED, ""),
+            "error_bucket": env.get(ERRORS, ""),
+            "queue_url": env.get(QUEUE, ""),
+            "table_name": env.get("DYNAMODB_TABLE_NAME") or "service_records",
             "api_key": env.get("SERVICEPIPE_API_KEY", ""),
-            "batch_bytes": int(env.get("SERVICEPIPE_BATCH_BYTES", DEFAULT_CHUNK_BYTES)),
+            "batch_bytes": _whole_number(env, "SERVICEPIPE_BATCH_BYTES", DEFAULT_CHUNK_BYTES, 64 * 1024, "bytes"),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
-        if values["backend"] not in ("local", "aws"):
-            raise ValueError(f"unknown backend {values['backend']!r}: use 'local' or 'aws'")
+        if values["backend"] not in BACKENDS:
+            raise SettingsError(
+                f"unknown backend {values['backend']!r} (SERVICEPIPE_BACKEND or --backend): use local or aws"
+            )
+        values["log_level"] = log_level(values["log_level"], "SERVICEPIPE_LOG_LEVEL or --log-level")
         return cls(**values)
+
+    def missing_aws_variables(self, work: str) -> list[str]:
+        """The AWS variables ``work`` (a command name) needs that are not set."""
+        if self.backend != "aws":
+            return []
+        present = {RAW: self.raw_bucket, CLEANED: self.cleaned_bucket, ERRORS: self.error_bucket, QUEUE: self.queue_url}
+        return [name for name in AWS_NEEDS.get(work, ()) if not present[name]]
 
     def to_config(self) -> dict[str, Any]:
         """The container's configuration dictionary."""

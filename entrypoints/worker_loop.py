@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import logging
 import signal
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -70,6 +71,7 @@ class WorkerStats:
     files_unreadable: int = 0
     failures: int = 0
     released: int = 0
+    interrupted: bool = False
     results: list[ProcessResult] = field(default_factory=list)
 
     def summary(self) -> dict[str, int]:
@@ -98,23 +100,39 @@ class Worker:
         self.grace_seconds = grace_seconds
         self.heartbeat_seconds = heartbeat_seconds or max(0.2, visibility_timeout / 3)
         self.stats = WorkerStats()
+        self.busy = False  # holding a message
+        self.on_file: Callable[[ProcessResult], None] | None = None
 
     def run(self, drain: bool = False, wait_seconds: float = LONG_POLL_SECONDS) -> WorkerStats:
-        """Handle messages until stopped, or with ``drain`` until the queue is empty."""
-        while not self.stop.is_set():
-            messages = self.queue.receive(MAX_MESSAGES, DRAIN_POLL_SECONDS if drain else wait_seconds)
-            if not messages and drain:
-                break
-            for message in messages:
-                if self.stop.is_set():
-                    self.queue.change_visibility(message.receipt_handle, 0)
-                    self.stats.released += 1
-                    continue
-                self.handle(message)
+        """Handle messages until stopped, or with ``drain`` until the queue is empty.
+
+        A ``KeyboardInterrupt`` (a second Ctrl-C, or one while idle) stops it at once; the
+        message in hand is released first.
+        """
+        try:
+            while not self.stop.is_set():
+                messages = self.queue.receive(MAX_MESSAGES, DRAIN_POLL_SECONDS if drain else wait_seconds)
+                if not messages and drain:
+                    break
+                for message in messages:
+                    if self.stop.is_set():
+                        self.queue.change_visibility(message.receipt_handle, 0)
+                        self.stats.released += 1
+                        continue
+                    self.handle(message)
+        except KeyboardInterrupt:
+            self.stats.interrupted = True
         return self.stats
 
     def handle(self, message: Message) -> bool:
         """Process every object a message names; True when the message was deleted."""
+        self.busy = True
+        try:
+            return self._handle(message)
+        finally:
+            self.busy = False
+
+    def _handle(self, message: Message) -> bool:
         self.stats.messages += 1
         context = {"message_id": message.message_id, "receive_count": message.receive_count}
         try:
@@ -151,6 +169,8 @@ class Worker:
                 self.stats.failures += 1
                 return False
             self.stats.results.append(result)
+            if self.on_file:
+                self.on_file(result)
             if result.status == "unreadable":
                 self.stats.files_unreadable += 1
             else:
@@ -172,17 +192,25 @@ class Worker:
         thread.start()
         next_beat = time.monotonic() + self.heartbeat_seconds
         stop_deadline: float | None = None
-        while thread.is_alive():
-            thread.join(timeout=0.1)
-            now = time.monotonic()
-            if self.stop.is_set():
-                stop_deadline = stop_deadline or now + self.grace_seconds
-                if now >= stop_deadline and thread.is_alive():
-                    self.queue.change_visibility(message.receipt_handle, 0)
-                    raise Released(key)
-            if now >= next_beat and thread.is_alive():
-                self.queue.change_visibility(message.receipt_handle, self.visibility_timeout)
-                next_beat = now + self.heartbeat_seconds
+        try:
+            while thread.is_alive():
+                thread.join(timeout=0.1)
+                now = time.monotonic()
+                if self.stop.is_set():
+                    stop_deadline = stop_deadline or now + self.grace_seconds
+                    if now >= stop_deadline and thread.is_alive():
+                        self.queue.change_visibility(message.receipt_handle, 0)
+                        raise Released(key)
+                if now >= next_beat and thread.is_alive():
+                    self.queue.change_visibility(message.receipt_handle, self.visibility_timeout)
+                    next_beat = now + self.heartbeat_seconds
+        except KeyboardInterrupt:
+            # Stopped at once: give the message back, so that another worker takes the file
+            # now rather than after the visibility timeout. Its outputs are all or nothing.
+            self.queue.change_visibility(message.receipt_handle, 0)
+            self.stats.released += 1
+            log.warning("interrupted: message released unfinished", extra={"raw_key": key})
+            raise
         if "error" in outcome:
             raise outcome["error"]  # type: ignore[misc]
         return outcome["result"]  # type: ignore[return-value]
@@ -194,12 +222,27 @@ def run_worker(
     drain: bool = False,
     visibility_timeout: int = 300,
     stop_on_signals: bool = False,
+    on_file: Callable[[ProcessResult], None] | None = None,
 ) -> WorkerStats:
-    """Run a worker; with ``stop_on_signals``, SIGTERM and SIGINT stop it gracefully."""
+    """Run a worker. With ``stop_on_signals``, SIGTERM finishes the file in hand (ECS), and
+    Ctrl-C (SIGINT) does too while a file is in hand, saying so; a second Ctrl-C, or one
+    while idle, stops at once."""
     worker = Worker(queue, process, visibility_timeout=visibility_timeout)
+    worker.on_file = on_file
     if stop_on_signals:
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(sig, lambda signum, frame: worker.stop.set())
+        signal.signal(signal.SIGTERM, lambda signum, frame: worker.stop.set())
+        signal.signal(signal.SIGINT, _interrupt_handler(worker))
     stats = worker.run(drain=drain)
     log.info("worker stopped", extra=stats.summary())
     return stats
+
+
+def _interrupt_handler(worker: Worker) -> Callable[[int, object], None]:
+    def on_interrupt(signum: int, frame: object) -> None:
+        if worker.busy and not worker.stop.is_set():
+            worker.stop.set()
+            print("\nfinishing the current file; Ctrl-C again to stop now", file=sys.stderr, flush=True)
+            return
+        raise KeyboardInterrupt
+
+    return on_interrupt

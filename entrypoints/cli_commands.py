@@ -1,0 +1,224 @@
+"""The commands of the ``servicepipe`` command line, one function each."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import BinaryIO
+
+import orjson
+
+from application.submit_record import SubmissionError, SubmissionRejected
+from application.upload_bulk_file import UploadBulkFile
+from entrypoints.cli_arguments import UsageError
+from entrypoints.container import Container
+from entrypoints.memory import freeze_startup_objects
+from entrypoints.progress import Progress, WorkerProgress
+from entrypoints.readiness import EXIT_CONFIGURATION, refuse_to_start
+from entrypoints.sample_data import generate_records
+from entrypoints.worker_loop import WorkerStats, run_worker
+
+log = logging.getLogger(__name__)
+
+SUBMISSION_BATCH = 100
+EXIT_INTERRUPTED = 130
+
+
+def _print_json(data: object) -> None:
+    print(json.dumps(data, indent=2, default=str))
+
+
+@contextmanager
+def _input(name: str) -> Iterator[BinaryIO]:
+    """The file a user named, or stdin for ``-``; a name that is not a readable file is a
+    UsageError that says why."""
+    if name == "-":
+        yield sys.stdin.buffer
+        return
+    path = Path(name)
+    if path.is_dir():
+        raise UsageError(f"{name} is a folder; give a JSON or JSON Lines file (or - for stdin)")
+    try:
+        stream = path.open("rb")
+    except FileNotFoundError:
+        raise UsageError(f"no such file: {name}") from None
+    except PermissionError:
+        raise UsageError(f"cannot read {name}: permission denied") from None
+    with stream:
+        yield stream
+
+
+def generate(args: argparse.Namespace, _: Container) -> int:
+    records = generate_records(args.count, args.bad_fraction, args.seed)
+    out = sys.stdout.buffer
+    if args.jsonl:
+        for record in records:
+            out.write(orjson.dumps(record) + b"\n")
+    else:
+        out.write(b"[")
+        for i, record in enumerate(records):
+            out.write((b",\n" if i else b"\n") + orjson.dumps(record))
+        out.write(b"\n]\n")
+    return 0
+
+
+def submit(args: argparse.Namespace, container: Container) -> int:
+    with _input(args.file) as source:
+        body = source.read()
+    try:
+        receipt = container.submit_record()(body)
+    except SubmissionRejected as err:
+        print(f"rejected: {err}; nothing was stored. Fix these and submit again:", file=sys.stderr)
+        for problem in err.problems:
+            where = "body" if problem.index is None else f"record {problem.index}"
+            record_id = f" ({problem.service_record_id})" if problem.service_record_id else ""
+            print(f"  {where}{record_id}: {problem.field}: {problem.message} [{problem.rule}]", file=sys.stderr)
+        if len(err.problems) < err.found.problem_count:
+            print(f"  ... and {err.found.problem_count - len(err.problems):,} more", file=sys.stderr)
+        return 1
+    except SubmissionError as err:
+        print(f"rejected: {err}; nothing was stored.", file=sys.stderr)
+        return 1
+    _print_json(receipt.to_dict())
+    return 0
+
+
+def upload(args: argparse.Namespace, container: Container) -> int:
+    name = args.name or ("stdin.jsonl" if args.file == "-" else Path(args.file).name)
+    with _input(args.file) as source:
+        receipt = UploadBulkFile(container.raw_store(), container.clock())(source, name)
+    _print_json(receipt.to_dict())
+    return 0
+
+
+def _run_worker(container: Container, drain: bool) -> WorkerStats:
+    progress = WorkerProgress()
+    try:
+        return run_worker(
+            container.queue(),
+            container.process_raw_file(),
+            drain=drain,
+            visibility_timeout=container.config.queue_visibility_timeout(),
+            stop_on_signals=True,
+            on_file=lambda result: progress(result.valid_rows, result.rejected_rows),
+        )
+    finally:
+        progress.done()
+
+
+def worker(args: argparse.Namespace, container: Container) -> int:
+    resources = (container.raw_store(), container.cleaned_store(), container.error_store(), container.queue())
+    if refuse_to_start("servicepipe worker", *resources):
+        return EXIT_CONFIGURATION
+    stats = _run_worker(container, args.drain)
+    _print_json(stats.summary())
+    if stats.interrupted:
+        return EXIT_INTERRUPTED
+    return 0 if not stats.failures else 1
+
+
+def load(args: argparse.Namespace, container: Container) -> int:
+    if refuse_to_start("servicepipe load", container.cleaned_store(), container.repository()):
+        return EXIT_CONFIGURATION
+    report = container.load_batch()(args.date)
+    _print_json(report.to_dict())
+    return 0 if report.ok else 1
+
+
+def status(args: argparse.Namespace, container: Container) -> int:
+    data = Path(container.config.data_dir())
+    if container.config.backend() == "local" and not data.is_dir():
+        # Read-only: a mistyped --data-dir must not become a new, empty data folder.
+        raise UsageError(
+            f"no data folder at {data}: check --data-dir (or SERVICEPIPE_DATA_DIR), or run something first"
+        )
+    report = container.pipeline_status()()
+    if args.json:
+        _print_json(report.to_dict())
+    else:
+        for name, value in report.to_dict().items():
+            print(f"{name:<28}{value:>10,}" if isinstance(value, int) else f"{name:<28}{value!s:>10}")
+    return 0
+
+
+def serve(args: argparse.Namespace, container: Container) -> int:
+    import uvicorn
+
+    from entrypoints.http_app import create_app
+
+    app = create_app(container.submit_record, api_key=container.config.api_key())
+    freeze_startup_objects()
+    log.info(f"listening on http://{args.host}:{args.port}", extra={"host": args.host, "port": args.port})
+    # Our own access lines (entrypoints.http_app) replace uvicorn's.
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False, log_config=None)
+    return 0
+
+
+def run(args: argparse.Namespace, container: Container) -> int:
+    # Ids unique to this run, content from the seed: a run can be repeated, and a second run
+    # adds its records instead of replacing the first run's.
+    run_id = f"SR-{datetime.now(timezone.utc):%Y%m%d%H%M%S}"
+    records = list(generate_records(args.records, args.bad_fraction, args.seed, id_prefix=run_id))
+    submit_record = container.submit_record()
+    progress = Progress()
+    receipts = []
+    for start in range(0, len(records), SUBMISSION_BATCH):
+        receipts.append(submit_record(orjson.dumps(records[start : start + SUBMISSION_BATCH])))
+        progress.show(f"submitted {min(start + SUBMISSION_BATCH, len(records)):,} of {len(records):,} records")
+    progress.done()
+    before = container.repository().count()
+    stats = _run_worker(container, drain=True)
+    loaded = container.load_batch()()
+    _summary(args, container, len(records), len(receipts), stats, loaded.records_loaded, loaded.files_loaded)
+    growth = container.repository().count() - before
+    print(f"the database grew by {growth:,} records (seed {args.seed}: repeat with --seed {args.seed})")
+    if loaded.files_failed:
+        print(f"{len(loaded.files_failed)} files failed to load; run servicepipe load to retry", file=sys.stderr)
+    return 0 if stats.failures == 0 and loaded.ok else 1
+
+
+def _summary(
+    args: argparse.Namespace,
+    container: Container,
+    records: int,
+    submissions: int,
+    stats: WorkerStats,
+    records_loaded: int,
+    files_loaded: int,
+) -> None:
+    by_rule: Counter[str] = Counter()
+    for result in stats.results:
+        by_rule.update(result.rejected_by_rule)
+    valid = sum(r.valid_rows for r in stats.results)
+    rejected = sum(r.rejected_rows for r in stats.results)
+    data = Path(container.config.data_dir())
+    print(
+        f"servicepipe run: {records:,} sample records ({args.bad_fraction:.0%} broken, seed {args.seed}), "
+        f"{submissions} submissions accepted"
+    )
+    print(f"processed {stats.files_processed} files: {valid:,} valid rows, {rejected:,} rejected rows")
+    if by_rule:
+        print("rejected rows by rule (a row may break several):")
+        for rule, number in by_rule.most_common():
+            print(f"  {rule:<22}{number:>6,}")
+    print(f"loaded {records_loaded:,} records from {files_loaded} files into the database")
+    print("outputs:")
+    for label, path in (
+        ("raw submissions", data / "raw" / "service-records"),
+        ("star schema (Parquet)", data / "cleaned" / "parquet"),
+        ("cleaned JSONL", data / "cleaned" / "dynamodb"),
+        ("rejected rows", data / "error" / "rejected"),
+        ("database", data / "service_records.sqlite"),
+    ):
+        print(f"  {label:<22}{path}")
+    totals = container.pipeline_status()().to_dict()
+    print(
+        f"totals in {data}: " + ", ".join(f"{k}={v:,}" if isinstance(v, int) else f"{k}={v}" for k, v in totals.items())
+    )

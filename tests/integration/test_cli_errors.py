@@ -1,0 +1,115 @@
+"""Everyday mistakes: one clear line on stderr, a non-zero exit (2 for usage), no traceback,
+and nothing created or stored."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import orjson
+import pytest
+
+from entrypoints import cli, glue_load_to_dynamo
+from tests.factories import a_record
+
+SERVICEPIPE = str(Path(sys.executable).parent / "servicepipe")
+ENV_NAMES = (
+    "SERVICEPIPE_BACKEND",
+    "SERVICEPIPE_BATCH_BYTES",
+    "SERVICEPIPE_QUEUE_VISIBILITY_TIMEOUT",
+    "SERVICEPIPE_LOG_LEVEL",
+    "RAW_BUCKET_NAME",
+    "CLEANED_BUCKET_NAME",
+    "ERROR_BUCKET_NAME",
+    "SQS_QUEUE_URL",
+)
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch) -> None:
+    for name in ENV_NAMES:
+        monkeypatch.delenv(name, raising=False)
+
+
+def run_main(capsys, *argv: str) -> tuple[int, str]:
+    try:
+        code = cli.main(list(argv))
+    except SystemExit as exit_:  # argparse's usage errors
+        code = int(exit_.code or 0)
+    return code, capsys.readouterr().err
+
+
+MISTAKES = {
+    "submit a missing file": ((["submit", "{tmp}/nope.json"], {}), "no such file: {tmp}/nope.json"),
+    "submit a folder": ((["submit", "{tmp}"], {}), "is a folder"),
+    "upload a missing file": ((["upload", "{tmp}/nope.jsonl"], {}), "no such file"),
+    "upload a folder": ((["upload", "{tmp}"], {}), "is a folder"),
+    "load --date nonsense": ((["load", "--date", "nonsense"], {}), "'nonsense' is not a date: write YYYY-MM-DD"),
+    "load --date 2026-02-30": ((["load", "--date", "2026-02-30"], {}), "'2026-02-30' is not a date"),
+    "an invalid --log-level": ((["--log-level", "LOUD", "status"], {}), "use one of DEBUG, INFO, WARNING"),
+    "an unknown backend": ((["status"], {"SERVICEPIPE_BACKEND": "cloud"}), "unknown backend 'cloud'"),
+    "an invalid log level variable": ((["status"], {"SERVICEPIPE_LOG_LEVEL": "chatty"}), "SERVICEPIPE_LOG_LEVEL"),
+    "non-numeric batch bytes": (
+        (["status"], {"SERVICEPIPE_BATCH_BYTES": "10MB"}),
+        "SERVICEPIPE_BATCH_BYTES must be a whole number of bytes, got '10MB'",
+    ),
+    "non-numeric visibility timeout": (
+        (["worker", "--drain"], {"SERVICEPIPE_QUEUE_VISIBILITY_TIMEOUT": "soon"}),
+        "SERVICEPIPE_QUEUE_VISIBILITY_TIMEOUT must be a whole number of seconds",
+    ),
+    "aws without its variables": (
+        (["--backend", "aws", "worker", "--drain"], {}),
+        "--backend aws needs RAW_BUCKET_NAME, CLEANED_BUCKET_NAME, ERROR_BUCKET_NAME, SQS_QUEUE_URL",
+    ),
+    "aws submit without its bucket": ((["--backend", "aws", "submit", "-"], {}), "needs RAW_BUCKET_NAME:"),
+    "generate -3": ((["generate", "-3"], {}), "-3 is negative"),
+    "generate --bad-fraction 2": ((["generate", "5", "--bad-fraction", "2"], {}), "2 is not between 0 and 1"),
+    "run --records lots": ((["run", "--records", "lots"], {}), "'lots' is not a whole number"),
+    "serve --port 70000": ((["serve", "--port", "70000"], {}), "70000 is not a port"),
+    "status of a mistyped data dir": ((["--data-dir", "{tmp}/typo", "status"], {}), "no data folder at {tmp}/typo"),
+}
+
+
+@pytest.mark.parametrize("mistake", list(MISTAKES))
+def test_everyday_mistakes_get_one_clear_line_and_exit_2(tmp_path, monkeypatch, capsys, mistake) -> None:
+    (argv, env), expected = MISTAKES[mistake]
+    monkeypatch.chdir(tmp_path)  # the default data folder would land here
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    argv = [arg.format(tmp=tmp_path) for arg in argv]
+    code, err = run_main(capsys, *argv)
+    assert code == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and expected.format(tmp=tmp_path) in lines[0], err
+    assert "Traceback" not in err
+    assert not (tmp_path / ".servicepipe-data").exists()  # nothing created by a refused command
+    assert not (tmp_path / "typo").exists()
+
+
+def test_glue_loader_refuses_an_impossible_process_date(capsys) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        glue_load_to_dynamo.main(
+            ["job", "--DYNAMODB_TABLE_NAME", "t", "--SOURCE_BUCKET_NAME", "b", "--PROCESS_DATE", "2026-13-45"]
+        )
+    err = capsys.readouterr().err.strip().splitlines()
+    assert exit_.value.code == 2 and len(err) == 1 and "--PROCESS_DATE must be a date written YYYY-MM-DD" in err[0]
+
+
+@pytest.mark.parametrize("command", ["submit", "upload"])
+def test_a_dash_reads_stdin(tmp_path, monkeypatch, capsys, command) -> None:
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(orjson.dumps([a_record("SR-1")]))))
+    code, err = run_main(capsys, "--data-dir", str(tmp_path), command, "-")
+    assert code == 0, err
+    stored = list((tmp_path / "raw" / "service-records").rglob("*"))
+    assert [p for p in stored if p.is_file()]
+
+
+def test_a_mistake_in_a_real_process_prints_no_traceback(tmp_path) -> None:
+    done = subprocess.run(
+        [SERVICEPIPE, "--data-dir", str(tmp_path), "load", "--date", "2026-02-30"], capture_output=True, text=True
+    )
+    assert done.returncode == 2 and done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
+    assert json.dumps(done.stdout) == '""'
