@@ -128,9 +128,14 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def test_serve_accepts_submissions_over_http(tmp_path) -> None:
+def test_serve_accepts_submissions_over_http_and_logs_each_request(tmp_path) -> None:
     port = _free_port()
-    server = subprocess.Popen([SERVICEPIPE, "--data-dir", str(tmp_path), "serve", "--port", str(port)])
+    log_path = tmp_path / "serve.log"
+    with log_path.open("w") as log_file:
+        server = subprocess.Popen(
+            [SERVICEPIPE, "--data-dir", str(tmp_path / "data"), "serve", "--port", str(port)], stderr=log_file
+        )
+    json_headers = {"Content-Type": "application/json"}
     try:
         base = f"http://127.0.0.1:{port}"
         for _ in range(100):
@@ -139,18 +144,31 @@ def test_serve_accepts_submissions_over_http(tmp_path) -> None:
                 break
             except OSError:
                 time.sleep(0.1)
-        request = urllib.request.Request(f"{base}/service-records", data=orjson.dumps([a_record()]), method="POST")
+        body = orjson.dumps([a_record()])
+        request = urllib.request.Request(f"{base}/service-records", data=body, method="POST", headers=json_headers)
         with urllib.request.urlopen(request, timeout=10) as response:
             assert response.status == 202
             receipt = json.loads(response.read())
-        assert (tmp_path / "raw" / receipt["file_key"]).exists()
-        bad = urllib.request.Request(f"{base}/service-records", data=b"{", method="POST")
+        assert (tmp_path / "data" / "raw" / receipt["file_key"]).exists()
+        bad = urllib.request.Request(f"{base}/service-records", data=b"{", method="POST", headers=json_headers)
         with pytest.raises(urllib.error.HTTPError) as caught:
             urllib.request.urlopen(bad, timeout=10)
         assert caught.value.code == 400
+        with socket.create_connection(("127.0.0.1", port)) as client:  # hangs up mid-body
+            client.sendall(b"POST /service-records HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n\r\n[{")
+        time.sleep(0.5)
     finally:
         server.terminate()
         server.wait(timeout=10)
+    logged = [json.loads(line) for line in log_path.read_text().splitlines() if line.startswith("{")]
+    assert any(entry["message"] == f"listening on http://127.0.0.1:{port}" for entry in logged)
+    access = [entry for entry in logged if entry["logger"] == "servicepipe.access"]
+    accepted = [entry for entry in access if entry["status"] == 202]
+    assert accepted and accepted[0]["submission_id"] == receipt["submission_id"]
+    assert accepted[0]["method"] == "POST" and accepted[0]["path"] == "/service-records" and accepted[0]["ms"] >= 0
+    assert any(entry["status"] == 400 for entry in access)
+    text = log_path.read_text()
+    assert "Budi" not in text and "Traceback" not in text and "Exception in ASGI application" not in text
 
 
 def test_two_uploads_named_alike_are_both_processed_and_loaded(tmp_path) -> None:

@@ -63,15 +63,16 @@ def test_plain_argument_parsing_outside_glue() -> None:
     assert options == {"DYNAMODB_TABLE_NAME": "t", "SOURCE_BUCKET_NAME": "b", "PROCESS_DATE": "2026-11-25"}
 
 
-def test_a_malformed_process_date_is_refused() -> None:
+def test_a_malformed_process_date_is_refused(capsys) -> None:
     import pytest
 
     from entrypoints.glue_load_to_dynamo import parse_arguments
 
-    with pytest.raises(SystemExit, match="YYYY-MM-DD"):
+    with pytest.raises(SystemExit) as exit_:
         parse_arguments(
             ["job.py", "--DYNAMODB_TABLE_NAME", "t", "--SOURCE_BUCKET_NAME", "b", "--PROCESS_DATE", "25/11"]
         )
+    assert exit_.value.code == 2 and "YYYY-MM-DD" in capsys.readouterr().err
 
 
 def test_glue_resolved_options_are_used_when_awsglue_is_there(monkeypatch) -> None:
