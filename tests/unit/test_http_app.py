@@ -139,3 +139,63 @@ def test_an_unreadable_service_date_is_a_422_naming_the_field(client, raw) -> No
     (problem,) = response.json()["problems"]
     assert (problem["field"], problem["rule"]) == ("service_details.service_date", "service_date_format")
     assert raw.objects == {}
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status", "error"),
+    [("GET", "/nope", 404, "not_found"), ("GET", "/service-records", 405, "method_not_allowed")],
+)
+def test_404_and_405_answer_in_the_project_shape(client, method, path, status, error) -> None:
+    response = client.request(method, path)
+    assert response.status_code == status
+    assert set(response.json()) == {"error", "message"} and response.json()["error"] == error
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", "application/xml", "multipart/form-data; boundary=x"])
+def test_a_body_that_is_not_json_by_its_content_type_is_a_415(client, raw, content_type) -> None:
+    body = orjson.dumps([a_record()])
+    response = client.post("/service-records", content=body, headers={"Content-Type": content_type})
+    assert response.status_code == 415 and "application/json" in response.json()["message"]
+    assert raw.objects == {}
+
+
+@pytest.mark.parametrize("content_type", ["application/json", "application/json; charset=utf-8", None])
+def test_json_content_types_are_accepted(client, content_type) -> None:
+    headers = {"Content-Type": content_type} if content_type else {}
+    assert client.post("/service-records", content=orjson.dumps([a_record()]), headers=headers).status_code == 202
+
+
+def test_there_is_no_docs_page_that_needs_a_cdn(client) -> None:
+    assert client.get("/docs").status_code == 404 and client.get("/redoc").status_code == 404
+
+
+def test_a_413_always_mentions_bulk_upload(client) -> None:
+    response = client.post("/service-records", content=b" " * (7 * 1024 * 1024))
+    assert response.status_code == 413 and "bulk file" in response.json()["message"]
+    assert "6,291,456" in response.json()["message"]
+
+
+def test_slow_submissions_do_not_stall_each_other(raw, clock) -> None:
+    import threading
+
+    import httpx
+
+    both_inside = threading.Barrier(2, timeout=5)
+
+    class SlowStore(type(raw)):
+        def put_bytes(self, *args, **kwargs) -> None:
+            both_inside.wait()  # only passes if two submissions are being stored at once
+            super().put_bytes(*args, **kwargs)
+
+    store = SlowStore()
+    app = create_app(lambda: SubmitRecord(store, clock))
+
+    async def two_at_once() -> list[int]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+            body = orjson.dumps([a_record()])
+            answers = await asyncio.gather(*(http.post("/service-records", content=body) for _ in range(2)))
+        return [a.status_code for a in answers]
+
+    assert asyncio.run(two_at_once()) == [202, 202]
+    assert len(store.objects) == 2
