@@ -22,7 +22,13 @@ class Parser(argparse.ArgumentParser):
 
 
 class Help(argparse.ArgumentDefaultsHelpFormatter):
-    """Shows every option's default."""
+    """Shows every option's default, where it has one (a flag's False or an unset None are
+    not defaults worth showing; their help says what happens instead)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        if action.default in (None, False) or action.default is argparse.SUPPRESS:
+            return action.help
+        return super()._get_help_string(action)
 
 
 def count(text: str) -> int:

@@ -184,3 +184,62 @@ def test_two_uploads_named_alike_are_both_processed_and_loaded(tmp_path) -> None
     counts = status(data)
     assert (counts["raw_files"], counts["processed_files"], counts["valid_rows"]) == (2, 2, 210)
     assert counts["loaded_records"] == 210
+
+
+def _in_a_terminal(*args: str) -> str:
+    """Run servicepipe with stdout and stderr on a pseudo-terminal; returns what it showed."""
+    import os
+    import pty
+
+    main, child = pty.openpty()
+    process = subprocess.Popen([SERVICEPIPE, *args], stdout=child, stderr=child)
+    os.close(child)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(main, 65536)
+        except OSError:  # the child closed the terminal
+            break
+        if not chunk:
+            break
+        shown += chunk
+    process.wait(timeout=120)
+    os.close(main)
+    return shown.decode()
+
+
+def test_progress_shows_on_a_terminal_only(tmp_path) -> None:
+    shown = _in_a_terminal("--data-dir", str(tmp_path / "tty"), "run", "--records", "300")
+    assert "submitted 300 of 300 records" in shown and "files processed" in shown and "rows/s" in shown
+    piped = cli(tmp_path / "piped", "run", "--records", "300")
+    assert "files processed" not in piped.stdout + piped.stderr and "submitted" not in piped.stderr
+    cli(tmp_path / "piped", "generate", "20", "--jsonl")
+    status_json = cli(tmp_path / "piped", "status", "--json").stdout
+    assert json.loads(status_json)["raw_files"] == 3  # --json output stays clean
+
+
+def test_two_runs_in_a_row_add_up(tmp_path) -> None:
+    first = cli(tmp_path, "run", "--records", "200").stdout
+    second = cli(tmp_path, "run", "--records", "200").stdout
+    assert "seed 42" in first and "repeat with --seed 42" in first
+    for output in (first, second):
+        loaded = int(output.split("loaded ")[1].split(" records")[0].replace(",", ""))
+        grew = int(output.split("the database grew by ")[1].split(" records")[0].replace(",", ""))
+        assert loaded == grew and loaded > 150
+    assert status(tmp_path)["loaded_records"] == 2 * int(first.split("grew by ")[1].split(" ")[0])
+
+
+@pytest.mark.parametrize("command", ["run", "generate", "submit", "upload", "worker", "load", "status", "serve"])
+def test_every_argument_has_help_showing_its_default(tmp_path, command) -> None:
+    shown = cli(tmp_path, command, "--help").stdout
+    flat = " ".join(shown.split())
+    assert "usage: servicepipe" in shown and "(default: None)" not in flat
+    options = [line for line in shown.splitlines() if line.strip().startswith("--") and "--help" not in line]
+    for line in options:
+        assert len(line.split()) > 1, f"no help for {line.strip()}"
+    if command == "serve":
+        assert "(default: 127.0.0.1)" in flat and "(default: 8000)" in flat
+    if command == "run":
+        assert "(default: 1000)" in flat and "(default: 0.05)" in flat and "(default: 42)" in flat
+    top = " ".join(cli(tmp_path, "--help").stdout.split())
+    assert "DEBUG, INFO, WARNING, ERROR, CRITICAL" in top
