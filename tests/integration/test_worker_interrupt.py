@@ -76,7 +76,8 @@ def test_an_idle_worker_stops_at_once_on_ctrl_c(tmp_path) -> None:
 def test_a_busy_worker_finishes_on_ctrl_c_and_stops_now_on_the_second(tmp_path) -> None:
     big = tmp_path / "big.jsonl"
     big.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in generate_records(60_000, seed=1)))
-    subprocess.run([SERVICEPIPE, "--data-dir", str(tmp_path / "d"), "upload", str(big)], check=True, capture_output=True)
+    upload = [SERVICEPIPE, "--data-dir", str(tmp_path / "d"), "upload", str(big)]
+    subprocess.run(upload, check=True, capture_output=True)
     # Small batches make the file take long enough to interrupt.
     worker = Running(tmp_path / "d", env={"SERVICEPIPE_BATCH_BYTES": "65536"})
     worker.wait_for("processing raw file")
