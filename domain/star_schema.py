@@ -59,7 +59,7 @@ TABLE_SCHEMAS: dict[str, pa.Schema] = {
         "dim_dealer": [
             ("dealer_id", pa.string()),
             ("dealer_name", pa.string()),
-            ("dealer_city", pa.string()),
+            ("dealer_location", pa.string()),  # the original design's name: its queries keep working
             ("dealer_timezone", pa.string()),
         ],
         "dim_vehicle": [("vin", pa.string()), ("model", pa.string()), ("year", pa.int64())],
@@ -108,7 +108,7 @@ _SOURCES = {
     "dim_dealer": {
         "dealer_id": "dealer.dealer_id",
         "dealer_name": "dealer.dealer_name",
-        "dealer_city": "dealer.dealer_location",
+        "dealer_location": "dealer.dealer_location",
         "dealer_timezone": "dealer_timezone",
     },
     "dim_vehicle": {"vin": "vehicle.vin", "model": "vehicle.model", "year": "vehicle.year"},
