@@ -19,8 +19,9 @@ class StatusReport:
     rejected_rows: int = 0
     unreadable_files: int = 0
     loaded_records: int = 0
+    loaded_records_exact: bool = True  # False on DynamoDB: its item count lags by hours
 
-    def to_dict(self) -> dict[str, int]:
+    def to_dict(self) -> dict[str, int | bool]:
         return asdict(self)
 
 
@@ -43,4 +44,5 @@ class PipelineStatus:
             report.valid_rows += int(manifest["valid_rows"])
             report.rejected_rows += int(manifest["rejected_rows"])
         report.loaded_records = self._repository.count()
+        report.loaded_records_exact = self._repository.count_is_exact
         return report

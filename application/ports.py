@@ -108,6 +108,8 @@ class RecordRepository(Protocol):
 
     def get(self, record_id: str) -> Optional[Dict[str, object]]: ...
 
+    count_is_exact: bool  # False where counting exactly would read the whole table
+
     def count(self) -> int: ...
 
 

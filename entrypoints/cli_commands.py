@@ -144,7 +144,8 @@ def status(args: argparse.Namespace, container: Container) -> int:
         _print_json(report.to_dict())
     else:
         for name, value in report.to_dict().items():
-            print(f"{name:<28}{value:>10,}" if isinstance(value, int) else f"{name:<28}{value!s:>10}")
+            shown = ("yes" if value else "no (approximate)") if isinstance(value, bool) else f"{value:,}"
+            print(f"{name:<22}{shown:>10}")
     return 0
 
 

@@ -142,10 +142,12 @@ class DynamoRecordRepository:
         item = answer.get("Item")
         return None if item is None else deserialize(item)
 
+    # DynamoDB refreshes a table's ItemCount about every six hours; a Scan would be exact but
+    # reads the whole table, which costs dollars and minutes at a month's volume.
+    count_is_exact = False
+
     def count(self) -> int:
-        total = 0
-        paginator = self._dynamodb.get_paginator("scan")
+        """The table's item count as DescribeTable reports it (approximate)."""
         with self._translated():
-            for page in paginator.paginate(TableName=self.table_name, Select="COUNT"):
-                total += int(page["Count"])
-        return total
+            table = self._dynamodb.describe_table(TableName=self.table_name)["Table"]
+        return int(table.get("ItemCount", 0))

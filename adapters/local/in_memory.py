@@ -128,6 +128,8 @@ class InMemoryRecordRepository:
     def get(self, record_id: str) -> dict[str, object] | None:
         return self.records.get(record_id)
 
+    count_is_exact = True
+
     def count(self) -> int:
         return len(self.records)
 

@@ -56,6 +56,8 @@ class SqliteRecordRepository:
             row = db.execute("SELECT record FROM service_records WHERE service_record_id = ?", (record_id,)).fetchone()
         return None if row is None else orjson.loads(row[0])
 
+    count_is_exact = True
+
     def count(self) -> int:
         with transaction(self.path) as db:
             (n,) = db.execute("SELECT COUNT(*) FROM service_records").fetchone()

@@ -173,3 +173,16 @@ def test_s3_store_sets_the_content_type(stack, clients) -> None:
     assert s3.head_object(Bucket=stack.cleaned_bucket, Key="a.jsonl")["ContentType"] == "application/x-ndjson"
     assert store.head("b.json").content_type == "application/json"
     assert store.head("b.json").metadata == {"submission-id": "s"}
+
+
+def test_counting_the_table_never_scans_it(stack, clients) -> None:
+    repo = DynamoRecordRepository(clients, stack.table_name)
+    repo.put_if_newer([{"service_record_id": f"SR-{i}", "ingested_at": "2026-11-25T00:00:00Z"} for i in range(3)])
+    client = clients.client("dynamodb")
+
+    def no_scan(*args, **kwargs):
+        raise AssertionError("a Scan reads the whole table")
+
+    client.scan = no_scan
+    client.get_paginator = no_scan
+    assert repo.count() == 3 and repo.count_is_exact is False

@@ -110,6 +110,7 @@ def test_submit_upload_worker_load_with_bad_inputs(tmp_path) -> None:
         "rejected_rows": 1 + 4 + 2,
         "unreadable_files": 1,
         "loaded_records": 4,
+        "loaded_records_exact": True,
     }
     assert_every_row_accounted_for(data, receipt["file_key"], 3)
     assert_every_row_accounted_for(data, uploaded["all bad.jsonl"], 4)
