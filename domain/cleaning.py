@@ -70,7 +70,7 @@ def parse_service_dates(dates: pa_arrow.Array | pa_arrow.ChunkedArray) -> pd.Ser
     return aware.where(has_offset, naive_utc).astype("datetime64[us, UTC]")
 
 
-def _lines(flat: pa_arrow.Table, column: str) -> pa_arrow.Table:
+def line_table(flat: pa_arrow.Table, column: str) -> pa_arrow.Table:
     """One row per list element: its parent row position, 1-based line number and fields."""
     lists = flat.column(column).combine_chunks()
     parent = pc.list_parent_indices(lists)
@@ -83,13 +83,14 @@ def _lines(flat: pa_arrow.Table, column: str) -> pa_arrow.Table:
     return pa_arrow.table(fields)
 
 
-def _failures(schema: pa.DataFrameSchema, frame: pd.DataFrame) -> pd.DataFrame:
+def rule_failures(schema: pa.DataFrameSchema, frame: pd.DataFrame) -> pd.DataFrame:
     """Rows (``row``, ``column``, ``check``) of every failed rule, one per row and rule.
 
     Runs each pandera ``Check`` of the schema, and its nullability, on whole columns through
-    the checks' public call. ``schema.validate(lazy=True)`` finds the same rows (a test holds
-    them equal) but builds a report frame per failing check, which cost more than all the
-    checks together.
+    the checks' public call. ``schema.validate(lazy=True)`` finds the same rows
+    (``tests/unit/test_business_rules.py`` holds them equal, and refuses a schema that
+    declares more than checks and nullability, which this would not enforce) but builds a
+    report frame per failing check, which cost more than all the checks together.
     """
     found: list[tuple[np.ndarray, str, str]] = []
 
@@ -146,7 +147,7 @@ def _collect(
 
 
 def _record_violations(frame: pd.DataFrame, now: datetime, violations: dict[int, list[Violation]]) -> None:
-    failures = _failures(record_schema(now), frame)
+    failures = rule_failures(record_schema(now), frame)
     if failures.empty:
         return
     rules = failures["check"].tolist()
@@ -161,9 +162,8 @@ def _record_violations(frame: pd.DataFrame, now: datetime, violations: dict[int,
 def _line_violations(
     lines: pa_arrow.Table, schema: pa.DataFrameSchema, list_name: str, violations: dict[int, list[Violation]]
 ) -> None:
-    columns = [c for c in schema.columns if c in lines.column_names]
-    frame = lines.select(columns).to_pandas(types_mapper=_NULLABLE_INTS.get)
-    failures = _failures(schema, frame)
+    frame = line_frame(lines, schema)
+    failures = rule_failures(schema, frame)
     if failures.empty:
         return
     line_rows = failures["row"].to_numpy()
@@ -251,28 +251,18 @@ def _structural_violations(
     return flat, services, parts
 
 
-def clean(
-    table: pa_arrow.Table,
-    now: datetime,
-    forced_duplicates: np.ndarray | None = None,
-    check_control_characters: bool = True,
-) -> CleanResult:
-    """Validate and normalise rows of ``domain.raw_schema.RAW_SCHEMA``; ``now`` is aware.
-
-    ``forced_duplicates`` (a boolean per row) marks rows known to be repeated later in the
-    same file, beyond this batch. ``check_control_characters`` may be False when no text
-    can hold one (the reader knows).
-    """
+def normalised(table: pa_arrow.Table) -> pa_arrow.Table:
+    """The raw rows flattened (contract paths as column names), ids and dates trimmed, blank
+    text made null, VINs upper-cased."""
     flat = table.flatten().flatten()
     for name in _TRIMMED_TEXT:
         flat = flat.set_column(flat.schema.get_field_index(name), name, _blank_to_null(flat.column(name)))
     vin = pc.utf8_upper(_blank_to_null(flat.column("vehicle.vin")))
-    flat = flat.set_column(flat.schema.get_field_index("vehicle.vin"), "vehicle.vin", vin)
-    n = flat.num_rows
-    violations: dict[int, list[Violation]] = {}
-    services, parts = _lines(flat, SERVICES), _lines(flat, PARTS)
-    flat, services, parts = _structural_violations(flat, services, parts, check_control_characters, violations)
+    return flat.set_column(flat.schema.get_field_index("vehicle.vin"), "vehicle.vin", vin)
 
+
+def record_frame(flat: pa_arrow.Table, forced_duplicates: np.ndarray | None = None) -> pd.DataFrame:
+    """The frame ``rules.record_schema`` validates: the checked columns and derived ones."""
     checked = [
         "service_record_id",
         "dealer.dealer_id",
@@ -286,8 +276,36 @@ def clean(
     utc = parse_service_dates(flat.column("service_details.service_date"))
     frame["service_datetime_utc"] = utc
     frame["max_model_year"] = (utc.dt.tz_convert(ZONES[DEFAULT_ZONE]).dt.year + 1).astype("Int64")
-    forced = np.zeros(n, dtype=bool) if forced_duplicates is None else forced_duplicates
+    forced = np.zeros(flat.num_rows, dtype=bool) if forced_duplicates is None else forced_duplicates
     frame[FORCED_DUPLICATE] = forced
+    return frame
+
+
+def line_frame(lines: pa_arrow.Table, schema: pa.DataFrameSchema) -> pd.DataFrame:
+    """The frame a line schema validates, from ``line_table``."""
+    columns = [c for c in schema.columns if c in lines.column_names]
+    return lines.select(columns).to_pandas(types_mapper=_NULLABLE_INTS.get)
+
+
+def clean(
+    table: pa_arrow.Table,
+    now: datetime,
+    forced_duplicates: np.ndarray | None = None,
+    check_control_characters: bool = True,
+) -> CleanResult:
+    """Validate and normalise rows of ``domain.raw_schema.RAW_SCHEMA``; ``now`` is aware.
+
+    ``forced_duplicates`` (a boolean per row) marks rows known to be repeated later in the
+    same file, beyond this batch. ``check_control_characters`` may be False when no text
+    can hold one (the reader knows).
+    """
+    flat = normalised(table)
+    n = flat.num_rows
+    violations: dict[int, list[Violation]] = {}
+    services, parts = line_table(flat, SERVICES), line_table(flat, PARTS)
+    flat, services, parts = _structural_violations(flat, services, parts, check_control_characters, violations)
+    frame = record_frame(flat, forced_duplicates)
+    utc = frame["service_datetime_utc"]
 
     _record_violations(frame, now, violations)
     _line_violations(services, SERVICE_LINE_SCHEMA, "services_performed", violations)

@@ -194,3 +194,69 @@ def test_cost_mismatch_above_one_percent_is_flagged_not_rejected(total: float, f
 def test_unknown_extra_fields_never_cause_a_rejection() -> None:
     record = a_record(changes={"warranty": {"claim": 1}, "vehicle.color": "red"})
     assert rules_broken(record) == set()
+
+
+def _every_defect() -> list[bytes]:
+    """Generated records (every breakage the generator knows) and one of each missing field."""
+    from entrypoints.sample_data import generate_records
+
+    records = list(generate_records(400, bad_fraction=0.5, seed=3))
+    for path in ("service_record_id", "dealer.dealer_id", "vehicle.vin", "service_details.total_cost"):
+        records.append(a_record(f"MISSING-{path}", {path: None}))
+    records.append(a_record("BLANK", {"dealer.dealer_id": "  "}))
+    records.append(a_record("NO-PART-NAME", {"service_details.parts_used.0.part_name": None}))
+    records.append(a_record("NO-SERVICE-COST", {"service_details.services_performed.0.service_cost": None}))
+    return [orjson.dumps(r) for r in records]
+
+
+def _pandera_failures(schema, frame: pd.DataFrame) -> set[tuple[int, str, str]]:
+    import pandera.errors
+
+    try:
+        schema.validate(frame, lazy=True)
+    except pandera.errors.SchemaErrors as err:
+        cases = err.failure_cases
+        found = set()
+        for context, index, column, check in zip(
+            cases["schema_context"], cases["index"], cases["column"], cases["check"], strict=True
+        ):
+            rule = "required" if check == "not_nullable" else check
+            # A check on the whole frame is reported once per column of a failing row.
+            found.add((int(index), "" if context == "DataFrameSchema" else str(column), rule))
+        return found
+    return set()
+
+
+def test_the_hand_run_checks_find_what_pandera_validate_finds() -> None:
+    from domain.cleaning import PARTS, SERVICES, line_frame, line_table, normalised, record_frame, rule_failures
+    from domain.rules import PART_LINE_SCHEMA, SERVICE_LINE_SCHEMA, record_schema
+
+    batch = parse_lines(_every_defect(), 0)
+    flat = normalised(batch.table)
+    schema = record_schema(NOW)
+    record_cases = [(schema, record_frame(flat))]
+    line_cases = [
+        (SERVICE_LINE_SCHEMA, line_frame(line_table(flat, SERVICES), SERVICE_LINE_SCHEMA)),
+        (PART_LINE_SCHEMA, line_frame(line_table(flat, PARTS), PART_LINE_SCHEMA)),
+    ]
+    rules_seen = set()
+    for checked_schema, frame in record_cases + line_cases:
+        ours = rule_failures(checked_schema, frame)
+        found = {(int(r), c, k) for r, c, k in zip(ours["row"], ours["column"], ours["check"], strict=True)}
+        assert found == _pandera_failures(checked_schema, frame)
+        rules_seen |= {rule for _, _, rule in found}
+    assert rules_seen >= {
+        "required", "vin_format", "year_range", "odometer_range", "non_negative_cost",
+        "quantity_positive", "service_date_range", "duplicate_id",
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize("schema_name", ["record", "service", "part"])
+def test_the_schemas_declare_nothing_the_hand_run_checks_would_skip(schema_name: str) -> None:
+    from domain.rules import PART_LINE_SCHEMA, SERVICE_LINE_SCHEMA, record_schema
+
+    schema = {"record": record_schema(NOW), "service": SERVICE_LINE_SCHEMA, "part": PART_LINE_SCHEMA}[schema_name]
+    assert schema.dtype is None and not schema.coerce and not schema.unique and not schema.parsers
+    for column in schema.columns.values():
+        assert column.dtype is None and not column.unique and not column.coerce and not column.parsers
+        assert not column.regex and column.required

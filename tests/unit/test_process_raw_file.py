@@ -158,3 +158,24 @@ def test_the_manifest_records_the_outcome(raw, cleaned, process) -> None:
     assert manifest["status"] == "processed"
     assert (manifest["total_rows"], manifest["valid_rows"], manifest["rejected_rows"]) == (2, 1, 1)
     assert manifest["processed_at"] == "2026-11-25T12:00:00Z"
+
+
+def test_rejected_rows_name_list_fields_one_way(raw, cleaned, errors, process) -> None:
+    records = [
+        a_record("SR-1", {"service_details.parts_used.0.quantity": "two"}),  # judged by the contract
+        a_record("SR-2", {"service_details.parts_used.0.quantity": 0}),  # judged by the business rules
+    ]
+    raw.put_bytes(KEY, orjson.dumps(records))
+    process(KEY)
+    fields = {
+        row["index"]: {e["field"] for e in row["errors"]}
+        for row in jsonl(errors, f"rejected/date=2026-11-25/{NAME}.jsonl")
+    }
+    assert fields == {0: {"service_details.parts_used[0].quantity"}, 1: {"service_details.parts_used[0].quantity"}}
+
+
+def test_dim_dealer_keeps_the_original_column_name(raw, cleaned, process) -> None:
+    raw.put_bytes(KEY, orjson.dumps([a_record("SR-1")]))
+    process(KEY)
+    dealers = parquet(cleaned, "dim_dealer").to_pylist()
+    assert dealers[0]["dealer_location"] == "Jakarta" and "dealer_city" not in dealers[0]
