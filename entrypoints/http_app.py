@@ -86,7 +86,7 @@ def create_app(submit_record: Callable[[], SubmitRecord], api_key: str = "") -> 
         return {"status": "ok"}
 
     @app.post("/service-records", status_code=202)
-    async def submit(request: Request) -> JSONResponse:
+    async def submit(request: Request) -> Response:
         if caller_identity(request, api_key) is None:
             return _error(403, "forbidden", "missing or wrong x-api-key header")
         if not json_body(request.headers.get("content-type")):

@@ -90,15 +90,15 @@ def _record(rng: random.Random, record_id: str, now: datetime) -> dict[str, Any]
     model, wmi = rng.choice(_MODELS)
     when = now - timedelta(days=rng.uniform(1, 720))
     zone = rng.choice(_ZONE_FORMATS)
-    services = [
+    services: list[dict[str, Any]] = [
         {"service_code": code, "service_name": name, "service_cost": float(cost), "technician_notes": "OK"}
         for code, name, cost in rng.sample(_SERVICES, rng.randint(1, 3))
     ]
-    parts = [
+    parts: list[dict[str, Any]] = [
         {"part_code": code, "part_name": name, "quantity": rng.randint(1, 4), "unit_cost": float(cost)}
         for code, name, cost in rng.sample(_PARTS, rng.randint(0, 3))
     ]
-    total = sum(s["service_cost"] for s in services) + sum(p["quantity"] * p["unit_cost"] for p in parts)
+    total: float = sum(s["service_cost"] for s in services) + sum(p["quantity"] * p["unit_cost"] for p in parts)
     if rng.random() < 0.1:
         total *= 1.11  # VAT added on the invoice: flagged as cost_mismatch, not rejected
     return {

@@ -33,5 +33,5 @@ class AwsClients:
                 if self._session is None:
                     region = self._region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
                     self._session = boto3.session.Session(region_name=region)
-                self._clients[service] = self._session.client(service, config=_CONFIG)
+                self._clients[service] = self._session.client(service, config=_CONFIG)  # type: ignore[call-overload]
             return self._clients[service]

@@ -74,7 +74,7 @@ class SqliteQueue:
                 "WHERE queue = ? AND visible_at <= ? ORDER BY sent_at LIMIT ?",
                 (MAIN, now, max_messages * 2),
             ).fetchall()
-            received = []
+            received: list[Message] = []
             for message_id, body, count in rows:
                 if count >= self.max_receives:
                     db.execute(
