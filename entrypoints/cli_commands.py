@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from collections import Counter
 from collections.abc import Iterator
@@ -120,7 +121,11 @@ def worker(args: argparse.Namespace, container: Container) -> int:
     stats = _run_worker(container, args.drain)
     _print_json(stats.summary())
     if stats.interrupted:
-        return EXIT_INTERRUPTED
+        # Stop now means now: the file in hand may still be running in its thread (its
+        # message is already released, and its outputs appear only when complete).
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(EXIT_INTERRUPTED)
     return 0 if not stats.failures else 1
 
 
