@@ -63,8 +63,14 @@ def test_health(handler) -> None:
     assert response["statusCode"] == 200 and json.loads(response["body"]) == {"status": "ok"}
 
 
-def test_importing_the_handler_creates_no_client() -> None:
+def test_importing_the_handler_creates_no_client(monkeypatch) -> None:
     import importlib
 
-    module = importlib.reload(api_lambda)
-    assert module._adapter is None
+    import boto3.session
+
+    def no_session(*args, **kwargs):
+        raise AssertionError("an AWS session was created at import")
+
+    monkeypatch.setattr(boto3.session, "Session", no_session)
+    monkeypatch.setattr(boto3, "client", no_session)
+    importlib.reload(api_lambda)  # fails if importing builds the container's clients

@@ -104,8 +104,17 @@ def test_queue_survives_a_restart(tmp_path) -> None:
 
 
 def test_queue_long_poll_waits_then_returns_empty(tmp_path) -> None:
+    import threading
+    import time
+
     queue = SqliteQueue(tmp_path / "q.sqlite")
-    assert queue.receive(wait_seconds=0.2) == []
+    started = time.monotonic()
+    assert queue.receive(wait_seconds=0.3) == []
+    assert time.monotonic() - started >= 0.3  # it waited
+    threading.Timer(0.2, queue.send, args=("late",)).start()
+    started = time.monotonic()
+    (message,) = queue.receive(wait_seconds=5)  # a message sent during the wait ends it
+    assert message.body == "late" and time.monotonic() - started < 4
 
 
 def test_sqlite_repository_newer_wins_inside_the_write(tmp_path) -> None:
