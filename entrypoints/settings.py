@@ -1,9 +1,10 @@
 """Settings from the environment and the command line.
 
-The only place the CLI, the Lambda handler and the Fargate worker read the environment. (The
-Glue loader takes job arguments instead: it runs on Python 3.9 without our dependencies.) A
-setting that cannot be used is a ``SettingsError`` whose message names the variable and what
-it should hold.
+The only place the CLI, the Lambda handler and the Fargate worker read servicepipe's settings
+from the environment. (boto3 reads its own ``AWS_*`` variables, and ``adapters/aws/session.py``
+the ``AWS_REGION`` that Lambda sets; the Glue loader takes job arguments instead, and reads only
+``SERVICEPIPE_LOG_LEVEL``: it runs on Python 3.9 without our dependencies.) A setting that
+cannot be used is a ``SettingsError`` whose message names the variable and what it should hold.
 """
 
 from __future__ import annotations
