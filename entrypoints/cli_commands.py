@@ -225,6 +225,5 @@ def _summary(
     ):
         print(f"  {label:<22}{path}")
     totals = container.pipeline_status()().to_dict()
-    print(
-        f"totals in {data}: " + ", ".join(f"{k}={v:,}" if isinstance(v, int) else f"{k}={v}" for k, v in totals.items())
-    )
+    counts = ", ".join(f"{k}={v:,}" for k, v in totals.items() if not isinstance(v, bool))
+    print(f"totals in {data}: {counts}")
