@@ -1,0 +1,18 @@
+# The API on AWS Lambda: entrypoints.api_lambda.handler behind API Gateway (docs/aws.md).
+# Build from the repository root: docker build -f infra/docker/api.Dockerfile .
+FROM python:3.11-slim-bookworm AS wheel
+WORKDIR /src
+COPY pyproject.toml README.md ./
+COPY domain domain
+COPY application application
+COPY adapters adapters
+COPY entrypoints entrypoints
+RUN pip wheel --no-cache-dir --no-deps --wheel-dir /wheels .
+
+FROM public.ecr.aws/lambda/python:3.11
+COPY requirements.lock /tmp/requirements.lock
+RUN pip install --no-cache-dir --no-deps -r /tmp/requirements.lock
+COPY --from=wheel /wheels /wheels
+RUN pip install --no-cache-dir --no-deps /wheels/*.whl \
+    && rm -rf /wheels /tmp/requirements.lock
+CMD ["entrypoints.api_lambda.handler"]

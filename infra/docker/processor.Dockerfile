@@ -1,0 +1,24 @@
+# The Fargate worker: python -m entrypoints.fargate_worker (docs/aws.md).
+# Build from the repository root: docker build -f infra/docker/processor.Dockerfile .
+FROM python:3.11-slim-bookworm AS wheel
+WORKDIR /src
+COPY pyproject.toml README.md ./
+COPY domain domain
+COPY application application
+COPY adapters adapters
+COPY entrypoints entrypoints
+RUN pip wheel --no-cache-dir --no-deps --wheel-dir /wheels .
+
+FROM python:3.11-slim-bookworm
+# The locked dependencies first (a layer that changes only with the lock), then the wheel.
+COPY requirements.lock /tmp/requirements.lock
+RUN pip install --no-cache-dir --no-deps -r /tmp/requirements.lock
+COPY --from=wheel /wheels /wheels
+RUN pip install --no-cache-dir --no-deps /wheels/*.whl \
+    && rm -rf /wheels /tmp/requirements.lock \
+    && useradd --create-home --uid 10001 servicepipe
+USER 10001
+WORKDIR /home/servicepipe
+# ECS sends SIGTERM, then SIGKILL 30 s later: the worker finishes or releases its file in 25 s.
+STOPSIGNAL SIGTERM
+ENTRYPOINT ["python", "-m", "entrypoints.fargate_worker"]
