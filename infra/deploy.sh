@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# Deploy one servicepipe environment: infra/deploy.sh REGION ENVIRONMENT
+#
+# 1. builds both images and pushes them to ECR, tagged with the git commit;
+# 2. uploads the Glue loader's script and bundle to the artifact bucket;
+# 3. runs `aws cloudformation deploy` with infra/template.yaml;
+# 4. prints the stack's outputs and how to create a first dealer API key.
+#
+# Needs: docker, the aws CLI v2 with credentials for the target account, git, and the
+# project's virtual environment (make setup). Settings from the environment:
+#   VPC_ID, SUBNET_IDS (comma-separated)   the worker tasks' network (required)
+#   ASSIGN_PUBLIC_IP=ENABLED               for public subnets without a NAT gateway
+#   ALARM_EMAIL                            subscribed to the alarm topic
+#   IMAGES="api processor"                 the images to build and roll out; an image left out
+#                                          keeps the tag the stack runs now
+#   DRY_RUN=1                              print every command instead of running it
+set -euo pipefail
+
+usage() { echo "usage: infra/deploy.sh REGION ENVIRONMENT (for example: infra/deploy.sh ap-southeast-3 dev)" >&2; exit 2; }
+[[ $# -eq 2 ]] || usage
+REGION=$1
+ENVIRONMENT=$2
+[[ $ENVIRONMENT =~ ^[a-z][a-z0-9-]{1,15}$ ]] || { echo "deploy.sh: ENVIRONMENT must be 2-16 of a-z, 0-9, - (got '$ENVIRONMENT')" >&2; exit 2; }
+: "${VPC_ID:?deploy.sh: set VPC_ID to the VPC of the worker tasks}"
+: "${SUBNET_IDS:?deploy.sh: set SUBNET_IDS to the worker tasks subnets, comma-separated}"
+
+cd "$(dirname "$0")/.."
+exec 3>&2  # dry-run lines go here, past any redirection of the command they stand for
+run() { if [[ ${DRY_RUN:-0} == 1 ]]; then echo "+ $*" >&3; else "$@"; fi; }
+
+COMMIT=$(git rev-parse --short=12 HEAD)
+if [[ ${DRY_RUN:-0} == 1 ]]; then ACCOUNT=123456789012; else ACCOUNT=$(aws sts get-caller-identity --query Account --output text); fi
+REGISTRY="$ACCOUNT.dkr.ecr.$REGION.amazonaws.com"
+STACK="servicepipe-$ENVIRONMENT"
+ARTIFACTS="servicepipe-$ENVIRONMENT-artifacts-$ACCOUNT-$REGION"
+
+echo "deploying $STACK at commit $COMMIT to $REGION (account $ACCOUNT)"
+
+# 1. Images, tagged with the commit (never 'latest', so a rollback is a redeploy of a tag).
+run aws ecr get-login-password --region "$REGION" | run docker login --username AWS --password-stdin "$REGISTRY"
+IMAGES=${IMAGES:-api processor}
+image_parameters=()
+for image in $IMAGES; do
+    case $image in
+        api) image_parameters+=("ApiImageUri=$REGISTRY/servicepipe-api:$COMMIT") ;;
+        processor) image_parameters+=("ProcessorImageUri=$REGISTRY/servicepipe-processor:$COMMIT") ;;
+        *) echo "deploy.sh: IMAGES holds '$image'; use api and/or processor" >&2; exit 2 ;;
+    esac
+done
+for image in $IMAGES; do
+    repository="servicepipe-$image"
+    run aws ecr describe-repositories --region "$REGION" --repository-names "$repository" >/dev/null 2>&1 \
+        || run aws ecr create-repository --region "$REGION" --repository-name "$repository" \
+            --image-tag-mutability IMMUTABLE --image-scanning-configuration scanOnPush=true
+    run docker build --platform linux/amd64 -f "infra/docker/$image.Dockerfile" -t "$REGISTRY/$repository:$COMMIT" .
+    run docker push "$REGISTRY/$repository:$COMMIT"
+done
+
+# 2. The Glue loader: its script and the bundle of exactly the modules it imports.
+run .venv/bin/python infra/build_glue_bundle.py dist/servicepipe-glue.zip
+run aws s3api head-bucket --bucket "$ARTIFACTS" 2>/dev/null \
+    || run aws s3 mb "s3://$ARTIFACTS" --region "$REGION"
+run aws s3 cp entrypoints/glue_load_to_dynamo.py "s3://$ARTIFACTS/glue/$COMMIT/glue_load_to_dynamo.py"
+run aws s3 cp dist/servicepipe-glue.zip "s3://$ARTIFACTS/glue/$COMMIT/servicepipe-glue.zip"
+
+# 3. The stack. The task definition and the Lambda are rendered from the template with the
+# new image tags, so a deploy is this one command; a parameter not given keeps its value.
+run aws cloudformation deploy --region "$REGION" --stack-name "$STACK" \
+    --template-file infra/template.yaml --capabilities CAPABILITY_IAM --no-fail-on-empty-changeset \
+    --parameter-overrides \
+        "EnvironmentName=$ENVIRONMENT" "${image_parameters[@]}" \
+        "ArtifactBucketName=$ARTIFACTS" \
+        "GlueScriptKey=glue/$COMMIT/glue_load_to_dynamo.py" \
+        "GlueBundleKey=glue/$COMMIT/servicepipe-glue.zip" \
+        "VpcId=$VPC_ID" "SubnetIds=$SUBNET_IDS" \
+        "AssignPublicIp=${ASSIGN_PUBLIC_IP:-DISABLED}" "AlarmEmail=${ALARM_EMAIL:-}"
+
+# 4. What was deployed, and the first dealer key.
+run aws cloudformation describe-stacks --region "$REGION" --stack-name "$STACK" \
+    --query "Stacks[0].Outputs" --output table
+cat <<EOF
+
+Create a dealer's API key and add it to the usage plan (UsagePlanId above):
+  aws apigateway create-api-key --region $REGION --name DEALER_ID --enabled --query id --output text
+  aws apigateway create-usage-plan-key --region $REGION --usage-plan-id USAGE_PLAN_ID --key-type API_KEY --key-id KEY_ID
+  aws apigateway get-api-key --region $REGION --api-key KEY_ID --include-value --query value --output text
+EOF
