@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.setup-stamp
 
-.PHONY: setup run test lint unit integration lock clean glue-bundle bench
+.PHONY: setup run test lint unit integration lock clean glue-bundle bench sandbox
 
 setup: $(STAMP)
 
@@ -47,3 +47,8 @@ glue-bundle: setup
 # Benchmarks (not part of `make test`): fixed-seed data, medians, ratios to a pyarrow baseline.
 bench: setup
 	$(BIN)/python -m bench.run
+
+# The deployed shape on one machine: infra/template.yaml on a moto server, the pipeline run
+# on its outputs (see docs/deploy.md). Ctrl-C stops it.
+sandbox: setup
+	$(BIN)/python -m infra.sandbox

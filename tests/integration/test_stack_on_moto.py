@@ -18,8 +18,9 @@ import pytest
 from moto.server import ThreadedMotoServer
 
 from entrypoints import api_lambda
+from infra.sandbox import deploy_to_moto, stack_environment
 from tests.factories import a_record
-from tests.integration.aws_stack import FAKE_CREDENTIALS, REGION
+from tests.integration.aws_stack import FAKE_CREDENTIALS
 from tests.integration.lambda_events import LambdaContext, api_gateway_event
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -40,60 +41,11 @@ def endpoint(aws_env, monkeypatch):
     server.stop()
 
 
-def deploy(endpoint: str) -> dict[str, str]:
-    """Create the stack as a deploy would; returns its outputs."""
-    ec2 = boto3.client("ec2", endpoint_url=endpoint)
-    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
-    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24")["Subnet"]["SubnetId"]
-    s3 = boto3.client("s3", endpoint_url=endpoint)
-    s3.create_bucket(Bucket="sp-artifacts", CreateBucketConfiguration={"LocationConstraint": REGION})
-    parameters = {
-        "EnvironmentName": "test",
-        "ApiImageUri": f"123456789012.dkr.ecr.{REGION}.amazonaws.com/servicepipe-api:0123abc",
-        "ProcessorImageUri": f"123456789012.dkr.ecr.{REGION}.amazonaws.com/servicepipe-processor:0123abc",
-        "ArtifactBucketName": "sp-artifacts",
-        "VpcId": vpc,
-        "SubnetIds": subnet,
-    }
-    cloudformation = boto3.client("cloudformation", endpoint_url=endpoint)
-    cloudformation.create_stack(
-        StackName="servicepipe-test",
-        TemplateBody=(ROOT / "infra" / "template.yaml").read_text(),
-        Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in parameters.items()],
-        Capabilities=["CAPABILITY_IAM"],
-    )
-    (stack,) = cloudformation.describe_stacks(StackName="servicepipe-test")["Stacks"]
-    assert stack["StackStatus"] == "CREATE_COMPLETE", stack.get("StackStatusReason")
-    outputs = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
-    sqs = boto3.client("sqs", endpoint_url=endpoint)
-    queue_arn = sqs.get_queue_attributes(QueueUrl=outputs["QueueUrl"], AttributeNames=["QueueArn"])["Attributes"]
-    s3.put_bucket_notification_configuration(
-        Bucket=outputs["RawBucketName"],
-        NotificationConfiguration={
-            "QueueConfigurations": [
-                {
-                    "QueueArn": queue_arn["QueueArn"],
-                    "Events": ["s3:ObjectCreated:*"],
-                    "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": "service-records/"}]}},
-                }
-            ]
-        },
-    )
-    sqs.purge_queue(QueueUrl=outputs["QueueUrl"])  # S3's test event
-    return outputs
-
-
 def test_the_template_deploys_and_the_pipeline_runs_on_its_outputs(endpoint, monkeypatch) -> None:
-    outputs = deploy(endpoint)
+    outputs = deploy_to_moto(endpoint, environment_name="test")
     redrive = boto3.client("sqs").get_queue_attributes(QueueUrl=outputs["QueueUrl"], AttributeNames=["RedrivePolicy"])
     assert json.loads(redrive["Attributes"]["RedrivePolicy"])["maxReceiveCount"] in (5, "5")
-    environment = {
-        "RAW_BUCKET_NAME": outputs["RawBucketName"],
-        "CLEANED_BUCKET_NAME": outputs["CleanedBucketName"],
-        "ERROR_BUCKET_NAME": outputs["ErrorBucketName"],
-        "SQS_QUEUE_URL": outputs["QueueUrl"],
-        "DYNAMODB_TABLE_NAME": outputs["TableName"],
-    }
+    environment = stack_environment(outputs)
     for name, value in environment.items():
         monkeypatch.setenv(name, value)
     monkeypatch.setattr(api_lambda, "_adapter", None)
@@ -133,3 +85,33 @@ def test_the_template_deploys_and_the_pipeline_runs_on_its_outputs(endpoint, mon
     assert [item["service_record_id"] for item in items] == ["SR-1"]
     rejected = boto3.client("s3").list_objects_v2(Bucket=outputs["ErrorBucketName"], Prefix="rejected/")
     assert rejected["KeyCount"] == 1
+
+
+def test_make_sandbox_runs_the_pipeline_and_stops_on_ctrl_c() -> None:
+    import signal
+    import time
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    sandbox = subprocess.Popen(
+        [sys.executable, "-m", "infra.sandbox"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    shown: list[str] = []
+    assert sandbox.stdout is not None
+    deadline = time.monotonic() + 180
+    for line in sandbox.stdout:
+        shown.append(line)
+        if "Ctrl-C stops the sandbox" in line or time.monotonic() > deadline:
+            break
+    text = "".join(shown)
+    assert "RawBucketName" in text and "QueueUrl" in text, text + sandbox.stderr.read()
+    loaded = int(text.split("loaded ")[1].split(" records")[0].replace(",", ""))
+    assert loaded > 400 and f"the table holds {loaded:,}" in text
+    assert "aws --endpoint-url http://127.0.0.1:" in text
+    sandbox.send_signal(signal.SIGINT)
+    rest, errors = sandbox.communicate(timeout=30)
+    assert sandbox.returncode == 0 and "sandbox stopped" in rest and "Traceback" not in errors
