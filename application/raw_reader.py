@@ -28,6 +28,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.json as pa_json
 
+from application.batching import DEFAULT_CHUNK_BYTES
 from application.errors import UnreadableFile
 from application.json_array_splitter import ArraySplitter
 from domain.limits import MAX_LINE_BYTES, MAX_RECORD_BYTES
@@ -37,7 +38,6 @@ from domain.record_structure import structural_check
 from domain.rule_catalog import RULES
 
 RECORD_INDEX = "_record_index"
-DEFAULT_CHUNK_BYTES = 10 * 1024 * 1024  # about 12,500 records; bounds memory per batch
 _CONVERT_SPAN = 4 * 1024 * 1024
 SINGLE_OBJECT_LIMIT = 64 * 1024 * 1024
 _SNIFF_BYTES = 64 * 1024

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from dependency_injector import containers, providers
 
 from adapters.aws.dynamodb_repository import DynamoRecordRepository
@@ -16,9 +18,16 @@ from adapters.local.sqlite_repository import SqliteRecordRepository
 from adapters.local.temporary_files import TemporaryFiles
 from application.load_batch import LoadBatch
 from application.pipeline_status import PipelineStatus
-from application.process_raw_file import ProcessRawFile
 from application.submit_record import SubmitRecord
 from entrypoints.settings import Settings
+
+
+def _process_raw_file(**dependencies: Any) -> Any:
+    """ProcessRawFile, imported when first built: it brings pandas, pyarrow, polars and
+    pandera, which the API (built from this same container) never needs."""
+    from application.process_raw_file import ProcessRawFile
+
+    return ProcessRawFile(**dependencies)
 
 
 class Container(containers.DeclarativeContainer):
@@ -66,7 +75,7 @@ class Container(containers.DeclarativeContainer):
 
     submit_record = providers.Factory(SubmitRecord, raw=raw_store, clock=clock)
     process_raw_file = providers.Factory(
-        ProcessRawFile,
+        _process_raw_file,
         raw=raw_store,
         cleaned=cleaned_store,
         errors=error_store,

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import gc
 
-import pyarrow as pa
-
 
 def use_system_allocator() -> None:
     """Let Arrow allocate with the system allocator.
@@ -14,6 +12,8 @@ def use_system_allocator() -> None:
     about 60 MiB more at peak, which a 512 MiB Fargate task cannot spare. (A fixed glibc
     mmap threshold saved another 40 MiB but cost a quarter of the speed on JSON arrays.)
     """
+    import pyarrow as pa  # here, not at the top: the API imports this module and needs no pyarrow
+
     pa.set_memory_pool(pa.system_memory_pool())
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from application.raw_reader import DEFAULT_CHUNK_BYTES
+from application.batching import DEFAULT_CHUNK_BYTES
 
 DEFAULT_DATA_DIR = ".servicepipe-data"
 BACKENDS = ("local", "aws")
