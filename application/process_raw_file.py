@@ -20,11 +20,11 @@ import orjson
 import pandas as pd
 import pyarrow as pa
 
+from application.batching import DEFAULT_CHUNK_BYTES
 from application.errors import ObjectNotFound, RawFileMissing, UnreadableFile
 from application.output_writers import OutputWriters
 from application.ports import Clock, ObjectInfo, ObjectStore, ScratchSpace
 from application.raw_formats import JSON
-from application.batching import DEFAULT_CHUNK_BYTES
 from application.raw_reader import RECORD_INDEX, RecordBatch, displayable, read_batches
 from application.storage_keys import META_INGESTED_AT, META_SUBMISSION_ID, OutputKeys, output_keys
 from domain.cleaned_records import cleaned_record_table
