@@ -36,6 +36,7 @@ lock: setup
 	$(BIN)/pip install --quiet uv
 	$(BIN)/uv pip compile --quiet --python-version 3.11 requirements.in -o requirements.lock
 	$(BIN)/uv pip compile --quiet --python-version 3.11 requirements-dev.in -o requirements-dev.lock
+	$(BIN)/uv pip compile --quiet --python-version 3.11 requirements-api.in -c requirements.lock -o requirements-api.lock
 
 clean:
 	rm -rf $(VENV) .servicepipe-data .pytest_cache .mypy_cache .ruff_cache *.egg-info

@@ -10,7 +10,9 @@ COPY entrypoints entrypoints
 RUN pip wheel --no-cache-dir --no-deps --wheel-dir /wheels .
 
 FROM public.ecr.aws/lambda/python:3.11
-COPY requirements.lock /tmp/requirements.lock
+# The API's own lock: what the handler needs and none of the data libraries (pandas, pyarrow,
+# polars, pandera), which it never imports; a smaller image and a faster cold start.
+COPY requirements-api.lock /tmp/requirements.lock
 RUN pip install --no-cache-dir --no-deps -r /tmp/requirements.lock
 COPY --from=wheel /wheels /wheels
 RUN pip install --no-cache-dir --no-deps /wheels/*.whl \

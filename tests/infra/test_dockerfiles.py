@@ -19,11 +19,25 @@ def test_hadolint_passes(name: str) -> None:
     assert done.returncode == 0, done.stdout + done.stderr
 
 
-@pytest.mark.parametrize("name", ["api.Dockerfile", "processor.Dockerfile"])
-def test_the_final_image_gets_the_wheel_and_the_lock_only(name: str) -> None:
+@pytest.mark.parametrize(
+    ("name", "lock"), [("api.Dockerfile", "requirements-api.lock"), ("processor.Dockerfile", "requirements.lock")]
+)
+def test_the_final_image_gets_the_wheel_and_the_lock_only(name: str, lock: str) -> None:
     final_stage = (DOCKER / name).read_text().rsplit("\nFROM ", 1)[1]
     copies = [line.split()[1:] for line in final_stage.splitlines() if line.startswith("COPY")]
-    assert copies == [["requirements.lock", "/tmp/requirements.lock"], ["--from=wheel", "/wheels", "/wheels"]]
+    assert copies == [[lock, "/tmp/requirements.lock"], ["--from=wheel", "/wheels", "/wheels"]]
+
+
+def _pins(lock: str) -> dict[str, str]:
+    lines = (ROOT / lock).read_text().splitlines()
+    return dict(line.split("==", 1) for line in lines if "==" in line and not line.startswith("#"))
+
+
+def test_the_api_lock_holds_no_data_library_and_agrees_with_the_main_lock() -> None:
+    api, main = _pins("requirements-api.lock"), _pins("requirements.lock")
+    assert not {"pandas", "pyarrow", "polars", "pandera", "numpy"} & set(api)
+    assert {"fastapi", "mangum", "pydantic", "boto3", "orjson", "dependency-injector"} <= set(api)
+    assert all(main.get(name, version) == version for name, version in api.items())
 
 
 def test_the_worker_image_runs_as_a_user_not_root() -> None:
