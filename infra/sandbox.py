@@ -120,6 +120,20 @@ def proxy_event(body: bytes) -> dict[str, Any]:
     }
 
 
+def run_worker_and_loader(
+    env: dict[str, str], outputs: dict[str, str]
+) -> tuple[subprocess.CompletedProcess[str], subprocess.CompletedProcess[str]]:
+    """The Fargate worker (until the queue is empty), then the Glue loader, as processes."""
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", *args], cwd=ROOT, env=env, capture_output=True, text=True)
+
+    worker = run("entrypoints.fargate_worker", "--drain")
+    table, cleaned = outputs["TableName"], outputs["CleanedBucketName"]
+    loader = run("entrypoints.glue_load_to_dynamo", "--DYNAMODB_TABLE_NAME", table, "--SOURCE_BUCKET_NAME", cleaned)
+    return worker, loader
+
+
 def run_pipeline(endpoint: str, outputs: dict[str, str], records: int = 500) -> dict[str, Any]:
     """Sample records through the Lambda handler, then the worker and the loader as processes."""
     from entrypoints import api_lambda
@@ -134,26 +148,9 @@ def run_pipeline(endpoint: str, outputs: dict[str, str], records: int = 500) -> 
         response = api_lambda.handler(proxy_event(orjson.dumps(sample[start : start + 100])), None)
         accepted += response["statusCode"] == 202
     child = {**{k: v for k, v in os.environ.items() if not k.startswith("AWS_")}, **environment}
-    worker = subprocess.run(
-        [sys.executable, "-m", "entrypoints.fargate_worker", "--drain"], cwd=ROOT, env=child, capture_output=True
-    )
-    loader = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "entrypoints.glue_load_to_dynamo",
-            "--DYNAMODB_TABLE_NAME",
-            outputs["TableName"],
-            "--SOURCE_BUCKET_NAME",
-            outputs["CleanedBucketName"],
-        ],
-        cwd=ROOT,
-        env=child,
-        capture_output=True,
-        text=True,
-    )
+    worker, loader = run_worker_and_loader(child, outputs)
     if worker.returncode or loader.returncode:
-        raise RuntimeError(f"the pipeline failed:\n{worker.stderr.decode()[-2000:]}\n{loader.stderr[-2000:]}")
+        raise RuntimeError(f"the pipeline failed:\n{worker.stderr[-2000:]}\n{loader.stderr[-2000:]}")
     table = boto3.client("dynamodb", endpoint_url=endpoint, region_name=REGION)
     count = table.scan(TableName=outputs["TableName"], Select="COUNT")["Count"]
     return {

@@ -18,7 +18,7 @@ import pytest
 from moto.server import ThreadedMotoServer
 
 from entrypoints import api_lambda
-from infra.sandbox import deploy_to_moto, stack_environment
+from infra.sandbox import deploy_to_moto, run_worker_and_loader, stack_environment
 from tests.factories import a_record
 from tests.integration.aws_stack import FAKE_CREDENTIALS
 from tests.integration.lambda_events import LambdaContext, api_gateway_event
@@ -56,29 +56,8 @@ def test_the_template_deploys_and_the_pipeline_runs_on_its_outputs(endpoint, mon
 
     child = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     child.update({**FAKE_CREDENTIALS, **environment, "AWS_ENDPOINT_URL": endpoint})
-    worker = subprocess.run(
-        [sys.executable, "-m", "entrypoints.fargate_worker", "--drain"],
-        cwd=ROOT,
-        env=child,
-        capture_output=True,
-        text=True,
-    )
+    worker, loader = run_worker_and_loader(child, outputs)
     assert worker.returncode == 0, worker.stderr
-    loader = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "entrypoints.glue_load_to_dynamo",
-            "--DYNAMODB_TABLE_NAME",
-            outputs["TableName"],
-            "--SOURCE_BUCKET_NAME",
-            outputs["CleanedBucketName"],
-        ],
-        cwd=ROOT,
-        env=child,
-        capture_output=True,
-        text=True,
-    )
     assert loader.returncode == 0, loader.stderr
     assert json.loads(loader.stdout.strip().splitlines()[-1])["records_loaded"] == 1
     items = boto3.resource("dynamodb").Table(outputs["TableName"]).scan()["Items"]
