@@ -108,7 +108,7 @@ def _run_worker(container: Container, drain: bool) -> WorkerStats:
             drain=drain,
             visibility_timeout=container.config.queue_visibility_timeout(),
             stop_on_signals=True,
-            on_file=lambda result: progress(result.valid_rows, result.rejected_rows),
+            on_file=lambda result, seconds: progress(result.valid_rows, result.rejected_rows),
         )
     finally:
         progress.done()

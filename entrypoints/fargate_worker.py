@@ -2,8 +2,10 @@
 
 Environment: ``RAW_BUCKET_NAME``, ``CLEANED_BUCKET_NAME``, ``ERROR_BUCKET_NAME``,
 ``SQS_QUEUE_URL``; optional ``SERVICEPIPE_QUEUE_VISIBILITY_TIMEOUT`` (match the queue's),
-``SERVICEPIPE_LOG_LEVEL``, ``AWS_ENDPOINT_URL``. SIGTERM (ECS scale-in) stops it within 30 s. Exits 2 at
-once if a bucket or the queue does not exist, naming the variable to fix.
+``SERVICEPIPE_LOG_LEVEL``, ``SERVICEPIPE_ENVIRONMENT`` (the metrics' ``environment``
+dimension), ``AWS_ENDPOINT_URL``. Metrics go to stdout in CloudWatch embedded metric format.
+SIGTERM (ECS scale-in) stops it within 30 s. Exits 2 at once if a bucket or the queue does
+not exist, naming the variable to fix.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from collections.abc import Sequence
 from entrypoints.container import build_container
 from entrypoints.logging_setup import configure_logging
 from entrypoints.memory import use_system_allocator
+from entrypoints.metrics import FileMetrics
 from entrypoints.readiness import EXIT_CONFIGURATION, refuse_to_start
 from entrypoints.settings import Settings, SettingsError
 from entrypoints.worker_loop import run_worker
@@ -41,6 +44,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         drain=args.drain,
         visibility_timeout=settings.queue_visibility_timeout,
         stop_on_signals=True,
+        on_file=FileMetrics(settings.environment_name),
     )
     return 1 if args.drain and stats.failures else 0
 

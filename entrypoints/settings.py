@@ -73,6 +73,7 @@ class Settings:
     table_name: str = "service_records"
     api_key: str = ""
     batch_bytes: int = DEFAULT_CHUNK_BYTES
+    environment_name: str = "local"  # the stack's name: the metrics' environment dimension
 
     @classmethod
     def from_env(
@@ -97,6 +98,7 @@ class Settings:
             "queue_url": env.get(QUEUE, ""),
             "table_name": env.get("DYNAMODB_TABLE_NAME") or "service_records",
             "api_key": env.get("SERVICEPIPE_API_KEY", ""),
+            "environment_name": env.get("SERVICEPIPE_ENVIRONMENT") or "local",
             "batch_bytes": _whole_number(env, "SERVICEPIPE_BATCH_BYTES", DEFAULT_CHUNK_BYTES, 64 * 1024, "bytes"),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})

@@ -101,7 +101,7 @@ class Worker:
         self.heartbeat_seconds = heartbeat_seconds or max(0.2, visibility_timeout / 3)
         self.stats = WorkerStats()
         self.busy = False  # holding a message
-        self.on_file: Callable[[ProcessResult], None] | None = None
+        self.on_file: Callable[[ProcessResult, float], None] | None = None  # with the seconds it took
 
     def run(self, drain: bool = False, wait_seconds: float = LONG_POLL_SECONDS) -> WorkerStats:
         """Handle messages until stopped, or with ``drain`` until the queue is empty.
@@ -146,6 +146,7 @@ class Worker:
             self.queue.delete(message.receipt_handle)
             return True
         for key in keys:
+            started = time.monotonic()
             try:
                 result = self._process_with_heartbeat(message, key)
             except Released:
@@ -170,7 +171,7 @@ class Worker:
                 return False
             self.stats.results.append(result)
             if self.on_file:
-                self.on_file(result)
+                self.on_file(result, time.monotonic() - started)
             if result.status == "unreadable":
                 self.stats.files_unreadable += 1
             else:
@@ -222,7 +223,7 @@ def run_worker(
     drain: bool = False,
     visibility_timeout: int = 300,
     stop_on_signals: bool = False,
-    on_file: Callable[[ProcessResult], None] | None = None,
+    on_file: Callable[[ProcessResult, float], None] | None = None,
 ) -> WorkerStats:
     """Run a worker. With ``stop_on_signals``, SIGTERM finishes the file in hand (ECS), and
     Ctrl-C (SIGINT) does too while a file is in hand, saying so; a second Ctrl-C, or one

@@ -193,8 +193,8 @@ def main() -> int:
         print(f"  {aws} dynamodb scan --table-name {outputs['TableName']} --max-items 2")
         print(f"  {aws} sqs get-queue-attributes --queue-url {outputs['QueueUrl']} --attribute-names All")
         if os.environ.get("SANDBOX_STAY", "1") == "1":
-            print("Ctrl-C stops the sandbox.", flush=True)
-            with contextlib.suppress(KeyboardInterrupt):
+            with contextlib.suppress(KeyboardInterrupt):  # from here on, Ctrl-C is the way out
+                print("Ctrl-C stops the sandbox.", flush=True)
                 signal.pause()
     finally:
         server.stop()

@@ -96,6 +96,7 @@ def test_the_worker_gets_its_settings_and_time_to_stop(resources) -> None:
     (container,) = resources["WorkerTaskDefinition"]["Properties"]["ContainerDefinitions"]
     names = {variable["Name"] for variable in container["Environment"]}
     assert {"RAW_BUCKET_NAME", "CLEANED_BUCKET_NAME", "ERROR_BUCKET_NAME", "SQS_QUEUE_URL"} <= names
+    assert "SERVICEPIPE_ENVIRONMENT" in names  # the metrics' dimension, which the rejection alarm reads
     assert container["StopTimeout"] == 30 and container["LogConfiguration"]["LogDriver"] == "awslogs"
     assert resources["WorkerService"]["Properties"]["DesiredCount"] == 0
     assert resources["LoaderSchedule"]["Properties"]["Schedule"] == "cron(30 0 * * ? *)"

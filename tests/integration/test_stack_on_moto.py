@@ -58,6 +58,8 @@ def test_the_template_deploys_and_the_pipeline_runs_on_its_outputs(endpoint, mon
     child.update({**FAKE_CREDENTIALS, **environment, "AWS_ENDPOINT_URL": endpoint})
     worker, loader = run_worker_and_loader(child, outputs)
     assert worker.returncode == 0, worker.stderr
+    metrics = [json.loads(line) for line in worker.stdout.splitlines() if '"CloudWatchMetrics"' in line]
+    assert any(m.get("RowsValid") == [1.0] and m.get("RowsRejected") == [1.0] for m in metrics)  # EMF on stdout
     assert loader.returncode == 0, loader.stderr
     assert json.loads(loader.stdout.strip().splitlines()[-1])["records_loaded"] == 1
     items = boto3.resource("dynamodb").Table(outputs["TableName"]).scan()["Items"]
