@@ -16,7 +16,15 @@ from botocore.config import Config
 
 # botocore's standard retry mode already retries throttling with backoff; we add our own
 # retries only where AWS answers "partly done" (UnprocessedItems).
-_CONFIG = Config(retries={"max_attempts": 5, "mode": "standard"}, connect_timeout=5, read_timeout=60)
+# The pool holds a connection for each write in flight (DynamoDB's, 16 at a time, with room
+# to spare); botocore's default of 10 would make some of them wait for a connection.
+MAX_POOL_CONNECTIONS = 32
+_CONFIG = Config(
+    retries={"max_attempts": 5, "mode": "standard"},
+    connect_timeout=5,
+    read_timeout=60,
+    max_pool_connections=MAX_POOL_CONNECTIONS,
+)
 
 
 class AwsClients:

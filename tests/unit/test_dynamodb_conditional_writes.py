@@ -124,3 +124,11 @@ def test_load_batch_never_sends_one_key_twice_in_one_call(cleaned, clock) -> Non
     report = LoadBatch(cleaned, DynamoRecordRepository(StubClients(fake), "service_records"), clock)()
     assert report.ok and len(fake.items) == 40
     assert fake.items["SR-0"]["n"] == {"N": "80"}  # the file's last line for an id wins
+
+
+def test_the_connection_pool_holds_every_write_in_flight(monkeypatch) -> None:
+    from adapters.aws.session import AwsClients
+
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "ap-southeast-3")
+    client = AwsClients().client("dynamodb")  # no request is made
+    assert client.meta.config.max_pool_connections >= WRITE_CONCURRENCY
