@@ -230,7 +230,8 @@ def _explicit_null_lists(table: pa.Table, lines: Lines) -> set[int]:
 
 
 def _may_hold_control_characters(lines: Lines) -> bool:
-    """Whether a line may hold a \u0000-\u001f or \u007f escape (pyarrow refuses raw ones)."""
+    """Whether a line may hold an escaped control character, ``\\u0000`` to ``\\u001f`` or
+    ``\\u007f`` (pyarrow refuses raw ones)."""
     data = np.frombuffer(lines.data, dtype=np.uint8)
     return bool((data == ord("\\")).any()) and _CONTROL_ESCAPE.search(lines.data) is not None
 
