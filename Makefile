@@ -14,13 +14,23 @@ $(STAMP): requirements-dev.lock pyproject.toml
 	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
+# checkov lives in its own environment: it pins networkx<2.7, which cfn-lint's pin excludes.
+CHECKOV := .venv-checkov
+CHECKOV_STAMP := $(CHECKOV)/.setup-stamp
+
+$(CHECKOV_STAMP): requirements-checkov.lock
+	$(PYTHON) -m venv $(CHECKOV)
+	$(CHECKOV)/bin/pip install --quiet --disable-pip-version-check -r requirements-checkov.lock
+	touch $(CHECKOV_STAMP)
+
 run: setup
 	$(BIN)/servicepipe run
 
-lint: setup
+lint: setup $(CHECKOV_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(CHECKOV)/bin/checkov --directory infra --framework cloudformation dockerfile --quiet --compact --skip-download
 
 test: lint
 	$(BIN)/pytest
@@ -37,9 +47,10 @@ lock: setup
 	$(BIN)/uv pip compile --quiet --python-version 3.11 requirements.in -o requirements.lock
 	$(BIN)/uv pip compile --quiet --python-version 3.11 requirements-dev.in -o requirements-dev.lock
 	$(BIN)/uv pip compile --quiet --python-version 3.11 requirements-api.in -c requirements.lock -o requirements-api.lock
+	$(BIN)/uv pip compile --quiet --python-version 3.11 requirements-checkov.in -o requirements-checkov.lock
 
 clean:
-	rm -rf $(VENV) .servicepipe-data .pytest_cache .mypy_cache .ruff_cache *.egg-info
+	rm -rf $(VENV) $(CHECKOV) .servicepipe-data .pytest_cache .mypy_cache .ruff_cache *.egg-info
 
 # The AWS Glue Python shell bundle for the loader (see docs/aws.md).
 glue-bundle: setup

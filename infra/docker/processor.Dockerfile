@@ -1,4 +1,5 @@
 # The Fargate worker: python -m entrypoints.fargate_worker (docs/aws.md).
+# checkov:skip=CKV_DOCKER_2: the worker serves no port to probe; ECS watches the process, and failed tasks raise an alarm
 # Build from the repository root: docker build -f infra/docker/processor.Dockerfile .
 FROM python:3.11-slim-bookworm AS wheel
 WORKDIR /src
