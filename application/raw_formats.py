@@ -9,13 +9,13 @@ JSON_LINES = "application/x-ndjson"
 UNKNOWN = "application/octet-stream"
 PARQUET = "application/vnd.apache.parquet"
 SNIFF_BYTES = 64 * 1024
-_BYTE_ORDER_MARK = b"\xef\xbb\xbf"
+BYTE_ORDER_MARK = b"\xef\xbb\xbf"
 
 
 def content_type_of(head: bytes) -> str:
     """The content type of a raw file from its first bytes: a JSON array or one (possibly
     pretty-printed) object is JSON; an object on its first line is JSON Lines."""
-    text = head.removeprefix(_BYTE_ORDER_MARK).lstrip()
+    text = head.removeprefix(BYTE_ORDER_MARK).lstrip()
     if text.startswith(b"["):
         return JSON
     if not text.startswith(b"{"):

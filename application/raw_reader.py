@@ -31,6 +31,7 @@ import pyarrow.json as pa_json
 from application.batching import DEFAULT_CHUNK_BYTES
 from application.errors import UnreadableFile
 from application.json_array_splitter import ArraySplitter
+from application.raw_formats import BYTE_ORDER_MARK, JSON_LINES, SNIFF_BYTES, UNKNOWN, content_type_of
 from domain.limits import MAX_LINE_BYTES, MAX_RECORD_BYTES
 from domain.problems import RejectedRow, Violation
 from domain.raw_schema import RAW_SCHEMA
@@ -40,7 +41,6 @@ from domain.rule_catalog import RULES
 RECORD_INDEX = "_record_index"
 _CONVERT_SPAN = 4 * 1024 * 1024
 SINGLE_OBJECT_LIMIT = 64 * 1024 * 1024
-_SNIFF_BYTES = 64 * 1024
 _SMALL_RUN = 8
 _SHORT_LINE = 64  # lines this short are checked for being blank one by one
 _WHITESPACE = b" \t\r\n"
@@ -319,14 +319,15 @@ def read_batches(stream: BinaryIO, chunk_bytes: int = DEFAULT_CHUNK_BYTES) -> It
     Raises ``UnreadableFile`` for a file that holds no records at all: empty, not JSON,
     or a top-level value that is neither an array nor objects.
     """
-    head = stream.read(min(_SNIFF_BYTES, chunk_bytes)).removeprefix(b"\xef\xbb\xbf")  # a UTF-8 byte-order mark
+    head = stream.read(min(SNIFF_BYTES, chunk_bytes)).removeprefix(BYTE_ORDER_MARK)
     first = head.lstrip()[:1]
     if not first:
         raise UnreadableFile("the file is empty: it holds no records", "empty")
+    kind = content_type_of(head)  # the same sniffing that gave the upload its content type
     if first == b"[":
         blocks = _line_blocks(head, stream, chunk_bytes, ArraySplitter().feed)
-    elif first == b"{":
-        blocks = _object_or_line_blocks(head, stream, chunk_bytes)
+    elif kind != UNKNOWN:
+        blocks = _object_or_line_blocks(head, stream, chunk_bytes, is_lines=kind == JSON_LINES)
     else:
         raise UnreadableFile(
             f"not a JSON array or JSON Lines file: it starts with {head.lstrip()[:16]!r}; "
@@ -402,12 +403,7 @@ def _rest_after_line_end(
             return bytearray(span[end + 1 :]), False
 
 
-def _object_or_line_blocks(head: bytes, stream: BinaryIO, chunk_bytes: int) -> Iterator[Lines]:
-    first_line = head.lstrip().split(b"\n", 1)[0]
-    try:
-        is_lines = isinstance(orjson.loads(first_line), dict)
-    except orjson.JSONDecodeError:
-        is_lines = False
+def _object_or_line_blocks(head: bytes, stream: BinaryIO, chunk_bytes: int, is_lines: bool) -> Iterator[Lines]:
     if not is_lines:
         # One (pretty-printed) object spread over several lines?
         rest = stream.read(SINGLE_OBJECT_LIMIT)

@@ -13,6 +13,7 @@ from application.ports import Clock, ObjectStore
 from application.raw_formats import JSON
 from application.storage_keys import META_INGESTED_AT, META_SUBMISSION_ID, submission_key
 from domain.limits import MAX_RECORDS_PER_SUBMISSION
+from domain.problems import StructuralProblem
 from domain.submission import SubmissionProblems, as_record_list, check_submission
 
 log = logging.getLogger(__name__)
@@ -52,8 +53,12 @@ class SubmissionRejected(SubmissionError):
         super().__init__(
             f"{found.problem_count:,}{more} problem(s) in {found.records_with_problems:,} record(s) of the submission"
         )
-        self.problems = found.listed
         self.found = found
+
+    @property
+    def problems(self) -> list[StructuralProblem]:
+        """The problems listed (the first ``MAX_LISTED_PROBLEMS``)."""
+        return self.found.listed
 
 
 class SubmitRecord:

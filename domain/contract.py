@@ -18,6 +18,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 from pydantic_core import PydanticCustomError
 
 from domain.limits import CONTROL_CHARACTERS, INT64_MAX, INT64_MIN, MAX_LINE_ITEMS
+from domain.rule_catalog import RULES
 from domain.service_dates import is_service_date
 
 _CONTROL = re.compile(CONTROL_CHARACTERS)
@@ -29,23 +30,26 @@ def _not_a_boolean(value: Any) -> Any:
     return value
 
 
+def _broken(rule: str) -> PydanticCustomError:
+    """The error of a broken rule: its name as the type, its meaning as the message."""
+    return PydanticCustomError(rule, RULES[rule].message)
+
+
 def _no_control_characters(value: str) -> str:
     if _CONTROL.search(value):
-        raise PydanticCustomError("control_character", "text must not contain control characters")
+        raise _broken("control_character")
     return value
 
 
 def _not_blank(value: str) -> str:
     if not value.strip():
-        raise PydanticCustomError("required", "a required field is missing or empty")
+        raise _broken("required")
     return value
 
 
 def _a_service_date(value: str) -> str:
     if not is_service_date(value):
-        raise PydanticCustomError(
-            "service_date_format", "service_date is not an ISO-8601 date-time, such as 2026-11-20T10:30:00+07:00"
-        )
+        raise _broken("service_date_format")
     return value
 
 

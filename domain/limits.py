@@ -11,7 +11,6 @@ MAX_RECORD_BYTES = 128 * 1024  # one record, as compact JSON
 # A line of a bulk file longer than this is rejected unread, whatever its content (only
 # whitespace could make a record that long and still small enough).
 MAX_LINE_BYTES = 1024 * 1024
-MAX_NESTING = 64  # levels of arrays and objects in one record; a record needs 4
 MAX_LINE_ITEMS = 1_000  # entries of services_performed, and of parts_used, in one record
 MAX_COST = 1_000_000_000_000  # IDR, per cost field
 MAX_PART_QUANTITY = 100_000

@@ -27,7 +27,7 @@ class StructuralProblem:
     service_record_id: str | None
     field: str
     message: str
-    rule: str = "wrong_type"
+    rule: str
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -100,10 +100,7 @@ def record_schema(now: datetime) -> pa.DataFrameSchema:
 SERVICE_LINE_SCHEMA = pa.DataFrameSchema(
     {
         "service_name": pa.Column(nullable=False),
-        "service_cost": pa.Column(
-            nullable=False,
-            checks=_check("non_negative_cost", lambda s: s >= 0),
-        ),
+        "service_cost": pa.Column(nullable=False, checks=_check("non_negative_cost", lambda s: s >= 0)),
     },
     strict=False,
 )
@@ -112,10 +109,7 @@ PART_LINE_SCHEMA = pa.DataFrameSchema(
     {
         "part_name": pa.Column(nullable=False),
         "quantity": pa.Column(nullable=False, checks=_check("quantity_positive", lambda s: s >= 1)),
-        "unit_cost": pa.Column(
-            nullable=False,
-            checks=_check("non_negative_cost", lambda s: s >= 0),
-        ),
+        "unit_cost": pa.Column(nullable=False, checks=_check("non_negative_cost", lambda s: s >= 0)),
     },
     strict=False,
 )

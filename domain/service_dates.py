@@ -20,10 +20,11 @@ _FRACTION = re.compile(r"\.(\d{7,9})")
 
 def is_service_date(text: str) -> bool:
     """Whether ``text`` is a service date the pipeline can read (not whether it is in range)."""
-    if not _GRAMMAR.match(text.strip()):
+    text = text.strip()
+    if not _GRAMMAR.match(text):
         return False
     # Python takes at most 6 decimals of a second; the calendar is what is checked here.
-    text = _FRACTION.sub(lambda m: "." + m.group(1)[:6], text.strip())
+    text = _FRACTION.sub(lambda m: "." + m.group(1)[:6], text)
     try:
         datetime.fromisoformat(text)
     except ValueError:

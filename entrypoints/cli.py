@@ -11,15 +11,24 @@ from collections.abc import Sequence
 
 from application.errors import ConfigurationError
 from entrypoints import cli_commands
-from entrypoints.cli_arguments import Help, Parser, UsageError, count, fraction, iso_date, level, port
+from entrypoints.cli_arguments import (
+    EXIT_INTERRUPTED,
+    EXIT_USAGE,
+    Help,
+    Parser,
+    UsageError,
+    count,
+    fraction,
+    iso_date,
+    level,
+    port,
+)
 from entrypoints.container import build_container
 from entrypoints.logging_setup import configure_logging
 from entrypoints.memory import use_system_allocator
 from entrypoints.readiness import EXIT_CONFIGURATION
 from entrypoints.settings import DEFAULT_DATA_DIR, LOG_LEVELS, Settings, SettingsError
 
-EXIT_USAGE = 2
-EXIT_INTERRUPTED = 130
 DEFAULT_SEED = 42
 
 

@@ -9,6 +9,9 @@ from typing import NoReturn
 
 from entrypoints.settings import LOG_LEVELS
 
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report a Ctrl-C
+
 
 class UsageError(Exception):
     """A mistake in how a command was called (exit status 2)."""

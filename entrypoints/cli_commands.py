@@ -18,7 +18,7 @@ import orjson
 
 from application.submit_record import SubmissionError, SubmissionRejected
 from application.upload_bulk_file import UploadBulkFile
-from entrypoints.cli_arguments import UsageError
+from entrypoints.cli_arguments import EXIT_INTERRUPTED, UsageError
 from entrypoints.container import Container
 from entrypoints.memory import freeze_startup_objects
 from entrypoints.progress import Progress, WorkerProgress
@@ -29,7 +29,6 @@ from entrypoints.worker_loop import WorkerStats, run_worker
 log = logging.getLogger(__name__)
 
 SUBMISSION_BATCH = 100
-EXIT_INTERRUPTED = 130
 
 
 def _print_json(data: object) -> None:

@@ -32,7 +32,9 @@ class Progress:
 class WorkerProgress(Progress):
     """Files processed and rows per second, after each file."""
 
-    files = rows = 0
+    def __init__(self, stream: TextIO | None = None, enabled: bool | None = None) -> None:
+        super().__init__(stream, enabled)
+        self.files = self.rows = 0
 
     def __call__(self, valid_rows: int, rejected_rows: int) -> None:
         self.files += 1
