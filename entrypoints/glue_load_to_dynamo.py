@@ -1,7 +1,8 @@
 """The daily loader, an AWS Glue Python shell job: cleaned JSONL in S3 -> DynamoDB.
 
 Arguments: ``--DYNAMODB_TABLE_NAME``, ``--SOURCE_BUCKET_NAME`` (the cleaned bucket), and
-optionally ``--PROCESS_DATE YYYY-MM-DD``; without it, every cleaned file not yet loaded.
+optionally ``--PROCESS_DATE YYYY-MM-DD`` (without it, every cleaned file not yet loaded) and
+``--ENVIRONMENT_NAME`` (the stack's name: with it, the run's counts go to CloudWatch metrics).
 Exits 1 if any file failed, after loading every file it could; exits 2 at once if the bucket
 or the table does not exist.
 
@@ -19,6 +20,7 @@ import os
 import re
 import sys
 
+from adapters.aws.cloudwatch_load_metrics import CloudWatchLoadMetrics
 from adapters.aws.dynamodb_repository import DynamoRecordRepository
 from adapters.aws.s3_object_store import S3ObjectStore
 from adapters.aws.session import AwsClients
@@ -28,7 +30,7 @@ from entrypoints.logging_setup import configure_logging
 from entrypoints.readiness import EXIT_CONFIGURATION, refuse_to_start
 
 REQUIRED = ["DYNAMODB_TABLE_NAME", "SOURCE_BUCKET_NAME"]
-OPTIONAL = ["PROCESS_DATE"]
+OPTIONAL = ["PROCESS_DATE", "ENVIRONMENT_NAME"]
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 EXIT_USAGE = 2
 
@@ -76,6 +78,8 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_CONFIGURATION
     report = LoadBatch(source, table, SystemClock())(options.get("PROCESS_DATE"))
     print(json.dumps(report.to_dict()))
+    if options.get("ENVIRONMENT_NAME"):
+        CloudWatchLoadMetrics(clients, str(options["ENVIRONMENT_NAME"])).publish(report)
     return 0 if report.ok else 1
 
 

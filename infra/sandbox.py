@@ -92,6 +92,7 @@ def stack_environment(outputs: dict[str, str]) -> dict[str, str]:
         "ERROR_BUCKET_NAME": outputs["ErrorBucketName"],
         "SQS_QUEUE_URL": outputs["QueueUrl"],
         "DYNAMODB_TABLE_NAME": outputs["TableName"],
+        "SERVICEPIPE_ENVIRONMENT": outputs["EnvironmentName"],
     }
 
 
@@ -130,7 +131,11 @@ def run_worker_and_loader(
 
     worker = run("entrypoints.fargate_worker", "--drain")
     table, cleaned = outputs["TableName"], outputs["CleanedBucketName"]
-    loader = run("entrypoints.glue_load_to_dynamo", "--DYNAMODB_TABLE_NAME", table, "--SOURCE_BUCKET_NAME", cleaned)
+    loader = run(
+        "entrypoints.glue_load_to_dynamo",
+        *("--DYNAMODB_TABLE_NAME", table, "--SOURCE_BUCKET_NAME", cleaned),
+        *("--ENVIRONMENT_NAME", outputs["EnvironmentName"]),
+    )
     return worker, loader
 
 

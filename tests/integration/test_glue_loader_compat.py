@@ -56,11 +56,18 @@ def test_plain_argument_parsing_outside_glue() -> None:
             "b",
             "--PROCESS_DATE",
             "2026-11-25",
+            "--ENVIRONMENT_NAME",
+            "prod",
             "--job-bookmark-option",
             "job-bookmark-disable",
         ]
     )
-    assert options == {"DYNAMODB_TABLE_NAME": "t", "SOURCE_BUCKET_NAME": "b", "PROCESS_DATE": "2026-11-25"}
+    assert options == {
+        "DYNAMODB_TABLE_NAME": "t",
+        "SOURCE_BUCKET_NAME": "b",
+        "PROCESS_DATE": "2026-11-25",
+        "ENVIRONMENT_NAME": "prod",
+    }
 
 
 def test_a_malformed_process_date_is_refused(capsys) -> None:

@@ -10,6 +10,7 @@ import json
 import os
 import subprocess
 import sys
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import boto3
@@ -62,6 +63,16 @@ def test_the_template_deploys_and_the_pipeline_runs_on_its_outputs(endpoint, mon
     assert any(m.get("RowsValid") == [1.0] and m.get("RowsRejected") == [1.0] for m in metrics)  # EMF on stdout
     assert loader.returncode == 0, loader.stderr
     assert json.loads(loader.stdout.strip().splitlines()[-1])["records_loaded"] == 1
+    loaded = boto3.client("cloudwatch").get_metric_statistics(
+        Namespace="servicepipe",
+        MetricName="RecordsLoaded",
+        Dimensions=[{"Name": "environment", "Value": "test"}],
+        StartTime=datetime.now(timezone.utc) - timedelta(hours=1),
+        EndTime=datetime.now(timezone.utc) + timedelta(minutes=5),
+        Period=3600,
+        Statistics=["Sum"],
+    )
+    assert [point["Sum"] for point in loaded["Datapoints"]] == [1.0]
     items = boto3.resource("dynamodb").Table(outputs["TableName"]).scan()["Items"]
     assert [item["service_record_id"] for item in items] == ["SR-1"]
     rejected = boto3.client("s3").list_objects_v2(Bucket=outputs["ErrorBucketName"], Prefix="rejected/")
