@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import logging
 from collections import Counter
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field
@@ -17,7 +18,6 @@ from datetime import datetime, timezone
 
 import numpy as np
 import orjson
-import pandas as pd
 import pyarrow as pa
 
 from application.batching import DEFAULT_CHUNK_BYTES
@@ -26,9 +26,10 @@ from application.output_writers import OutputWriters
 from application.ports import Clock, ObjectInfo, ObjectStore, ScratchSpace
 from application.raw_formats import JSON
 from application.raw_reader import RECORD_INDEX, RecordBatch, displayable, read_batches
+from application.repeated_ids import RepeatedIds
 from application.storage_keys import META_INGESTED_AT, META_SUBMISSION_ID, OutputKeys, output_keys
 from domain.cleaned_records import cleaned_record_table
-from domain.cleaning import CleanResult, clean
+from domain.cleaning import clean
 from domain.problems import RejectedRow
 from domain.star_schema import FileContext, build_star_schema
 
@@ -96,30 +97,6 @@ class _RepeatedAcrossBatches(Exception):
         self.duplicates = duplicates
 
 
-class _IdTracker:
-    """Hashes of every parsed row's id, to find ids repeated across batches."""
-
-    def __init__(self) -> None:
-        self._hashes: list[np.ndarray] = []
-        self._indices: list[np.ndarray] = []
-        self.flagged = 0
-
-    def add(self, result: CleanResult, batch: RecordBatch) -> None:
-        # Trimmed, and blank ids left out, as the rules see them.
-        ids = batch.table.column("service_record_id").to_pandas().str.strip()
-        present = (ids.notna() & (ids != "")).to_numpy()
-        self._hashes.append(pd.util.hash_array(ids[present].to_numpy(dtype=object)))
-        self._indices.append(batch.table.column(RECORD_INDEX).to_numpy()[present])
-        self.flagged += sum(any(v.rule == "duplicate_id" for v in vs) for vs in result.violations.values())
-
-    def duplicates(self) -> np.ndarray:
-        """Record indices of every occurrence of an id but its last, over the whole file."""
-        if not self._hashes:
-            return np.empty(0, np.int64)
-        hashes = pd.Series(np.concatenate(self._hashes))
-        return np.concatenate(self._indices)[hashes.duplicated(keep="last").to_numpy()]
-
-
 class ProcessRawFile:
     """Parse, validate and split one raw file; the raw object is never changed."""
 
@@ -131,10 +108,14 @@ class ProcessRawFile:
         clock: Clock,
         chunk_bytes: int = DEFAULT_CHUNK_BYTES,
         scratch: ScratchSpace | None = None,
+        between_batches: Callable[[], None] | None = None,
     ) -> None:
-        """``scratch`` holds the dimension rows of big files on disk; without it, in memory."""
+        """``scratch`` holds what a big file gathers until its end (dimension rows, ids) on
+        disk; without it, in memory. ``between_batches`` runs once a batch is written (the
+        worker returns freed memory to the system there)."""
         self._raw, self._cleaned, self._errors, self._clock = raw, cleaned, errors, clock
         self._chunk_bytes, self._scratch = chunk_bytes, scratch
+        self._between_batches = between_batches
 
     def __call__(self, raw_key: str) -> ProcessResult:
         """Process ``raw_key``; raises ``RawFileMissing`` only if the raw object is gone."""
@@ -167,8 +148,8 @@ class ProcessRawFile:
         now = self._clock.now()
         outcome = ProcessResult(raw_key=keys.raw_key, status="processed")
         by_rule: Counter[str] = Counter()
-        ids = _IdTracker()
         with ExitStack() as stack:
+            ids = RepeatedIds(stack, self._scratch)
             stream = stack.enter_context(self._raw.open_read(keys.raw_key))
             outputs = OutputWriters(stack, self._cleaned, self._errors, keys, context, self._scratch)
             # One batch is written while the next is parsed and cleaned (Arrow, polars and
@@ -184,12 +165,14 @@ class ProcessRawFile:
                 del batch  # free it before the next batch is read
                 if writing is not None:
                     writing.result()
+                    if self._between_batches is not None:
+                        self._between_batches()
                 writing = pool.submit(outputs.write, *tables)
                 del tables
             if writing is not None:
                 writing.result()
             if forced is None:
-                duplicates = ids.duplicates()
+                duplicates = ids.repeated()
                 if len(duplicates) > ids.flagged:
                     raise _RepeatedAcrossBatches(duplicates)
             outputs.finish()
@@ -204,7 +187,7 @@ class ProcessRawFile:
         now: datetime,
         forced: np.ndarray | None,
         context: FileContext,
-        ids: _IdTracker,
+        ids: RepeatedIds,
     ) -> tuple[int, list[RejectedRow], tuple[dict[str, pa.Table], pa.Table, bytes]]:
         """Clean one batch: its valid row count, rejected rows, and what to write.
 
@@ -219,7 +202,8 @@ class ProcessRawFile:
         ]
         rejected.sort(key=lambda r: r.index)
         star = build_star_schema(result, context)
-        ids.add(result, batch)
+        flagged = sum(any(v.rule == "duplicate_id" for v in vs) for vs in result.violations.values())
+        ids.add(batch.table.column("service_record_id"), indices, flagged)
         tables = (star, cleaned_record_table(result, star), rejection_lines(rejected, context))
         return result.records.num_rows, rejected, tables
 

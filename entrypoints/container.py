@@ -19,6 +19,7 @@ from adapters.local.temporary_files import TemporaryFiles
 from application.load_batch import LoadBatch
 from application.pipeline_status import PipelineStatus
 from application.submit_record import SubmitRecord
+from entrypoints.memory import release_free_memory
 from entrypoints.settings import Settings
 
 
@@ -82,6 +83,7 @@ class Container(containers.DeclarativeContainer):
         clock=clock,
         chunk_bytes=config.batch_bytes,
         scratch=scratch,
+        between_batches=providers.Object(release_free_memory),
     )
     load_batch = providers.Factory(LoadBatch, cleaned=cleaned_store, repository=repository, clock=clock)
     pipeline_status = providers.Factory(

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import gc
+from collections.abc import Callable
+from functools import cache
 
 
 def use_system_allocator() -> None:
@@ -26,3 +30,24 @@ def freeze_startup_objects() -> None:
     """
     gc.collect()
     gc.freeze()
+
+
+@cache
+def _malloc_trim() -> Callable[[int], int] | None:
+    try:
+        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
+    except (OSError, AttributeError):  # not glibc: nothing to call
+        return None
+
+
+def release_free_memory() -> None:
+    """Give the memory freed by the last batch back to the system (glibc's ``malloc_trim``).
+
+    glibc keeps freed blocks in its arenas (one per thread that allocated), and a batch's
+    pandas, Arrow and polars buffers leave holes there: about 30 MiB of the worker's peak on
+    a 1M-record file. Trimming once per 10 MiB batch costs a few milliseconds; tuning the trim
+    or mmap thresholds instead gave as much back but slowed processing by 10-25%.
+    """
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)

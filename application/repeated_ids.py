@@ -1,0 +1,69 @@
+"""Finding a ``service_record_id`` repeated across the batches of one raw file.
+
+Each parsed row leaves a 64-bit hash of its id and its record index (16 bytes). With scratch
+space these go to ``PARTITIONS`` scratch files by hash, and the end reads back one partition
+at a time, so memory does not grow with the file; without, they stay in memory.
+"""
+
+from __future__ import annotations
+
+from contextlib import ExitStack
+from typing import BinaryIO
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from application.ports import ScratchSpace
+
+PARTITIONS = 16
+_PAIR = np.dtype([("hash", np.uint64), ("index", np.int64)])
+
+
+class RepeatedIds:
+    """The hashed ids of every parsed row of one raw file."""
+
+    def __init__(self, stack: ExitStack, scratch: ScratchSpace | None) -> None:
+        self._stack, self._scratch = stack, scratch
+        self._kept: list[np.ndarray] = []
+        self._spools: dict[int, BinaryIO] = {}
+        self.flagged = 0
+
+    def add(self, ids: pa.ChunkedArray | pa.Array, indices: np.ndarray, flagged: int) -> None:
+        """One batch: its rows' ids and record indices, and how many rows it already
+        rejected as ``duplicate_id`` (repeats inside the batch)."""
+        # Trimmed, and blank ids left out, as the rules see them.
+        text = pd.Series(ids.to_numpy(zero_copy_only=False), dtype=object).str.strip()
+        present = (text.notna() & (text != "")).to_numpy()
+        pairs = np.empty(int(present.sum()), _PAIR)
+        pairs["hash"] = pd.util.hash_array(text[present].to_numpy(dtype=object))
+        pairs["index"] = indices[present]
+        self.flagged += flagged
+        if self._scratch is None:
+            self._kept.append(pairs)
+            return
+        parts = pairs["hash"] % PARTITIONS
+        for part in np.unique(parts):
+            self._spool(int(part)).write(pairs[parts == part].tobytes())
+
+    def _spool(self, part: int) -> BinaryIO:
+        if part not in self._spools:
+            assert self._scratch is not None
+            self._spools[part] = self._stack.enter_context(self._scratch.temporary_file())
+        return self._spools[part]
+
+    def repeated(self) -> np.ndarray:
+        """Record indices of every occurrence of an id but its last, over the whole file."""
+        found = [np.empty(0, np.int64)]
+        if self._kept:
+            found.append(_all_but_last(np.concatenate(self._kept)))
+        for spool in self._spools.values():
+            spool.seek(0)
+            found.append(_all_but_last(np.frombuffer(spool.read(), _PAIR)))
+        return np.sort(np.concatenate(found))
+
+
+def _all_but_last(pairs: np.ndarray) -> np.ndarray:
+    ordered = pairs[np.lexsort((pairs["index"], pairs["hash"]))]
+    followed_by_same = ordered["hash"][:-1] == ordered["hash"][1:]
+    return ordered["index"][:-1][followed_by_same]
