@@ -25,7 +25,7 @@ from application.storage_keys import (
 
 log = logging.getLogger(__name__)
 
-DEFAULT_BATCH_RECORDS = 500
+DEFAULT_BATCH_RECORDS = 2_000
 
 
 @dataclass

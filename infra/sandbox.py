@@ -168,6 +168,10 @@ def run_pipeline(endpoint: str, outputs: dict[str, str], records: int = 500) -> 
 def main() -> int:
     from moto.server import ThreadedMotoServer
 
+    from infra.moto_compat import serialise_dynamodb_transactions
+
+    serialise_dynamodb_transactions()
+
     # moto says, per resource, what its CloudFormation skips (alarms, scaling, Glue): known.
     warnings.filterwarnings("ignore", message="Tried to parse")
     logging.getLogger("moto").setLevel(logging.ERROR)

@@ -4,7 +4,10 @@ import pytest
 from moto import mock_aws
 
 from adapters.aws.session import AwsClients
+from infra.moto_compat import serialise_dynamodb_transactions
 from tests.integration.aws_stack import FAKE_CREDENTIALS, AwsStack, create_stack
+
+serialise_dynamodb_transactions()  # moto's, in this process: in-process mocks and moto servers alike
 
 
 @pytest.fixture

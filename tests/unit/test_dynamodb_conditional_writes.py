@@ -5,13 +5,20 @@ from __future__ import annotations
 import random
 import threading
 import time
+from unittest.mock import patch
 
 import boto3
 import pytest
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
-from adapters.aws.dynamodb_repository import NEWER_WINS, WRITE_CONCURRENCY, DynamoRecordRepository, serialize
+from adapters.aws.dynamodb_repository import (
+    NEWER_WINS,
+    TRANSACTION_BYTES,
+    TRANSACTIONS_IN_FLIGHT,
+    DynamoRecordRepository,
+    serialize,
+)
 from application.errors import TransientError
 
 
@@ -31,49 +38,87 @@ def client_error(code: str) -> ClientError:
     return ClientError({"Error": {"Code": code, "Message": code}}, "PutItem")
 
 
-def test_each_record_is_one_conditional_put() -> None:
+def test_records_go_up_to_a_hundred_conditional_puts_a_transaction() -> None:
     client = boto3.client("dynamodb", region_name="ap-southeast-3", aws_access_key_id="x", aws_secret_access_key="x")
-    (record,) = records(1)
+    batch = records(150)
     with Stubber(client) as stubber:
-        stubber.add_response(
-            "put_item",
-            {},
-            {
-                "TableName": "service_records",
-                "Item": serialize(record),
-                "ConditionExpression": NEWER_WINS,
-                "ExpressionAttributeNames": {"#at": "ingested_at"},
-                "ExpressionAttributeValues": {":at": {"S": record["ingested_at"]}, ":text": {"S": "S"}},
-            },
-        )
-        assert DynamoRecordRepository(StubClients(client), "service_records").put_if_newer([record]) == 1
+        for part in (batch[:100], batch[100:]):
+            puts = [
+                {
+                    "Put": {
+                        "TableName": "service_records",
+                        "Item": serialize(record),
+                        "ConditionExpression": NEWER_WINS,
+                        "ExpressionAttributeNames": {"#at": "ingested_at"},
+                        "ExpressionAttributeValues": {":at": {"S": record["ingested_at"]}, ":text": {"S": "S"}},
+                    }
+                }
+                for record in part
+            ]
+            stubber.add_response("transact_write_items", {}, {"TransactItems": puts})
+        repo = DynamoRecordRepository(StubClients(client), "service_records")
+        with patch("adapters.aws.dynamodb_repository.TRANSACTIONS_IN_FLIGHT", 1):  # the stub answers in order
+            assert repo.put_if_newer(batch) == 150
         stubber.assert_no_pending_responses()
 
 
-class FakeDynamo:
-    """Stores items; fails the condition for ids in ``newer``; throttles the first tries of
-    ids in ``throttled``; records the most calls in flight at once."""
+def test_a_transaction_carries_at_most_3_mb_of_records() -> None:
+    fake = FakeDynamo()
+    big = [{**record, "notes": "x" * 100_000} for record in records(70)]  # 7 MB in all
+    repo = DynamoRecordRepository(StubClients(fake), "service_records")
+    assert repo.put_if_newer(big) == 70 and len(fake.items) == 70
+    assert fake.largest_call <= TRANSACTION_BYTES and repo.write_calls == 3
 
-    def __init__(self, newer=(), throttled: dict[str, int] | None = None, seconds: float = 0) -> None:
+
+class FakeDynamo:
+    """TransactWriteItems as DynamoDB answers it: all or nothing, with a reason per item.
+    Fails the condition for ids in ``newer``; throttles every ``throttle_every``-th call of
+    each writing thread, and the first tries of ids in ``throttled``; records the most calls
+    in flight at once."""
+
+    def __init__(
+        self, newer=(), throttled: dict[str, int] | None = None, seconds: float = 0, throttle_every: int = 0
+    ) -> None:
         self.items: dict[str, dict] = {}
+        self.writes: dict[str, int] = {}
         self.newer, self.throttled, self.seconds = set(newer), dict(throttled or {}), seconds
-        self.in_flight = self.most_in_flight = 0
+        self.throttle_every, self.calls = throttle_every, 0
+        self.calls_of_thread: dict[int, int] = {}
+        self.in_flight = self.most_in_flight = self.largest_call = 0
         self.lock = threading.Lock()
 
-    def put_item(self, **request):
-        record_id = request["Item"]["service_record_id"]["S"]
+    def transact_write_items(self, TransactItems):
         with self.lock:
             self.in_flight += 1
             self.most_in_flight = max(self.most_in_flight, self.in_flight)
+            self.calls += 1
+            thread = threading.get_ident()
+            call = self.calls_of_thread[thread] = self.calls_of_thread.get(thread, 0) + 1
+            self.largest_call = max(self.largest_call, len(repr(TransactItems)))
         try:
             time.sleep(self.seconds)
             with self.lock:
-                if self.throttled.get(record_id, 0) > 0:
-                    self.throttled[record_id] -= 1
-                    raise client_error("ProvisionedThroughputExceededException")
-                if record_id in self.newer:
-                    raise client_error("ConditionalCheckFailedException")
-                self.items[record_id] = request["Item"]
+                if self.throttle_every and call % self.throttle_every == 0:
+                    raise client_error("ThrottlingException")
+                reasons = []
+                for action in TransactItems:
+                    record_id = action["Put"]["Item"]["service_record_id"]["S"]
+                    if self.throttled.get(record_id, 0) > 0:
+                        self.throttled[record_id] -= 1
+                        reasons.append({"Code": "ThrottlingError"})
+                    elif record_id in self.newer:
+                        reasons.append({"Code": "ConditionalCheckFailed"})
+                    else:
+                        reasons.append({"Code": "None"})
+                if any(r["Code"] != "None" for r in reasons):
+                    raise ClientError(
+                        {"Error": {"Code": "TransactionCanceledException"}, "CancellationReasons": reasons},
+                        "TransactWriteItems",
+                    )
+                for action in TransactItems:
+                    record_id = action["Put"]["Item"]["service_record_id"]["S"]
+                    self.items[record_id] = action["Put"]["Item"]
+                    self.writes[record_id] = self.writes.get(record_id, 0) + 1
             return {}
         finally:
             with self.lock:
@@ -82,9 +127,10 @@ class FakeDynamo:
 
 def test_an_item_with_a_newer_ingested_at_is_kept_and_counted_as_skipped() -> None:
     fake = FakeDynamo(newer={"SR-1", "SR-3"})
-    repo = DynamoRecordRepository(StubClients(fake), "service_records")
+    repo = DynamoRecordRepository(StubClients(fake), "service_records", sleep=pytest.fail)  # no backoff
     assert repo.put_if_newer(records(5)) == 3
     assert sorted(fake.items) == ["SR-0", "SR-2", "SR-4"]
+    assert repo.write_calls == 2  # the cancelled transaction, then the rest
 
 
 def test_throttled_writes_are_retried_with_backoff_until_written() -> None:
@@ -92,22 +138,43 @@ def test_throttled_writes_are_retried_with_backoff_until_written() -> None:
     sleeps: list[float] = []
     repo = DynamoRecordRepository(StubClients(fake), "service_records", sleep=sleeps.append, rng=random.Random(1))
     assert repo.put_if_newer(records(10)) == 10 and len(fake.items) == 10
-    assert repo.write_calls == 13 and len(sleeps) == 3
+    assert repo.write_calls == 3 and len(sleeps) == 2
     assert all(0 <= s <= 0.1 for s in sleeps)  # full jitter under a doubling cap
+
+
+def test_every_item_is_written_exactly_once_when_every_other_call_is_throttled() -> None:
+    fake = FakeDynamo(throttle_every=2, newer={"SR-17", "SR-1234"})
+    repo = DynamoRecordRepository(StubClients(fake), "service_records", sleep=lambda s: None)
+    written = repo.put_if_newer(records(5_000))
+    assert written == 4_998 and len(fake.items) == 4_998
+    assert set(fake.writes.values()) == {1}  # none twice
+    assert "SR-17" not in fake.items and "SR-1234" not in fake.items
 
 
 def test_a_write_throttled_every_time_raises_a_transient_error() -> None:
     fake = FakeDynamo(throttled={"SR-0": 100})
     repo = DynamoRecordRepository(StubClients(fake), "service_records", sleep=lambda s: None)
-    with pytest.raises(TransientError, match="busy"):
+    with pytest.raises(TransientError, match="throttled or in conflict"):
         repo.put_if_newer(records(1))
+
+
+def test_a_cancellation_no_retry_can_mend_is_raised() -> None:
+    class Refusing:
+        def transact_write_items(self, TransactItems):
+            reasons = [{"Code": "ValidationError"} for _ in TransactItems]
+            error = {"Error": {"Code": "TransactionCanceledException"}, "CancellationReasons": reasons}
+            raise ClientError(error, "TransactWriteItems")
+
+    repo = DynamoRecordRepository(StubClients(Refusing()), "service_records", sleep=pytest.fail)
+    with pytest.raises(ClientError, match="TransactionCanceled"):
+        repo.put_if_newer(records(3))
 
 
 def test_writes_in_flight_are_bounded() -> None:
     fake = FakeDynamo(seconds=0.01)
     repo = DynamoRecordRepository(StubClients(fake), "service_records")
-    assert repo.put_if_newer(records(200)) == 200
-    assert 1 < fake.most_in_flight <= WRITE_CONCURRENCY
+    assert repo.put_if_newer(records(2_000)) == 2_000
+    assert 1 < fake.most_in_flight <= TRANSACTIONS_IN_FLIGHT
 
 
 def test_load_batch_never_sends_one_key_twice_in_one_call(cleaned, clock) -> None:
@@ -131,4 +198,4 @@ def test_the_connection_pool_holds_every_write_in_flight(monkeypatch) -> None:
 
     monkeypatch.setenv("AWS_DEFAULT_REGION", "ap-southeast-3")
     client = AwsClients().client("dynamodb")  # no request is made
-    assert client.meta.config.max_pool_connections >= WRITE_CONCURRENCY
+    assert client.meta.config.max_pool_connections >= TRANSACTIONS_IN_FLIGHT
