@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from typing import Dict, Iterator, List, Optional
@@ -116,10 +117,18 @@ class LoadBatch:
         loaded = skipped = 0
         status = json.loads(self._cleaned.read_bytes(manifest.key)).get("status")
         if status == "processed":  # an unreadable file has nothing to load
-            for batch in self._batches(key):
-                written = self._repository.put_if_newer(batch)
-                loaded += written
-                skipped += len(batch) - written
+            # The next batch is read and parsed while the last one is written.
+            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="load") as pool:
+                writing: "Optional[Future[int]]" = None
+                sizes: List[int] = []
+                for batch in self._batches(key):
+                    if writing is not None:
+                        loaded += writing.result()
+                    writing = pool.submit(self._repository.put_if_newer, batch)
+                    sizes.append(len(batch))
+                if writing is not None:
+                    loaded += writing.result()
+            skipped = sum(sizes) - loaded
         entry = {
             "manifest": manifest.key,
             "manifest_version": manifest.version,

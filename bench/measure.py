@@ -12,6 +12,7 @@ import shutil
 import statistics
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -128,65 +129,139 @@ def submit_latency(records: str, requests: str) -> dict:
     }
 
 
-def load(records: str) -> dict:
-    """LoadBatch: conditional PutItem calls counted on a stubbed client, then records/s into SQLite."""
-    import orjson
-
+def load_slow(records: str, seconds: str = "0.02") -> dict:
+    """LoadBatch into a stubbed DynamoDB client that answers every TransactWriteItems after
+    ``seconds`` (botocore's own CPU cost is not in this figure; ``load_botocore`` has it)."""
     from adapters.aws.dynamodb_repository import DynamoRecordRepository
     from adapters.clock import SystemClock
     from adapters.local.in_memory import InMemoryObjectStore
-    from adapters.local.sqlite_repository import SqliteRecordRepository
     from application.load_batch import LoadBatch
 
-    def put_cleaned_file(store: InMemoryObjectStore, lines: bytes) -> None:
-        store.put_bytes("dynamodb/date=2026-11-25/a.jsonl", lines)
-        store.put_bytes("manifests/date=2026-11-25/a.json", b'{"status": "processed"}')  # the commit marker
+    class SlowDynamo:
+        calls = in_flight = most_in_flight = items = 0
+        lock = threading.Lock()
 
-    n = int(records)
-    lines = b"".join(
-        orjson.dumps(
-            {
-                "service_record_id": f"SR-{i:08d}",
-                "vin": "MHFXX12G3K1234567",
-                "service_date": "2026-11-20T03:30:00Z",
-                "ingested_at": "2026-11-25T00:00:00Z",
-                "service_details": {"total_cost": 650000.0},
-            }
-        )
-        + b"\n"
-        for i in range(n)
-    )
-
-    class CountingClient:
-        calls = 0
-
-        def put_item(self, **request):
-            CountingClient.calls += 1  # under the GIL; a lost count would show as a mismatch
+        def transact_write_items(self, TransactItems):
+            with self.lock:
+                SlowDynamo.calls += 1
+                SlowDynamo.items += len(TransactItems)
+                SlowDynamo.in_flight += 1
+                SlowDynamo.most_in_flight = max(SlowDynamo.most_in_flight, SlowDynamo.in_flight)
+            time.sleep(float(seconds))
+            with self.lock:
+                SlowDynamo.in_flight -= 1
             return {}
 
     class Clients:
         def client(self, service):
-            return CountingClient()
+            return SlowDynamo()
 
     store = InMemoryObjectStore()
-    put_cleaned_file(store, lines)
-    LoadBatch(store, DynamoRecordRepository(Clients(), "service_records"), SystemClock())()
-    root = Path(tempfile.mkdtemp())
-    store = InMemoryObjectStore()
-    put_cleaned_file(store, lines)
+    _put_cleaned_file(store, int(records))
     started = time.perf_counter()
-    report = LoadBatch(store, SqliteRecordRepository(root / "db.sqlite"), SystemClock())()
-    seconds = time.perf_counter() - started
-    shutil.rmtree(root)
+    report = LoadBatch(store, DynamoRecordRepository(Clients(), "service_records"), SystemClock())()
+    elapsed = time.perf_counter() - started
     return {
-        "seconds": seconds,
+        "seconds": elapsed,
         "count": report.records_loaded,
-        "put_calls": CountingClient.calls,
-        "expected_calls": n,
+        "calls": SlowDynamo.calls,
+        "expected_calls": math.ceil(int(records) / 100),
+        "most_in_flight": SlowDynamo.most_in_flight,
     }
 
 
-CASES = {"baseline": baseline, "process": process, "small-files": small_files, "submit": submit_latency, "load": load}
+def load_botocore(records: str, seconds: str = "0.02") -> dict:
+    """As ``load_slow``, but through a real botocore client whose HTTP layer answers after
+    ``seconds``: serialising, signing and parsing are counted."""
+    import boto3
+    from botocore.awsrequest import AWSResponse
+
+    from adapters.aws.dynamodb_repository import DynamoRecordRepository
+    from adapters.clock import SystemClock
+    from adapters.local.in_memory import InMemoryObjectStore
+    from application.load_batch import LoadBatch
+
+    class Body:
+        def stream(self, **_):
+            yield b"{}"
+
+        def read(self, *_):
+            return b"{}"
+
+    def answer(request, **_):
+        time.sleep(float(seconds))
+        return AWSResponse(request.url, 200, {"x-amzn-RequestId": "bench"}, Body())
+
+    client = boto3.client(
+        "dynamodb", region_name="ap-southeast-3", aws_access_key_id="bench", aws_secret_access_key="bench"
+    )
+    client.meta.events.register("before-send", answer)
+
+    class Clients:
+        def client(self, service):
+            return client
+
+    store = InMemoryObjectStore()
+    _put_cleaned_file(store, int(records))
+    started = time.perf_counter()
+    report = LoadBatch(store, DynamoRecordRepository(Clients(), "service_records"), SystemClock())()
+    return {"seconds": time.perf_counter() - started, "count": report.records_loaded}
+
+
+def _put_cleaned_file(store, n: int) -> None:
+    """One processed file of ``n`` cleaned records shaped like the worker's."""
+    import orjson
+
+    from entrypoints.sample_data import generate_records
+
+    sample = list(generate_records(200, bad_fraction=0, seed=5))
+    lines = b"".join(
+        orjson.dumps({**sample[i % 200], "service_record_id": f"SR-{i:08d}", "ingested_at": "2026-11-25T00:00:00Z"})
+        + b"\n"
+        for i in range(n)
+    )
+    store.put_bytes("dynamodb/date=2026-11-25/a.jsonl", lines)
+    store.put_bytes("manifests/date=2026-11-25/a.json", b'{"status": "processed"}')  # the commit marker
+
+
+def small_files_slow(files: str, records: str, seconds: str = "0.02") -> dict:
+    """``files`` files of ``records`` records through the worker, every object-store call
+    ``seconds`` slower (as S3 is); the local queue is not slowed."""
+    import orjson
+    from dependency_injector import providers
+
+    from bench.slow_store import SlowStore
+    from entrypoints.container import build_container
+    from entrypoints.sample_data import generate_records
+    from entrypoints.settings import Settings
+    from entrypoints.worker_loop import run_worker
+
+    root = Path(tempfile.mkdtemp())
+    container = build_container(Settings.from_env(data_dir=str(root), backend="local"))
+    raw = container.raw_store()
+    sample = list(generate_records(int(files) * int(records), seed=7))
+    for i in range(int(files)):
+        chunk = sample[i * int(records) : (i + 1) * int(records)]
+        raw.put_bytes(f"service-records/date=2026-11-25/small-{i:05d}.json", orjson.dumps(chunk))
+    for name in ("raw_store", "cleaned_store", "error_store"):
+        store = getattr(container, name)
+        store.override(providers.Object(SlowStore(store(), float(seconds))))
+    started = time.perf_counter()
+    stats = run_worker(container.queue(), container.process_raw_file(), drain=True)
+    seconds_taken = time.perf_counter() - started
+    shutil.rmtree(root)
+    return {"seconds": seconds_taken, "count": stats.files_processed}
+
+
+CASES = {
+    "baseline": baseline,
+    "process": process,
+    "small-files": small_files,
+    "small-files-slow": small_files_slow,
+    "submit": submit_latency,
+    "load-slow": load_slow,
+    "load-botocore": load_botocore,
+}
 
 if __name__ == "__main__":
     from entrypoints.memory import use_system_allocator

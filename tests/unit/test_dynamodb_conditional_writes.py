@@ -199,3 +199,18 @@ def test_the_connection_pool_holds_every_write_in_flight(monkeypatch) -> None:
     monkeypatch.setenv("AWS_DEFAULT_REGION", "ap-southeast-3")
     client = AwsClients().client("dynamodb")  # no request is made
     assert client.meta.config.max_pool_connections >= TRANSACTIONS_IN_FLIGHT
+
+
+def test_the_fast_serializer_gives_what_boto3s_type_serializer_gives() -> None:
+    from boto3.dynamodb.types import TypeSerializer
+
+    from adapters.aws.dynamodb_repository import to_dynamo
+    from entrypoints.sample_data import generate_records
+
+    def boto3_serialize(record):
+        return {k: TypeSerializer().serialize(v) for k, v in to_dynamo(dict(record)).items()}
+
+    edge = {"a": 1e16, "b": float("nan"), "c": float("-inf"), "d": True, "e": None, "h": 10**18, "i": 1e-7, "j": ""}
+    edge["f"] = [1, 2.5, "x", {"g": -0.0, "k": False}, []]
+    for record in [*generate_records(300, bad_fraction=0, seed=5), edge]:
+        assert serialize(record) == boto3_serialize(record)
