@@ -3,8 +3,8 @@
 Fact and line tables stream into Parquet (a row group per batch); dimension tables are
 gathered (``DimensionTable``) and written at the end, each key once; cleaned records stream into JSON Lines; rejected
 rows into the error store, whose file exists only if a row was rejected. Nothing becomes
-visible unless every file is complete: each writer is an atomic ``open_write`` held in
-one ``ExitStack``, and an exception discards them all.
+visible unless every file is complete: each writer is an atomic ``open_write``, committed
+together with the others (concurrently) once all are complete; an exception discards them all.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from typing import BinaryIO
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from application.commit_together import CommitTogether
 from application.dimension_tables import DimensionTable
 from application.json_lines import write_json_lines
 from application.ports import ObjectStore, ScratchSpace
@@ -38,8 +39,10 @@ class OutputWriters:
     ) -> None:
         self._stack, self._errors, self._keys, self._context = stack, errors, keys, context
         self._cleaned = cleaned
+        self._commits = CommitTogether()
+        stack.push(self._commits)  # before any writer: every writer closes before the commits
         self._parquet = {name: self._parquet_writer(keys.parquet(name), name) for name in STREAMED_TABLES}
-        self._jsonl = stack.enter_context(cleaned.open_write(keys.cleaned_jsonl, content_type=JSON_LINES))
+        self._jsonl = self._commits.enter(cleaned.open_write(keys.cleaned_jsonl, content_type=JSON_LINES))
         self._rejected: BinaryIO | None = None
         # Dimension rows wait until the end: in scratch files from the second batch on when
         # there is scratch space, else in memory.
@@ -50,7 +53,7 @@ class OutputWriters:
         self.written: list[str] = [keys.parquet(name) for name in TABLE_SCHEMAS] + [keys.cleaned_jsonl]
 
     def _parquet_writer(self, key: str, table: str) -> pq.ParquetWriter:
-        sink = self._stack.enter_context(self._cleaned.open_write(key, content_type=PARQUET))
+        sink = self._commits.enter(self._cleaned.open_write(key, content_type=PARQUET))
         writer = pq.ParquetWriter(sink, TABLE_SCHEMAS[table], compression=PARQUET_COMPRESSION)
         self._stack.callback(writer.close)  # runs before the sink commits (last in, first out)
         return writer
@@ -66,7 +69,7 @@ class OutputWriters:
         write_json_lines(cleaned_records, self._jsonl)
         if rejected_lines:
             if self._rejected is None:
-                self._rejected = self._stack.enter_context(
+                self._rejected = self._commits.enter(
                     self._errors.open_write(self._keys.rejected, content_type=JSON_LINES)
                 )
                 self.written.append(self._keys.rejected)

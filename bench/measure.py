@@ -5,6 +5,7 @@ python -m bench.measure CASE ARGS...   ->  one JSON line: seconds, count, peak_r
 
 from __future__ import annotations
 
+import gc
 import json
 import math
 import resource
@@ -82,12 +83,17 @@ def small_files(files: str, records: str) -> dict:
     root = Path(tempfile.mkdtemp())
     container = build_container(Settings.from_env(data_dir=str(root), backend="local"))
     raw = container.raw_store()
-    sample = list(generate_records(int(files) * int(records), seed=7))
-    for i in range(int(files)):
-        chunk = sample[i * int(records) : (i + 1) * int(records)]
+    for i in range(int(files)):  # one file at a time: a sample held whole would weigh on the peak
+        chunk = list(generate_records(int(records), seed=7 + i))
         raw.put_bytes(f"service-records/date=2026-11-25/small-{i:05d}.json", orjson.dumps(chunk))
+    gc.collect()
     started = time.perf_counter()
-    stats = run_worker(container.queue(), container.process_raw_file(), drain=True)
+    stats = run_worker(
+        container.queue(),
+        container.process_raw_file(),
+        drain=True,
+        files_in_flight=container.config.files_in_flight(),
+    )
     seconds = time.perf_counter() - started
     shutil.rmtree(root)
     return {"seconds": seconds, "count": stats.files_processed}
@@ -239,15 +245,20 @@ def small_files_slow(files: str, records: str, seconds: str = "0.02") -> dict:
     root = Path(tempfile.mkdtemp())
     container = build_container(Settings.from_env(data_dir=str(root), backend="local"))
     raw = container.raw_store()
-    sample = list(generate_records(int(files) * int(records), seed=7))
-    for i in range(int(files)):
-        chunk = sample[i * int(records) : (i + 1) * int(records)]
+    for i in range(int(files)):  # one file at a time: a sample held whole would weigh on the peak
+        chunk = list(generate_records(int(records), seed=7 + i))
         raw.put_bytes(f"service-records/date=2026-11-25/small-{i:05d}.json", orjson.dumps(chunk))
+    gc.collect()
     for name in ("raw_store", "cleaned_store", "error_store"):
         store = getattr(container, name)
         store.override(providers.Object(SlowStore(store(), float(seconds))))
     started = time.perf_counter()
-    stats = run_worker(container.queue(), container.process_raw_file(), drain=True)
+    stats = run_worker(
+        container.queue(),
+        container.process_raw_file(),
+        drain=True,
+        files_in_flight=container.config.files_in_flight(),
+    )
     seconds_taken = time.perf_counter() - started
     shutil.rmtree(root)
     return {"seconds": seconds_taken, "count": stats.files_processed}
@@ -264,8 +275,9 @@ CASES = {
 }
 
 if __name__ == "__main__":
-    from entrypoints.memory import use_system_allocator
+    from entrypoints.memory import limit_malloc_arenas, use_system_allocator
 
+    limit_malloc_arenas()
     use_system_allocator()  # as the worker and the CLI run
     outcome = CASES[sys.argv[1]](*sys.argv[2:])
     outcome["peak_rss_mib"] = peak_rss_mib()

@@ -25,7 +25,7 @@ from entrypoints.cli_arguments import (
 )
 from entrypoints.container import build_container
 from entrypoints.logging_setup import configure_logging
-from entrypoints.memory import use_system_allocator
+from entrypoints.memory import limit_malloc_arenas, use_system_allocator
 from entrypoints.readiness import EXIT_CONFIGURATION
 from entrypoints.settings import DEFAULT_DATA_DIR, LOG_LEVELS, Settings, SettingsError
 
@@ -115,6 +115,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{program}: {err}", file=sys.stderr)
         return EXIT_USAGE
     configure_logging(settings.log_level)
+    limit_malloc_arenas()
     use_system_allocator()
     try:
         return COMMANDS[args.command](args, build_container(settings))

@@ -108,6 +108,7 @@ def _run_worker(container: Container, drain: bool) -> WorkerStats:
             visibility_timeout=container.config.queue_visibility_timeout(),
             stop_on_signals=True,
             on_file=lambda result, seconds: progress(result.valid_rows, result.rejected_rows),
+            files_in_flight=container.config.files_in_flight(),
         )
     finally:
         progress.done()

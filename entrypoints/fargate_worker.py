@@ -16,7 +16,7 @@ from collections.abc import Sequence
 
 from entrypoints.container import build_container
 from entrypoints.logging_setup import configure_logging
-from entrypoints.memory import use_system_allocator
+from entrypoints.memory import limit_malloc_arenas, use_system_allocator
 from entrypoints.metrics import FileMetrics
 from entrypoints.readiness import EXIT_CONFIGURATION, refuse_to_start
 from entrypoints.settings import Settings, SettingsError
@@ -33,6 +33,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"fargate_worker: {err}", file=sys.stderr)
         return EXIT_CONFIGURATION
     configure_logging(settings.log_level)
+    limit_malloc_arenas()
     use_system_allocator()
     container = build_container(settings)
     resources = (container.raw_store(), container.cleaned_store(), container.error_store(), container.queue())
@@ -45,6 +46,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         visibility_timeout=settings.queue_visibility_timeout,
         stop_on_signals=True,
         on_file=FileMetrics(settings.environment_name),
+        files_in_flight=settings.files_in_flight,
     )
     return 1 if args.drain and stats.failures else 0
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import gc
+import os
 from collections.abc import Callable
 from functools import cache
 
@@ -32,12 +33,35 @@ def freeze_startup_objects() -> None:
     gc.freeze()
 
 
+_M_ARENA_MAX = -8  # mallopt's parameter number, from glibc's malloc.h
+MALLOC_ARENAS = 2
+
+
+@cache
+def _libc() -> ctypes.CDLL | None:
+    try:
+        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+    except OSError:
+        return None
+
+
+def limit_malloc_arenas() -> None:
+    """Let all threads share ``MALLOC_ARENAS`` glibc arenas (call before starting threads).
+
+    glibc gives each allocating thread an arena of its own, up to 8 per core, and each keeps
+    its freed memory: with several files in hand (lanes, their processing and commit threads)
+    a worker held about 470 MiB for 200 files of 10 records, against 285 MiB with two arenas,
+    at the same speed. An environment's ``MALLOC_ARENA_MAX`` still wins.
+    """
+    libc = _libc()
+    mallopt = getattr(libc, "mallopt", None)
+    if mallopt is not None and "MALLOC_ARENA_MAX" not in os.environ:
+        mallopt(_M_ARENA_MAX, MALLOC_ARENAS)
+
+
 @cache
 def _malloc_trim() -> Callable[[int], int] | None:
-    try:
-        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
-    except (OSError, AttributeError):  # not glibc: nothing to call
-        return None
+    return getattr(_libc(), "malloc_trim", None)  # not glibc: nothing to call
 
 
 def release_free_memory() -> None:

@@ -59,6 +59,11 @@ def _whole_number(env: Mapping[str, str], variable: str, default: int, minimum: 
     return value
 
 
+# Small files wait on the object store more than they compute: eight in hand keep a worker
+# busy (a big file still runs alone; entrypoints/file_gate.py).
+DEFAULT_FILES_IN_FLIGHT = 8
+
+
 @dataclass(frozen=True)
 class Settings:
     backend: str = "local"
@@ -74,6 +79,7 @@ class Settings:
     api_key: str = ""
     batch_bytes: int = DEFAULT_CHUNK_BYTES
     environment_name: str = "local"  # the stack's name: the metrics' environment dimension
+    files_in_flight: int = DEFAULT_FILES_IN_FLIGHT  # raw files one worker process holds at once
 
     @classmethod
     def from_env(
@@ -100,6 +106,9 @@ class Settings:
             "api_key": env.get("SERVICEPIPE_API_KEY", ""),
             "environment_name": env.get("SERVICEPIPE_ENVIRONMENT") or "local",
             "batch_bytes": _whole_number(env, "SERVICEPIPE_BATCH_BYTES", DEFAULT_CHUNK_BYTES, 64 * 1024, "bytes"),
+            "files_in_flight": _whole_number(
+                env, "SERVICEPIPE_FILES_IN_FLIGHT", DEFAULT_FILES_IN_FLIGHT, minimum=1, unit="files"
+            ),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         if values["backend"] not in BACKENDS:

@@ -5,15 +5,18 @@ every object it names has all its outputs written. A permanent failure (an unrea
 is written to the error store by the use-case and counts as done; any other failure leaves
 the message for another try, so that after the queue's maximum receives it lands in the
 dead-letter queue. While a file is processing, a heartbeat keeps the message invisible.
-A worker receives one message at a time: a message held but not being worked on would not
-be heartbeated, would reappear after the visibility timeout, and another worker would
-process the same file at the same time (and other workers could not take the backlog).
-On stop (SIGTERM), the worker receives nothing more, finishes the file in hand within the
-grace period or else releases its message at once (visibility 0).
+A worker (a lane) receives one message at a time: a message held but not being worked on
+would not be heartbeated, would reappear after the visibility timeout, and another worker
+would process the same file at the same time (and other workers could not take the backlog).
+One process runs several lanes (``run_worker(files_in_flight=...)``), so that small files
+waiting on the object store overlap; ``FileGate`` keeps big files alone. On stop (SIGTERM),
+the lanes receive nothing more, finish the files in hand within the grace period or else
+release their messages at once (visibility 0).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import signal
@@ -27,6 +30,7 @@ from urllib.parse import unquote_plus
 from application.errors import ConfigurationError, RawFileMissing
 from application.ports import Message, Queue
 from application.process_raw_file import ProcessResult
+from entrypoints.file_gate import FileGate
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +53,12 @@ def object_keys(body: str) -> list[str] | None:
 
     Raises ``NotAnS3Event`` for anything else.
     """
+    objects = objects_of(body)
+    return None if objects is None else [key for key, _ in objects]
+
+
+def objects_of(body: str) -> list[tuple[str, int | None]] | None:
+    """(key, size) of each raw object an S3 event body names; None for S3's test event."""
     try:
         event = json.loads(body)
     except json.JSONDecodeError as err:
@@ -59,9 +69,14 @@ def object_keys(body: str) -> list[str] | None:
     if not isinstance(records, list) or not records:
         raise NotAnS3Event("message body has no S3 'Records'")
     try:
-        return [unquote_plus(r["s3"]["object"]["key"]) for r in records]
+        return [(unquote_plus(r["s3"]["object"]["key"]), _size(r["s3"]["object"])) for r in records]
     except (KeyError, TypeError) as err:
         raise NotAnS3Event(f"S3 record without s3.object.key: {err}") from err
+
+
+def _size(s3_object: dict[str, object]) -> int | None:
+    size = s3_object.get("size")
+    return size if isinstance(size, int) and not isinstance(size, bool) else None
 
 
 @dataclass
@@ -73,6 +88,13 @@ class WorkerStats:
     released: int = 0
     interrupted: bool = False
     results: list[ProcessResult] = field(default_factory=list)
+
+    def add(self, other: WorkerStats) -> None:
+        """Count ``other``'s messages and files in too (the lanes of one process)."""
+        for name in ("messages", "files_processed", "files_unreadable", "failures", "released"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.interrupted = self.interrupted or other.interrupted
+        self.results.extend(other.results)
 
     def summary(self) -> dict[str, int]:
         return {
@@ -93,8 +115,13 @@ class Worker:
         stop: threading.Event | None = None,
         grace_seconds: float = STOP_GRACE_SECONDS,
         heartbeat_seconds: float | None = None,
+        gate: FileGate | None = None,
+        abort: threading.Event | None = None,
     ) -> None:
+        """``gate`` and ``abort`` are shared by the lanes of one process: the gate admits
+        files by size, ``abort`` stops every lane at once (their messages released)."""
         self.queue, self.process = queue, process
+        self.gate, self.abort = gate, abort or threading.Event()
         self.visibility_timeout = visibility_timeout
         self.stop = stop or threading.Event()
         self.grace_seconds = grace_seconds
@@ -111,11 +138,13 @@ class Worker:
         """
         try:
             while not self.stop.is_set():
+                if self.gate is not None and not self.gate.wait_to_receive(timeout=0.5):
+                    continue  # a big file is in hand: look at the stop flag, then wait on
                 messages = self.queue.receive(MAX_MESSAGES, DRAIN_POLL_SECONDS if drain else wait_seconds)
                 if not messages and drain:
                     break
                 for message in messages:
-                    if self.stop.is_set():
+                    if self.stop.is_set() or self.abort.is_set():
                         self.queue.change_visibility(message.receipt_handle, 0)
                         self.stats.released += 1
                         continue
@@ -136,19 +165,19 @@ class Worker:
         self.stats.messages += 1
         context = {"message_id": message.message_id, "receive_count": message.receive_count}
         try:
-            keys = object_keys(message.body)
+            objects = objects_of(message.body)
         except NotAnS3Event as err:
             # Left undeleted on purpose: after the maximum receives it lands in the DLQ.
             log.error("message is not an S3 event", extra={**context, "error": str(err)})
             self.stats.failures += 1
             return False
-        if keys is None:
+        if objects is None:
             self.queue.delete(message.receipt_handle)
             return True
-        for key in keys:
+        for key, size in objects:
             started = time.monotonic()
             try:
-                result = self._process_with_heartbeat(message, key)
+                result = self._process_with_heartbeat(message, key, size)
             except Released:
                 log.warning("stopping: message released unfinished", extra={**context, "raw_key": key})
                 self.stats.released += 1
@@ -179,12 +208,14 @@ class Worker:
         self.queue.delete(message.receipt_handle)
         return True
 
-    def _process_with_heartbeat(self, message: Message, key: str) -> ProcessResult:
+    def _process_with_heartbeat(self, message: Message, key: str, size: int | None = None) -> ProcessResult:
         outcome: dict[str, object] = {}
 
         def work() -> None:
             try:
-                outcome["result"] = self.process(key)
+                # Waiting at the gate counts as work: the message is heartbeated meanwhile.
+                with self.gate.admit(size) if self.gate is not None else contextlib.nullcontext():
+                    outcome["result"] = self.process(key)
             except BaseException as err:  # handed to the calling thread
                 outcome["error"] = err
 
@@ -196,6 +227,8 @@ class Worker:
         try:
             while thread.is_alive():
                 thread.join(timeout=0.1)
+                if self.abort.is_set():
+                    raise KeyboardInterrupt  # another lane's process was interrupted: as below
                 now = time.monotonic()
                 if self.stop.is_set():
                     stop_deadline = stop_deadline or now + self.grace_seconds
@@ -224,25 +257,71 @@ def run_worker(
     visibility_timeout: int = 300,
     stop_on_signals: bool = False,
     on_file: Callable[[ProcessResult, float], None] | None = None,
+    files_in_flight: int = 1,
 ) -> WorkerStats:
-    """Run a worker. With ``stop_on_signals``, SIGTERM finishes the file in hand (ECS), and
-    Ctrl-C (SIGINT) does too while a file is in hand, saying so; a second Ctrl-C, or one
-    while idle, stops at once."""
-    worker = Worker(queue, process, visibility_timeout=visibility_timeout)
-    worker.on_file = on_file
+    """Run a worker of ``files_in_flight`` lanes (threads, each holding one message at a
+    time; see ``FileGate``). With ``stop_on_signals``, SIGTERM finishes the files in hand
+    (ECS), and Ctrl-C (SIGINT) does too while a file is in hand, saying so; a second Ctrl-C,
+    or one while idle, stops at once, every message in hand released."""
+    stop, abort = threading.Event(), threading.Event()
+    gate = FileGate() if files_in_flight > 1 else None
+    lanes = [
+        Worker(queue, process, visibility_timeout=visibility_timeout, stop=stop, gate=gate, abort=abort)
+        for _ in range(files_in_flight)
+    ]
+    reporting = threading.Lock()
+
+    def report(result: ProcessResult, seconds: float) -> None:
+        assert on_file is not None
+        with reporting:  # metrics and progress are not thread-safe
+            on_file(result, seconds)
+
+    for lane in lanes:
+        lane.on_file = report if on_file else None
     if stop_on_signals:
-        signal.signal(signal.SIGTERM, lambda signum, frame: worker.stop.set())
-        signal.signal(signal.SIGINT, _interrupt_handler(worker))
-    stats = worker.run(drain=drain)
+        signal.signal(signal.SIGTERM, lambda signum, frame: stop.set())
+        signal.signal(signal.SIGINT, _interrupt_handler(lambda: any(lane.busy for lane in lanes), stop))
+    stats = WorkerStats()
+    if len(lanes) == 1:
+        stats.add(lanes[0].run(drain=drain))
+    else:
+        stats = _run_lanes(lanes, drain, abort)
     log.info("worker stopped", extra=stats.summary())
     return stats
 
 
-def _interrupt_handler(worker: Worker) -> Callable[[int, object], None]:
+def _run_lanes(lanes: list[Worker], drain: bool, abort: threading.Event) -> WorkerStats:
+    threads = [
+        threading.Thread(target=lane.run, kwargs={"drain": drain}, name=f"lane-{i}", daemon=True)
+        for i, lane in enumerate(lanes)
+    ]
+    for thread in threads:
+        thread.start()
+    interrupted = False
+    try:
+        while any(thread.is_alive() for thread in threads):
+            for thread in threads:
+                thread.join(timeout=0.1)
+    except KeyboardInterrupt:
+        # Stop now: every lane releases the message in hand (within a tenth of a second);
+        # an idle lane in a long poll is not waited for.
+        interrupted = True
+        abort.set()
+        lanes[0].stop.set()
+        deadline = time.monotonic() + 2
+        while any(lane.busy for lane in lanes) and time.monotonic() < deadline:
+            time.sleep(0.05)
+    stats = WorkerStats(interrupted=interrupted)
+    for lane in lanes:
+        stats.add(lane.stats)
+    return stats
+
+
+def _interrupt_handler(busy: Callable[[], bool], stop: threading.Event) -> Callable[[int, object], None]:
     def on_interrupt(signum: int, frame: object) -> None:
-        if worker.busy and not worker.stop.is_set():
-            worker.stop.set()
-            print("\nfinishing the current file; Ctrl-C again to stop now", file=sys.stderr, flush=True)
+        if busy() and not stop.is_set():
+            stop.set()
+            print("\nfinishing the files in hand; Ctrl-C again to stop now", file=sys.stderr, flush=True)
             return
         raise KeyboardInterrupt
 

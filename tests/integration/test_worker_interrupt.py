@@ -82,7 +82,7 @@ def test_a_busy_worker_finishes_on_ctrl_c_and_stops_now_on_the_second(tmp_path) 
     worker = Running(tmp_path / "d", env={"SERVICEPIPE_BATCH_BYTES": "65536"})
     worker.wait_for("processing raw file")
     worker.process.send_signal(signal.SIGINT)
-    worker.wait_for("finishing the current file; Ctrl-C again to stop now")
+    worker.wait_for("finishing the files in hand; Ctrl-C again to stop now")
     assert worker.process.poll() is None  # still finishing
     assert worker.interrupt_and_time_exit() < 3
     assert worker.process.returncode == 130
