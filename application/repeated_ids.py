@@ -11,8 +11,9 @@ from contextlib import ExitStack
 from typing import BinaryIO
 
 import numpy as np
-import pandas as pd
+import polars as pl
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from application.ports import ScratchSpace
 
@@ -32,11 +33,13 @@ class RepeatedIds:
     def add(self, ids: pa.ChunkedArray | pa.Array, indices: np.ndarray, flagged: int) -> None:
         """One batch: its rows' ids and record indices, and how many rows it already
         rejected as ``duplicate_id`` (repeats inside the batch)."""
-        # Trimmed, and blank ids left out, as the rules see them.
-        text = pd.Series(ids.to_numpy(zero_copy_only=False), dtype=object).str.strip()
-        present = (text.notna() & (text != "")).to_numpy()
+        # Trimmed, and blank ids left out, as the rules see them (domain.cleaning trims so).
+        trimmed = pc.utf8_trim_whitespace(ids)
+        present = pc.fill_null(pc.greater(pc.utf8_length(trimmed), 0), False).to_numpy(zero_copy_only=False)
         pairs = np.empty(int(present.sum()), _PAIR)
-        pairs["hash"] = pd.util.hash_array(text[present].to_numpy(dtype=object))
+        # polars' hash is fast and the same within a process, which is all this needs.
+        kept = pl.Series(values=pc.filter(trimmed, pa.array(present)))
+        pairs["hash"] = kept.hash(seed=0).to_numpy()
         pairs["index"] = indices[present]
         self.flagged += flagged
         if self._scratch is None:
