@@ -71,10 +71,13 @@ def process(path: str, chunk_bytes: str | None = None) -> dict:
     return {"seconds": seconds, "count": result.total_rows, "valid": result.valid_rows}
 
 
-def small_files(files: str, records: str) -> dict:
-    """``files`` files of ``records`` records each, through the worker with --drain."""
+def small_files(files: str, records: str, latency: str = "0") -> dict:
+    """``files`` files of ``records`` records each, through the worker with --drain; with
+    ``latency``, every object-store call that many seconds slower (as S3 is)."""
     import orjson
+    from dependency_injector import providers
 
+    from bench.slow_store import SlowStore
     from entrypoints.container import build_container
     from entrypoints.sample_data import generate_records
     from entrypoints.settings import Settings
@@ -87,6 +90,10 @@ def small_files(files: str, records: str) -> dict:
         chunk = list(generate_records(int(records), seed=7 + i))
         raw.put_bytes(f"service-records/date=2026-11-25/small-{i:05d}.json", orjson.dumps(chunk))
     gc.collect()
+    if float(latency):  # the local queue is not slowed
+        for name in ("raw_store", "cleaned_store", "error_store"):
+            store = getattr(container, name)
+            store.override(providers.Object(SlowStore(store(), float(latency))))
     started = time.perf_counter()
     stats = run_worker(
         container.queue(),
@@ -230,45 +237,10 @@ def _put_cleaned_file(store, n: int) -> None:
     store.put_bytes("manifests/date=2026-11-25/a.json", b'{"status": "processed"}')  # the commit marker
 
 
-def small_files_slow(files: str, records: str, seconds: str = "0.02") -> dict:
-    """``files`` files of ``records`` records through the worker, every object-store call
-    ``seconds`` slower (as S3 is); the local queue is not slowed."""
-    import orjson
-    from dependency_injector import providers
-
-    from bench.slow_store import SlowStore
-    from entrypoints.container import build_container
-    from entrypoints.sample_data import generate_records
-    from entrypoints.settings import Settings
-    from entrypoints.worker_loop import run_worker
-
-    root = Path(tempfile.mkdtemp())
-    container = build_container(Settings.from_env(data_dir=str(root), backend="local"))
-    raw = container.raw_store()
-    for i in range(int(files)):  # one file at a time: a sample held whole would weigh on the peak
-        chunk = list(generate_records(int(records), seed=7 + i))
-        raw.put_bytes(f"service-records/date=2026-11-25/small-{i:05d}.json", orjson.dumps(chunk))
-    gc.collect()
-    for name in ("raw_store", "cleaned_store", "error_store"):
-        store = getattr(container, name)
-        store.override(providers.Object(SlowStore(store(), float(seconds))))
-    started = time.perf_counter()
-    stats = run_worker(
-        container.queue(),
-        container.process_raw_file(),
-        drain=True,
-        files_in_flight=container.config.files_in_flight(),
-    )
-    seconds_taken = time.perf_counter() - started
-    shutil.rmtree(root)
-    return {"seconds": seconds_taken, "count": stats.files_processed}
-
-
 CASES = {
     "baseline": baseline,
     "process": process,
     "small-files": small_files,
-    "small-files-slow": small_files_slow,
     "submit": submit_latency,
     "load-slow": load_slow,
     "load-botocore": load_botocore,
