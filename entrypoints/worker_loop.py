@@ -128,6 +128,8 @@ class Worker:
         self.heartbeat_seconds = heartbeat_seconds or max(0.2, visibility_timeout / 3)
         self.stats = WorkerStats()
         self.busy = False  # holding a message
+        self.in_hand: Message | None = None
+        self._hand = threading.Lock()
         self.on_file: Callable[[ProcessResult, float], None] | None = None  # with the seconds it took
 
     def run(self, drain: bool = False, wait_seconds: float = LONG_POLL_SECONDS) -> WorkerStats:
@@ -155,11 +157,31 @@ class Worker:
 
     def handle(self, message: Message) -> bool:
         """Process every object a message names; True when the message was deleted."""
-        self.busy = True
+        with self._hand:
+            self.busy, self.in_hand = True, message
         try:
             return self._handle(message)
         finally:
-            self.busy = False
+            with self._hand:
+                self.busy, self.in_hand = False, None
+
+    def release_in_hand(self) -> None:
+        """Give the message in hand back to the queue now (visibility 0), once: from this
+        lane or from the process's main thread, whichever comes first."""
+        with self._hand:
+            message, self.in_hand = self.in_hand, None
+        if message is None:
+            return
+        try:
+            self.queue.change_visibility(message.receipt_handle, 0)
+        except Exception as err:  # deleted meanwhile, or the queue out of reach
+            log.warning(
+                "message not given back; it reappears after the visibility timeout",
+                extra={"message_id": message.message_id, "error": str(err)},
+            )
+            return
+        self.stats.released += 1
+        log.warning("interrupted: message released unfinished", extra={"message_id": message.message_id})
 
     def _handle(self, message: Message) -> bool:
         self.stats.messages += 1
@@ -241,9 +263,7 @@ class Worker:
         except KeyboardInterrupt:
             # Stopped at once: give the message back, so that another worker takes the file
             # now rather than after the visibility timeout. Its outputs are all or nothing.
-            self.queue.change_visibility(message.receipt_handle, 0)
-            self.stats.released += 1
-            log.warning("interrupted: message released unfinished", extra={"raw_key": key})
+            self.release_in_hand()
             raise
         if "error" in outcome:
             raise outcome["error"]  # type: ignore[misc]
@@ -303,14 +323,14 @@ def _run_lanes(lanes: list[Worker], drain: bool, abort: threading.Event) -> Work
             for thread in threads:
                 thread.join(timeout=0.1)
     except KeyboardInterrupt:
-        # Stop now: every lane releases the message in hand (within a tenth of a second);
-        # an idle lane in a long poll is not waited for.
+        # Stop now: the messages in hand are given back from here, not left to the lanes
+        # (a lane busy with a file may take a while to look up); an idle lane in a long poll
+        # is not waited for, and a message it receives from now on is given back at once.
         interrupted = True
         abort.set()
         lanes[0].stop.set()
-        deadline = time.monotonic() + 2
-        while any(lane.busy for lane in lanes) and time.monotonic() < deadline:
-            time.sleep(0.05)
+        for lane in lanes:
+            lane.release_in_hand()
     stats = WorkerStats(interrupted=interrupted)
     for lane in lanes:
         stats.add(lane.stats)

@@ -128,3 +128,15 @@ def test_stop_past_the_grace_period_releases_the_message(queue) -> None:
     stats = worker.run(drain=True)
     assert time.monotonic() - started < 2
     assert stats.released == 1 and recording.visibility[-1] == 0 and len(queue.messages) == 1
+
+
+def test_a_message_in_hand_is_given_back_once_whoever_asks(queue) -> None:
+    queue.send(object_created_event("raw", "a.json", 10))
+    (message,) = queue.receive(1)
+    calls = []
+    queue.change_visibility = lambda handle, seconds: calls.append((handle, seconds))
+    worker = Worker(queue, RecordingProcess())
+    worker.in_hand = message
+    worker.release_in_hand()  # the main thread
+    worker.release_in_hand()  # the lane, a moment later
+    assert calls == [(message.receipt_handle, 0)] and worker.stats.released == 1 and worker.in_hand is None
