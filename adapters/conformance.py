@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from adapters.aws.dynamodb_api_keys import ApiGatewayKeys, DynamoApiKeyStore
     from adapters.aws.dynamodb_repository import DynamoRecordRepository
     from adapters.aws.s3_object_store import S3ObjectStore
     from adapters.aws.sqs_queue import SqsQueue
@@ -13,15 +14,24 @@ if TYPE_CHECKING:
     from adapters.local.folder_object_store import FolderObjectStore
     from adapters.local.in_memory import (
         FixedClock,
+        InMemoryApiKeyStore,
         InMemoryObjectStore,
         InMemoryQueue,
         InMemoryRecordRepository,
         InMemoryScratch,
     )
+    from adapters.local.sqlite_api_keys import SqliteApiKeyStore
     from adapters.local.sqlite_queue import SqliteQueue
     from adapters.local.sqlite_repository import SqliteRecordRepository
     from adapters.local.temporary_files import TemporaryFiles
+    from application.api_keys import ApiKeyStore, KeyGateway, NoGateway
     from application.ports import Clock, ObjectStore, Queue, RecordRepository, ScratchSpace
+
+    def _key_stores(a: DynamoApiKeyStore, b: SqliteApiKeyStore, c: InMemoryApiKeyStore) -> list[ApiKeyStore]:
+        return [a, b, c]
+
+    def _gateways(a: ApiGatewayKeys, b: NoGateway) -> list[KeyGateway]:
+        return [a, b]
 
     def _stores(a: S3ObjectStore, b: FolderObjectStore, c: InMemoryObjectStore) -> list[ObjectStore]:
         return [a, b, c]

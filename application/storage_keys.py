@@ -20,6 +20,7 @@ UNREADABLE_PREFIX = "unreadable/"
 # Object metadata written with every raw object we store ourselves.
 META_INGESTED_AT = "ingested-at"
 META_SUBMISSION_ID = "submission-id"
+META_SUBMITTED_BY = "submitted-by"  # "dealer:<dealer_id>" or "admin"
 
 _RAW_KEY = re.compile(r"^service-records/date=(\d{4}-\d{2}-\d{2})/([^/]+)$")
 _UNSAFE = re.compile(r"[^A-Za-z0-9._=-]+")

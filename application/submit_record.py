@@ -11,7 +11,8 @@ import orjson
 
 from application.ports import Clock, ObjectStore
 from application.raw_formats import JSON
-from application.storage_keys import META_INGESTED_AT, META_SUBMISSION_ID, submission_key
+from application.storage_keys import META_INGESTED_AT, META_SUBMISSION_ID, META_SUBMITTED_BY, submission_key
+from domain.dealer_access import Caller, records_of_other_dealers
 from domain.limits import MAX_RECORDS_PER_SUBMISSION
 from domain.problems import StructuralProblem
 from domain.submission import SubmissionProblems, as_record_list, check_submission
@@ -45,6 +46,18 @@ class MalformedSubmission(SubmissionError):
     pass
 
 
+class SubmissionForbidden(SubmissionError):
+    """Records of another dealership, sent with a dealer's key: refused whole."""
+
+    def __init__(self, caller: Caller, indices: list[int]) -> None:
+        shown = ", ".join(str(i) for i in indices[:20]) + (" ..." if len(indices) > 20 else "")
+        super().__init__(
+            f"{len(indices):,} record(s) (index {shown}) have a dealer.dealer_id other than this key's "
+            f"{caller.dealer_id!r}; a dealer's key submits only that dealer's records"
+        )
+        self.indices = indices
+
+
 class SubmissionRejected(SubmissionError):
     """Structurally invalid: the first problems listed, all of them counted."""
 
@@ -67,7 +80,9 @@ class SubmitRecord:
     def __init__(self, raw: ObjectStore, clock: Clock, new_id: Callable[[], str] = lambda: str(uuid.uuid4())):
         self._raw, self._clock, self._new_id = raw, clock, new_id
 
-    def __call__(self, body: bytes) -> Receipt:
+    def __call__(self, body: bytes, caller: Caller) -> Receipt:
+        """Store ``body`` for ``caller``; raises a ``SubmissionError`` and stores nothing if
+        it is too large, not JSON, another dealer's, or structurally invalid."""
         if len(body) > MAX_SUBMISSION_BYTES:
             raise SubmissionTooLarge(
                 f"the body is {len(body):,} bytes; the limit is {MAX_SUBMISSION_BYTES:,}. "
@@ -83,6 +98,9 @@ class SubmitRecord:
                 f"{len(records):,} records in one submission; the limit is {MAX_RECORDS_PER_SUBMISSION:,}. "
                 "Send smaller batches, or upload a bulk file"
             )
+        foreign = records_of_other_dealers(records, caller)
+        if foreign:
+            raise SubmissionForbidden(caller, foreign)
         problems = check_submission(payload)
         if problems:
             raise SubmissionRejected(problems)
@@ -92,10 +110,15 @@ class SubmitRecord:
         self._raw.put_bytes(
             key,
             body,
-            metadata={META_INGESTED_AT: received_at.isoformat(), META_SUBMISSION_ID: submission_id},
+            metadata={
+                META_INGESTED_AT: received_at.isoformat(),
+                META_SUBMISSION_ID: submission_id,
+                META_SUBMITTED_BY: caller.name,
+            },
             content_type=JSON,
         )
         log.info(
-            "submission accepted", extra={"submission_id": submission_id, "raw_key": key, "record_count": len(records)}
+            "submission accepted",
+            extra={"submission_id": submission_id, "raw_key": key, "record_count": len(records), "caller": caller.name},
         )
         return Receipt("accepted", submission_id, key, len(records))

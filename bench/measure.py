@@ -112,7 +112,8 @@ def submit_latency(records: str, requests: str) -> dict:
     from fastapi.testclient import TestClient
 
     from adapters.clock import SystemClock
-    from adapters.local.in_memory import InMemoryObjectStore
+    from adapters.local.in_memory import InMemoryApiKeyStore, InMemoryObjectStore
+    from application.api_keys import Authenticate, IssueApiKey
     from application.submit_record import SubmitRecord
     from entrypoints.http_app import create_app
     from entrypoints.memory import freeze_startup_objects
@@ -120,7 +121,10 @@ def submit_latency(records: str, requests: str) -> dict:
 
     store = InMemoryObjectStore()
     use_case = SubmitRecord(store, SystemClock())
-    client = TestClient(create_app(lambda: use_case))
+    keys = InMemoryApiKeyStore()
+    _, key = IssueApiKey(keys, SystemClock())(None, admin=True)  # sample records span dealers
+    authenticate = Authenticate(keys)
+    client = TestClient(create_app(lambda: use_case, lambda: authenticate), headers={"x-api-key": key})
     freeze_startup_objects()  # as the Lambda handler and `servicepipe serve` do
     body = orjson.dumps(list(generate_records(int(records), bad_fraction=0, seed=3)))
     timings = []

@@ -2,7 +2,7 @@
 
 ``handler`` translates the event with Mangum and runs the same FastAPI app as
 ``servicepipe serve``. The app and its AWS clients are built on the first request, not at
-import. Environment: ``RAW_BUCKET_NAME``.
+import. Environment: ``RAW_BUCKET_NAME``, ``API_KEYS_TABLE_NAME``.
 """
 
 from __future__ import annotations
@@ -24,8 +24,9 @@ def _build() -> Mangum:
     settings = Settings.from_env(default_backend="aws", default_log_level="INFO")
     configure_logging(settings.log_level)
     container = build_container(settings)
-    # API Gateway checks the API key (usage plan) before the request reaches Lambda.
-    adapter = Mangum(create_app(container.submit_record), lifespan="off")
+    # API Gateway checks the API key (usage plan, throttling) before the request reaches
+    # Lambda; the app maps the same key to its dealership (API_KEYS_TABLE_NAME).
+    adapter = Mangum(create_app(container.submit_record, container.authenticate), lifespan="off")
     freeze_startup_objects()
     return adapter
 

@@ -82,6 +82,19 @@ def _parser() -> Parser:
     status = command("status", "counts across stores, queue and database (never creates anything)")
     status.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
+    dealers = command("dealers", "issue, revoke and list dealerships' API keys")
+    action = dealers.add_subparsers(dest="action", required=True, metavar="ACTION", parser_class=Parser)
+
+    def dealer_action(name: str, help_text: str) -> Parser:
+        return action.add_parser(name, help=help_text, description=help_text, formatter_class=Help)
+
+    add = dealer_action("add", "issue a key (printed once, alone on stdout)")
+    add.add_argument("dealer_id", nargs="?", help="the dealership the key acts for (omit with --admin)")
+    add.add_argument("--admin", action="store_true", help="a key that acts for every dealership")
+    revoke = dealer_action("revoke", "revoke a key by its id")
+    revoke.add_argument("key_id", help="the key's id (see dealers list)")
+    dealer_action("list", "the keys, without their secrets")
+
     serve = command("serve", "serve the HTTP API locally")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
     serve.add_argument("--port", type=port, default=8000, help="port to listen on")
@@ -97,6 +110,7 @@ COMMANDS = {
     "load": cli_commands.load,
     "status": cli_commands.status,
     "serve": cli_commands.serve,
+    "dealers": cli_commands.dealers,
 }
 
 

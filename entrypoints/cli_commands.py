@@ -16,8 +16,10 @@ from typing import BinaryIO
 
 import orjson
 
+from application.api_keys import UnknownDealerId
 from application.submit_record import SubmissionError, SubmissionRejected
 from application.upload_bulk_file import UploadBulkFile
+from domain.dealer_access import OPERATOR
 from entrypoints.cli_arguments import EXIT_INTERRUPTED, UsageError
 from entrypoints.container import Container
 from entrypoints.memory import freeze_startup_objects
@@ -73,7 +75,7 @@ def submit(args: argparse.Namespace, container: Container) -> int:
     with _input(args.file) as source:
         body = source.read()
     try:
-        receipt = container.submit_record()(body)
+        receipt = container.submit_record()(body, OPERATOR)
     except SubmissionRejected as err:
         print(f"rejected: {err}; nothing was stored. Fix these and submit again:", file=sys.stderr)
         for problem in err.problems:
@@ -159,11 +161,38 @@ def serve(args: argparse.Namespace, container: Container) -> int:
 
     from entrypoints.http_app import create_app
 
-    app = create_app(container.submit_record, api_key=container.config.api_key())
+    app = create_app(container.submit_record, container.authenticate)
+    if not container.api_key_store().entries():
+        log.warning(
+            "no API key issued yet: every submission gets 401; issue one with `servicepipe dealers add DEALER_ID`"
+        )
     freeze_startup_objects()
     log.info(f"listening on http://{args.host}:{args.port}", extra={"host": args.host, "port": args.port})
     # Our own access lines (entrypoints.http_app) replace uvicorn's.
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False, log_config=None)
+    return 0
+
+
+def dealers(args: argparse.Namespace, container: Container) -> int:
+    """``dealers add|revoke|list``: a new key is printed alone on stdout, the only time it is shown."""
+    if args.action == "add":
+        if args.admin == bool(args.dealer_id):
+            raise UsageError("give a DEALER_ID, or --admin for a key that acts for every dealership (not both)")
+        try:
+            entry, key = container.issue_api_key()(args.dealer_id, admin=args.admin)
+        except UnknownDealerId as err:
+            raise UsageError(str(err)) from err
+        print(key)
+        who = "every dealership (admin)" if entry.admin else f"dealer {entry.dealer_id}"
+        print(f"key {entry.key_id} issued for {who}; it is shown only this once", file=sys.stderr)
+        return 0
+    if args.action == "revoke":
+        if not container.revoke_api_key()(args.key_id):
+            print(f"no live key {args.key_id!r}: see `servicepipe dealers list`", file=sys.stderr)
+            return 1
+        print(f"key {args.key_id} revoked", file=sys.stderr)
+        return 0
+    _print_json([entry.public() for entry in container.api_key_store().entries()])
     return 0
 
 
@@ -176,7 +205,7 @@ def run(args: argparse.Namespace, container: Container) -> int:
     progress = Progress()
     receipts = []
     for start in range(0, len(records), SUBMISSION_BATCH):
-        receipts.append(submit_record(orjson.dumps(records[start : start + SUBMISSION_BATCH])))
+        receipts.append(submit_record(orjson.dumps(records[start : start + SUBMISSION_BATCH]), OPERATOR))
         progress.show(f"submitted {min(start + SUBMISSION_BATCH, len(records)):,} of {len(records):,} records")
     progress.done()
     before = container.repository().count()

@@ -6,6 +6,7 @@ from typing import Any
 
 from dependency_injector import containers, providers
 
+from adapters.aws.dynamodb_api_keys import ApiGatewayKeys, DynamoApiKeyStore
 from adapters.aws.dynamodb_repository import DynamoRecordRepository
 from adapters.aws.s3_object_store import S3ObjectStore
 from adapters.aws.session import AwsClients
@@ -13,9 +14,11 @@ from adapters.aws.sqs_queue import SqsQueue
 from adapters.clock import SystemClock
 from adapters.local.folder_object_store import FolderObjectStore
 from adapters.local.queue_notifier import QueueNotifier
+from adapters.local.sqlite_api_keys import SqliteApiKeyStore
 from adapters.local.sqlite_queue import SqliteQueue
 from adapters.local.sqlite_repository import SqliteRecordRepository
 from adapters.local.temporary_files import TemporaryFiles
+from application.api_keys import Authenticate, IssueApiKey, NoGateway, RevokeApiKey
 from application.load_batch import LoadBatch
 from application.pipeline_status import PipelineStatus
 from application.submit_record import SubmitRecord
@@ -73,6 +76,20 @@ class Container(containers.DeclarativeContainer):
         local=providers.Singleton(SqliteRecordRepository, path=config.database_path),
         aws=providers.Singleton(DynamoRecordRepository, aws, table_name=config.table_name),
     )
+
+    api_key_store = providers.Selector(
+        config.backend,
+        local=providers.Singleton(SqliteApiKeyStore, path=config.api_keys_path),
+        aws=providers.Singleton(DynamoApiKeyStore, aws, table_name=config.api_keys_table),
+    )
+    key_gateway = providers.Selector(
+        config.backend,
+        local=providers.Singleton(NoGateway),
+        aws=providers.Singleton(ApiGatewayKeys, aws, usage_plan_id=config.usage_plan_id),
+    )
+    authenticate = providers.Singleton(Authenticate, store=api_key_store)
+    issue_api_key = providers.Factory(IssueApiKey, store=api_key_store, clock=clock, gateway=key_gateway)
+    revoke_api_key = providers.Factory(RevokeApiKey, store=api_key_store, clock=clock, gateway=key_gateway)
 
     submit_record = providers.Factory(SubmitRecord, raw=raw_store, clock=clock)
     process_raw_file = providers.Factory(

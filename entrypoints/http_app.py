@@ -7,7 +7,6 @@ machine may not reach.
 
 from __future__ import annotations
 
-import hmac
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -19,18 +18,25 @@ from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 
+from application.api_keys import Authenticate
 from application.submit_record import (
     MAX_SUBMISSION_BYTES,
     MalformedSubmission,
+    SubmissionForbidden,
     SubmissionRejected,
     SubmissionTooLarge,
     SubmitRecord,
 )
+from domain.dealer_access import Caller
 from entrypoints.access_log import AccessLog
 
 log = logging.getLogger(__name__)
 
 _ERROR_CODES = {404: "not_found", 405: "method_not_allowed"}
+UNAUTHORIZED = (
+    "missing or unknown x-api-key header: send your dealership's key (the operator issues it with "
+    "`servicepipe dealers add DEALER_ID`)"
+)
 TOO_LARGE = (
     f"the body is larger than {MAX_SUBMISSION_BYTES:,} bytes (6 MiB); split it into smaller batches, "
     "or upload a bulk file"
@@ -41,20 +47,13 @@ def _error(status: int, code: str, message: str, **extra: object) -> JSONRespons
     return JSONResponse({"error": code, "message": message, **extra}, status_code=status)
 
 
-def caller_identity(request: Request, api_key: str) -> str | None:
-    """Who is calling: the one place the caller is resolved. None means refused.
+def caller_of(request: Request, authenticate: Callable[[str], Caller | None]) -> Caller | None:
+    """Who is calling, from the ``x-api-key`` header: the one place the caller is resolved.
 
-    Behind API Gateway the key was already checked, and its id arrives in the request
-    context. Locally, a configured key must be sent as ``x-api-key``.
+    Behind API Gateway the same header was already checked against the usage plan (which
+    answers 403 itself for a key it does not know); here it is mapped to its dealership.
     """
-    event = request.scope.get("aws.event") or {}
-    key_id = ((event.get("requestContext") or {}).get("identity") or {}).get("apiKeyId")
-    if key_id:
-        return str(key_id)
-    if not api_key:
-        return "anonymous"
-    sent = request.headers.get("x-api-key", "")
-    return "api-key" if hmac.compare_digest(sent.encode(), api_key.encode()) else None
+    return authenticate(request.headers.get("x-api-key", ""))
 
 
 def json_body(content_type: str | None) -> bool:
@@ -65,9 +64,9 @@ def json_body(content_type: str | None) -> bool:
     return media_type == "application/json" or (media_type.startswith("application/") and media_type.endswith("+json"))
 
 
-def create_app(submit_record: Callable[[], SubmitRecord], api_key: str = "") -> Any:
-    """The app, wrapped in its access log; ``submit_record`` builds the use-case on first
-    use (no AWS client at import)."""
+def create_app(submit_record: Callable[[], SubmitRecord], authenticate: Callable[[], Authenticate]) -> Any:
+    """The app, wrapped in its access log; ``submit_record`` and ``authenticate`` build their
+    use-cases on first use (no AWS client at import)."""
     app = FastAPI(title="servicepipe API", version="1.0", docs_url=None, redoc_url=None)
 
     @app.exception_handler(HTTPException)
@@ -87,8 +86,9 @@ def create_app(submit_record: Callable[[], SubmitRecord], api_key: str = "") -> 
 
     @app.post("/service-records", status_code=202)
     async def submit(request: Request) -> Response:
-        if caller_identity(request, api_key) is None:
-            return _error(403, "forbidden", "missing or wrong x-api-key header")
+        caller = await run_in_threadpool(caller_of, request, authenticate())
+        if caller is None:
+            return _error(401, "unauthorized", UNAUTHORIZED)
         if not json_body(request.headers.get("content-type")):
             return _error(
                 415,
@@ -110,11 +110,13 @@ def create_app(submit_record: Callable[[], SubmitRecord], api_key: str = "") -> 
         try:
             # The use-case is synchronous (validation, then a disk write or an S3 PUT): on the
             # event loop it would stall every other request, /health included.
-            receipt = await run_in_threadpool(submit_record(), bytes(body))
+            receipt = await run_in_threadpool(submit_record(), bytes(body), caller)
         except SubmissionTooLarge as err:
             return _error(413, "payload_too_large", str(err))
         except MalformedSubmission as err:
             return _error(400, "malformed_json", str(err))
+        except SubmissionForbidden as err:
+            return _error(403, "forbidden", f"{err}. Nothing was stored", records=err.indices[:100])
         except SubmissionRejected as err:
             found = err.found
             listed = "every problem is listed" if len(found.listed) == found.problem_count else "the first are listed"

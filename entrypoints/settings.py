@@ -23,10 +23,12 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 # The AWS variables each kind of work needs, in the order they are listed when missing.
 RAW, CLEANED, ERRORS, QUEUE = "RAW_BUCKET_NAME", "CLEANED_BUCKET_NAME", "ERROR_BUCKET_NAME", "SQS_QUEUE_URL"
+KEYS, USAGE_PLAN = "API_KEYS_TABLE_NAME", "API_USAGE_PLAN_ID"
 AWS_NEEDS = {
     "submit": (RAW,),
     "upload": (RAW,),
-    "serve": (RAW,),
+    "serve": (RAW, KEYS),
+    "dealers": (KEYS, USAGE_PLAN),
     "worker": (RAW, CLEANED, ERRORS, QUEUE),
     "load": (CLEANED,),
     "status": (RAW, CLEANED, QUEUE),
@@ -76,7 +78,8 @@ class Settings:
     error_bucket: str = ""
     queue_url: str = ""
     table_name: str = "service_records"
-    api_key: str = ""
+    api_keys_table: str = ""  # dealers' API keys on AWS (hashes), API_KEYS_TABLE_NAME
+    usage_plan_id: str = ""  # the API Gateway usage plan dealer keys join, API_USAGE_PLAN_ID
     batch_bytes: int = DEFAULT_CHUNK_BYTES
     environment_name: str = "local"  # the stack's name: the metrics' environment dimension
     files_in_flight: int = DEFAULT_FILES_IN_FLIGHT  # raw files one worker process holds at once
@@ -103,7 +106,8 @@ class Settings:
             "error_bucket": env.get(ERRORS, ""),
             "queue_url": env.get(QUEUE, ""),
             "table_name": env.get("DYNAMODB_TABLE_NAME") or "service_records",
-            "api_key": env.get("SERVICEPIPE_API_KEY", ""),
+            "api_keys_table": env.get(KEYS, ""),
+            "usage_plan_id": env.get(USAGE_PLAN, ""),
             "environment_name": env.get("SERVICEPIPE_ENVIRONMENT") or "local",
             "batch_bytes": _whole_number(env, "SERVICEPIPE_BATCH_BYTES", DEFAULT_CHUNK_BYTES, 64 * 1024, "bytes"),
             "files_in_flight": _whole_number(
@@ -122,7 +126,14 @@ class Settings:
         """The AWS variables ``work`` (a command name) needs that are not set."""
         if self.backend != "aws":
             return []
-        present = {RAW: self.raw_bucket, CLEANED: self.cleaned_bucket, ERRORS: self.error_bucket, QUEUE: self.queue_url}
+        present = {
+            RAW: self.raw_bucket,
+            CLEANED: self.cleaned_bucket,
+            ERRORS: self.error_bucket,
+            QUEUE: self.queue_url,
+            KEYS: self.api_keys_table,
+            USAGE_PLAN: self.usage_plan_id,
+        }
         return [name for name in AWS_NEEDS.get(work, ()) if not present[name]]
 
     def to_config(self) -> dict[str, Any]:
@@ -135,4 +146,5 @@ class Settings:
             "error_dir": str(data / "error"),
             "queue_path": str(data / "queue.sqlite"),
             "database_path": str(data / "service_records.sqlite"),
+            "api_keys_path": str(data / "api_keys.sqlite"),
         }

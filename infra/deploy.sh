@@ -80,8 +80,8 @@ run aws cloudformation describe-stacks --region "$REGION" --stack-name "$STACK" 
     --query "Stacks[0].Outputs" --output table
 cat <<EOF
 
-Create a dealer's API key and add it to the usage plan (UsagePlanId above):
-  aws apigateway create-api-key --region $REGION --name DEALER_ID --enabled --query id --output text
-  aws apigateway create-usage-plan-key --region $REGION --usage-plan-id USAGE_PLAN_ID --key-type API_KEY --key-id KEY_ID
-  aws apigateway get-api-key --region $REGION --api-key KEY_ID --include-value --query value --output text
+Issue a dealership's API key (ApiKeysTableName and UsagePlanId above); the key is printed
+once, alone on stdout, registered with API Gateway's usage plan and stored as a hash:
+  AWS_REGION=$REGION API_KEYS_TABLE_NAME=<ApiKeysTableName> API_USAGE_PLAN_ID=<UsagePlanId> \
+    servicepipe --backend aws dealers add DEALER_ID      # or: dealers add --admin
 EOF

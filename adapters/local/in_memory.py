@@ -9,6 +9,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime, timezone
 from typing import BinaryIO
 
+from application.api_keys import ApiKeyEntry
 from application.errors import ObjectNotFound
 from application.ports import Message, ObjectInfo, QueueStats
 
@@ -132,6 +133,25 @@ class InMemoryRecordRepository:
 
     def count(self) -> int:
         return len(self.records)
+
+
+class InMemoryApiKeyStore:
+    """API key entries in a dict, by key id."""
+
+    def __init__(self) -> None:
+        self.entries_by_id: dict[str, ApiKeyEntry] = {}
+
+    def verify(self) -> None:
+        """Always usable."""
+
+    def save(self, entry: ApiKeyEntry) -> None:
+        self.entries_by_id[entry.key_id] = entry
+
+    def get(self, key_id: str) -> ApiKeyEntry | None:
+        return self.entries_by_id.get(key_id)
+
+    def entries(self) -> list[ApiKeyEntry]:
+        return sorted(self.entries_by_id.values(), key=lambda e: (e.created_at, e.key_id))
 
 
 class InMemoryScratch:

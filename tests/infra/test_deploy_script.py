@@ -37,7 +37,7 @@ def test_a_deploy_builds_pushes_uploads_and_deploys_in_order() -> None:
     ]
     assert order == sorted(order)
     assert ":latest" not in done.stderr + done.stdout
-    assert "create-api-key" in done.stdout  # how to create the first dealer key
+    assert "dealers add DEALER_ID" in done.stdout  # how to issue the first dealer key
 
 
 def test_mistakes_are_one_line_and_exit_2() -> None:

@@ -25,6 +25,8 @@ class AwsStack:
     queue_url: str
     dlq_url: str
     table_name: str
+    api_keys_table: str = "sp-api-keys"
+    admin_key: str = ""  # an admin key issued into api_keys_table
 
     def environment(self) -> dict[str, str]:
         """The entrypoints' environment contract for this stack."""
@@ -35,6 +37,7 @@ class AwsStack:
             "ERROR_BUCKET_NAME": self.error_bucket,
             "SQS_QUEUE_URL": self.queue_url,
             "DYNAMODB_TABLE_NAME": self.table_name,
+            "API_KEYS_TABLE_NAME": self.api_keys_table,
         }
 
 
@@ -88,4 +91,26 @@ def create_stack(endpoint_url: str | None = None, max_receives: int = 5, visibil
             }
         ],
     )
-    return AwsStack(*buckets, queue_url, dlq_url, "service_records")
+    dynamodb.create_table(
+        TableName="sp-api-keys",
+        BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[{"AttributeName": "key_id", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "key_id", "KeyType": "HASH"}],
+    )
+    return AwsStack(*buckets, queue_url, dlq_url, "service_records", "sp-api-keys", issue_key(dynamodb, "sp-api-keys"))
+
+
+def issue_key(dynamodb: object, table: str, dealer_id: str | None = None) -> str:
+    """A key issued into ``table`` through the application's own use-case (admin by default)."""
+    from adapters.aws.dynamodb_api_keys import DynamoApiKeyStore
+    from adapters.clock import SystemClock
+    from application.api_keys import IssueApiKey
+
+    class Clients:
+        def client(self, service: str) -> object:
+            return dynamodb
+
+    _, key = IssueApiKey(DynamoApiKeyStore(Clients(), table), SystemClock())(  # type: ignore[arg-type]
+        dealer_id, admin=dealer_id is None
+    )
+    return key

@@ -7,15 +7,16 @@ from typing import Any
 
 
 def api_gateway_event(
-    body: bytes, path: str = "/service-records", method: str = "POST", base64_body: bool = False
+    body: bytes, path: str = "/service-records", method: str = "POST", base64_body: bool = False, key: str = ""
 ) -> dict[str, Any]:
+    """``key`` goes in ``x-api-key`` (and the request context), as API Gateway forwards it."""
     headers = {
         "Accept": "*/*",
         "Content-Type": "application/json",
         "Host": "abc123.execute-api.ap-southeast-3.amazonaws.com",
         "User-Agent": "dealer-dms/4.2",
         "X-Amzn-Trace-Id": "Root=1-67891233-abcdef012345678912345678",
-        "x-api-key": "key-value-not-seen-by-the-app",
+        "x-api-key": key,
         "X-Forwarded-For": "203.0.113.7",
         "X-Forwarded-Port": "443",
         "X-Forwarded-Proto": "https",
@@ -47,7 +48,7 @@ def api_gateway_event(
                 "sourceIp": "203.0.113.7",
                 "userAgent": "dealer-dms/4.2",
                 "apiKeyId": "k9x8y7",
-                "apiKey": "key-value-not-seen-by-the-app",
+                "apiKey": key,
             },
             "domainName": "abc123.execute-api.ap-southeast-3.amazonaws.com",
             "apiId": "abc123",

@@ -28,7 +28,7 @@ def raw_keys(stack) -> list[str]:
 
 def test_a_submission_is_accepted_and_stored_in_the_raw_bucket(stack, handler) -> None:
     body = orjson.dumps([a_record("SR-1"), a_record("SR-2")])
-    response = handler(api_gateway_event(body))
+    response = handler(api_gateway_event(body, key=stack.admin_key))
     assert response["statusCode"] == 202
     receipt = json.loads(response["body"])
     assert receipt["record_count"] == 2 and raw_keys(stack) == [receipt["file_key"]]
@@ -38,7 +38,7 @@ def test_a_submission_is_accepted_and_stored_in_the_raw_bucket(stack, handler) -
 
 
 def test_base64_bodies_are_decoded(stack, handler) -> None:
-    response = handler(api_gateway_event(orjson.dumps(a_record()), base64_body=True))
+    response = handler(api_gateway_event(orjson.dumps(a_record()), base64_body=True, key=stack.admin_key))
     assert response["statusCode"] == 202
 
 
@@ -52,7 +52,7 @@ def test_base64_bodies_are_decoded(stack, handler) -> None:
     ],
 )
 def test_bad_bodies_get_the_same_answers_as_the_local_server(stack, handler, body, status, error) -> None:
-    response = handler(api_gateway_event(body))
+    response = handler(api_gateway_event(body, key=stack.admin_key))
     assert response["statusCode"] == status
     assert json.loads(response["body"])["error"] == error
     assert raw_keys(stack) == []
@@ -74,3 +74,16 @@ def test_importing_the_handler_creates_no_client(monkeypatch) -> None:
     monkeypatch.setattr(boto3.session, "Session", no_session)
     monkeypatch.setattr(boto3, "client", no_session)
     importlib.reload(api_lambda)  # fails if importing builds the container's clients
+
+
+def test_a_request_without_a_mapped_key_is_refused_and_nothing_is_stored(stack, handler) -> None:
+    from tests.integration.aws_stack import issue_key
+
+    body = orjson.dumps([a_record("SR-1")])
+    for key in ("", "sp_0123456789abcdef_not-a-key-of-this-table-at-all"):
+        response = handler(api_gateway_event(body, key=key))
+        assert response["statusCode"] == 401 and json.loads(response["body"])["error"] == "unauthorized"
+    dealer_key = issue_key(boto3.client("dynamodb"), stack.api_keys_table, dealer_id="DLR-SBY-002")
+    response = handler(api_gateway_event(body, key=dealer_key))  # a_record is DLR-JKT-001's
+    assert response["statusCode"] == 403 and json.loads(response["body"])["records"] == [0]
+    assert raw_keys(stack) == []

@@ -89,10 +89,11 @@ def test_submit_process_load_over_http(stack, endpoint) -> None:
         a_record("SR-3", {"dealer.dealer_location": "Jayapura", "vehicle.vin": " mhfxx12g3k7654321 "}),
         a_record("SR-1", {"vehicle.odometer_reading": 46_000}),  # SR-1 again: this one wins
     ]
-    response = api_lambda.handler(api_gateway_event(orjson.dumps(submission)), LambdaContext())
+    response = api_lambda.handler(api_gateway_event(orjson.dumps(submission), key=stack.admin_key), LambdaContext())
     assert response["statusCode"] == 202, response["body"]
     receipt = json.loads(response["body"])
-    refused = api_lambda.handler(api_gateway_event(orjson.dumps([a_record(changes={"dealer": None})])), LambdaContext())
+    no_dealer = orjson.dumps([a_record(changes={"dealer": None})])
+    refused = api_lambda.handler(api_gateway_event(no_dealer, key=stack.admin_key), LambdaContext())
     assert refused["statusCode"] == 422
 
     date = receipt["file_key"].split("date=")[1].split("/")[0]

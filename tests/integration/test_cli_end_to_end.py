@@ -45,7 +45,10 @@ def assert_every_row_accounted_for(data_dir: Path, raw_key: str, total: int) -> 
     assert sorted(valid + rejected) == list(range(total))
 
 
-@pytest.mark.parametrize("command", ["run", "generate", "submit", "upload", "worker", "load", "status", "serve"])
+COMMANDS = ["run", "generate", "submit", "upload", "worker", "load", "status", "serve", "dealers"]
+
+
+@pytest.mark.parametrize("command", COMMANDS)
 def test_every_command_has_help(tmp_path, command) -> None:
     assert "usage: servicepipe" in cli(tmp_path, command, "--help").stdout
 
@@ -130,13 +133,14 @@ def _free_port() -> int:
 
 
 def test_serve_accepts_submissions_over_http_and_logs_each_request(tmp_path) -> None:
+    key = cli(tmp_path / "data", "dealers", "add", "DLR-JKT-001").stdout.strip()
     port = _free_port()
     log_path = tmp_path / "serve.log"
     with log_path.open("w") as log_file:
         server = subprocess.Popen(
             [SERVICEPIPE, "--data-dir", str(tmp_path / "data"), "serve", "--port", str(port)], stderr=log_file
         )
-    json_headers = {"Content-Type": "application/json"}
+    json_headers = {"Content-Type": "application/json", "x-api-key": key}
     try:
         base = f"http://127.0.0.1:{port}"
         for _ in range(100):
@@ -155,6 +159,10 @@ def test_serve_accepts_submissions_over_http_and_logs_each_request(tmp_path) -> 
         with pytest.raises(urllib.error.HTTPError) as caught:
             urllib.request.urlopen(bad, timeout=10)
         assert caught.value.code == 400
+        keyless = urllib.request.Request(f"{base}/service-records", data=body, method="POST")
+        with pytest.raises(urllib.error.HTTPError) as caught:
+            urllib.request.urlopen(keyless, timeout=10)
+        assert caught.value.code == 401
         with socket.create_connection(("127.0.0.1", port)) as client:  # hangs up mid-body
             client.sendall(b"POST /service-records HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n\r\n[{")
         time.sleep(0.5)
@@ -167,8 +175,9 @@ def test_serve_accepts_submissions_over_http_and_logs_each_request(tmp_path) -> 
     accepted = [entry for entry in access if entry["status"] == 202]
     assert accepted and accepted[0]["submission_id"] == receipt["submission_id"]
     assert accepted[0]["method"] == "POST" and accepted[0]["path"] == "/service-records" and accepted[0]["ms"] >= 0
-    assert any(entry["status"] == 400 for entry in access)
+    assert any(entry["status"] == 400 for entry in access) and any(entry["status"] == 401 for entry in access)
     text = log_path.read_text()
+    assert key not in text and key.split("_")[2] not in text  # no key in any log line
     assert "Budi" not in text and "Traceback" not in text and "Exception in ASGI application" not in text
 
 
@@ -230,7 +239,7 @@ def test_two_runs_in_a_row_add_up(tmp_path) -> None:
     assert status(tmp_path)["loaded_records"] == 2 * int(first.split("grew by ")[1].split(" ")[0])
 
 
-@pytest.mark.parametrize("command", ["run", "generate", "submit", "upload", "worker", "load", "status", "serve"])
+@pytest.mark.parametrize("command", COMMANDS)
 def test_every_argument_has_help_showing_its_default(tmp_path, command) -> None:
     shown = cli(tmp_path, command, "--help").stdout
     flat = " ".join(shown.split())
@@ -244,3 +253,38 @@ def test_every_argument_has_help_showing_its_default(tmp_path, command) -> None:
         assert "(default: 1000)" in flat and "(default: 0.05)" in flat and "(default: 42)" in flat
     top = " ".join(cli(tmp_path, "--help").stdout.split())
     assert "DEBUG, INFO, WARNING, ERROR, CRITICAL" in top
+
+
+def test_dealers_add_list_and_revoke_keys(tmp_path) -> None:
+    added = cli(tmp_path, "dealers", "add", "DLR-JKT-001")
+    key = added.stdout.strip()
+    assert added.stdout == key + "\n" and key.startswith("sp_")  # the key alone, for `$(...)`
+    key_id = key.split("_")[1]
+    assert f"key {key_id} issued for dealer DLR-JKT-001" in added.stderr
+    admin = cli(tmp_path, "dealers", "add", "--admin").stdout.strip()
+    listed = json.loads(cli(tmp_path, "dealers", "list").stdout)
+    assert [(e["dealer_id"], e["admin"], e["revoked_at"]) for e in listed] == [
+        ("DLR-JKT-001", False, None),
+        (None, True, None),
+    ]
+    stored = (tmp_path / "api_keys.sqlite").read_bytes()
+    for secret in (key.split("_", 2)[2], admin.split("_", 2)[2]):
+        assert secret.encode() not in stored and secret not in json.dumps(listed)  # hashes only
+    assert cli(tmp_path, "dealers", "revoke", key_id).returncode == 0
+    assert json.loads(cli(tmp_path, "dealers", "list").stdout)[0]["revoked_at"] is not None
+    again = cli(tmp_path, "dealers", "revoke", key_id, ok=False)
+    assert again.returncode == 1 and "no live key" in again.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["dealers", "add"], "give a DEALER_ID, or --admin"),
+        (["dealers", "add", "D-1", "--admin"], "not both"),
+        (["dealers", "add", "../etc/passwd"], "a dealer id is letters, digits"),
+    ],
+)
+def test_dealers_add_refuses_unclear_requests(tmp_path, args, message) -> None:
+    done = cli(tmp_path, *args, ok=False)
+    assert done.returncode == 2 and message in done.stderr and done.stdout == ""
+    assert not (tmp_path / "api_keys.sqlite").exists()

@@ -21,7 +21,7 @@ from moto.server import ThreadedMotoServer
 from entrypoints import api_lambda
 from infra.sandbox import deploy_to_moto, run_worker_and_loader, stack_environment
 from tests.factories import a_record
-from tests.integration.aws_stack import FAKE_CREDENTIALS
+from tests.integration.aws_stack import FAKE_CREDENTIALS, issue_key
 from tests.integration.lambda_events import LambdaContext, api_gateway_event
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -52,7 +52,8 @@ def test_the_template_deploys_and_the_pipeline_runs_on_its_outputs(endpoint, mon
     monkeypatch.setattr(api_lambda, "_adapter", None)
 
     body = orjson.dumps([a_record("SR-1"), a_record("SR-2", {"vehicle.vin": "SHORT"})])
-    response = api_lambda.handler(api_gateway_event(body), LambdaContext())
+    key = issue_key(boto3.client("dynamodb"), outputs["ApiKeysTableName"], dealer_id="DLR-JKT-001")
+    response = api_lambda.handler(api_gateway_event(body, key=key), LambdaContext())
     assert response["statusCode"] == 202, response["body"]
 
     child = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}

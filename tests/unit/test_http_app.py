@@ -9,13 +9,14 @@ import pytest
 from fastapi.testclient import TestClient
 
 from application.submit_record import SubmitRecord
-from entrypoints.http_app import create_app
+from tests.api_keys import keyed_app
 from tests.factories import a_record
 
 
 @pytest.fixture
 def client(raw, clock) -> TestClient:
-    return TestClient(create_app(lambda: SubmitRecord(raw, clock)))
+    app, key, _ = keyed_app(lambda: SubmitRecord(raw, clock))
+    return TestClient(app, headers={"x-api-key": key})
 
 
 def test_health(client) -> None:
@@ -63,13 +64,41 @@ def test_empty_arrays_and_scalars_are_422(client, body, message) -> None:
     assert response.status_code == 422 and message in response.json()["problems"][0]["message"]
 
 
-def test_a_configured_api_key_is_required(raw, clock) -> None:
-    client = TestClient(create_app(lambda: SubmitRecord(raw, clock), api_key="s3cret"))
-    body = orjson.dumps(a_record())
-    assert client.post("/service-records", content=body).status_code == 403
-    assert client.post("/service-records", content=body, headers={"x-api-key": "wrong"}).status_code == 403
-    assert client.post("/service-records", content=body, headers={"x-api-key": "s3cret"}).status_code == 202
-    assert len(raw.objects) == 1
+def test_a_request_without_a_valid_key_is_401_and_nothing_is_stored(raw, clock) -> None:
+    app, key, _ = keyed_app(lambda: SubmitRecord(raw, clock))
+    client, body = TestClient(app), orjson.dumps(a_record())
+    for headers in ({}, {"x-api-key": "wrong"}, {"x-api-key": key[:-1] + ("A" if key[-1] != "A" else "B")}):
+        response = client.post("/service-records", content=body, headers=headers)
+        assert response.status_code == 401 and response.json()["error"] == "unauthorized"
+        assert "servicepipe dealers add" in response.json()["message"]
+    assert raw.objects == {}
+    assert client.post("/service-records", content=body, headers={"x-api-key": key}).status_code == 202
+    assert client.get("/health").status_code == 200  # public
+
+
+def test_a_dealer_key_submits_only_its_own_records(raw, clock) -> None:
+    app, key, _ = keyed_app(lambda: SubmitRecord(raw, clock), dealer_id="DLR-JKT-001")
+    client = TestClient(app, headers={"x-api-key": key})
+    own = a_record("A")  # DLR-JKT-001
+    other = a_record("B", {"dealer.dealer_id": "DLR-SBY-002"})
+    response = client.post("/service-records", content=orjson.dumps([own, other, own]))
+    assert response.status_code == 403 and response.json()["error"] == "forbidden"
+    assert response.json()["records"] == [1] and "DLR-JKT-001" in response.json()["message"]
+    assert raw.objects == {}  # the whole submission refused
+    assert client.post("/service-records", content=orjson.dumps([own])).status_code == 202
+    (stored,) = raw.objects
+    assert raw.head(stored).metadata["submitted-by"] == "dealer:DLR-JKT-001"
+
+
+def test_a_revoked_key_is_refused(raw, clock) -> None:
+    from application.api_keys import RevokeApiKey
+
+    app, key, store = keyed_app(lambda: SubmitRecord(raw, clock), dealer_id="DLR-JKT-001")
+    client = TestClient(app, headers={"x-api-key": key})
+    assert client.post("/service-records", content=orjson.dumps([a_record()])).status_code == 202
+    (entry,) = store.entries()
+    assert RevokeApiKey(store, clock)(entry.key_id) is True
+    assert client.post("/service-records", content=orjson.dumps([a_record()])).status_code == 401
 
 
 def test_many_tiny_records_are_refused_at_once_with_a_small_answer(client, raw) -> None:
@@ -102,7 +131,7 @@ def test_counting_problems_stops_at_a_bound_for_a_hostile_body(client, raw) -> N
 
 
 def test_a_chunked_body_is_read_only_up_to_the_limit(raw, clock) -> None:
-    app = create_app(lambda: SubmitRecord(raw, clock))
+    app, key, _ = keyed_app(lambda: SubmitRecord(raw, clock))
     received: list[int] = []
     sent: list[dict] = []
 
@@ -123,7 +152,7 @@ def test_a_chunked_body_is_read_only_up_to_the_limit(raw, clock) -> None:
         "raw_path": b"/service-records",
         "query_string": b"",
         "root_path": "",
-        "headers": [(b"transfer-encoding", b"chunked")],
+        "headers": [(b"transfer-encoding", b"chunked"), (b"x-api-key", key.encode())],
         "client": ("127.0.0.1", 1),
         "server": ("127.0.0.1", 8000),
     }
@@ -188,13 +217,14 @@ def test_slow_submissions_do_not_stall_each_other(raw, clock) -> None:
             super().put_bytes(*args, **kwargs)
 
     store = SlowStore()
-    app = create_app(lambda: SubmitRecord(store, clock))
+    app, key, _ = keyed_app(lambda: SubmitRecord(store, clock))
 
     async def two_at_once() -> list[int]:
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
             body = orjson.dumps([a_record()])
-            answers = await asyncio.gather(*(http.post("/service-records", content=body) for _ in range(2)))
+            posts = (http.post("/service-records", content=body, headers={"x-api-key": key}) for _ in range(2))
+            answers = await asyncio.gather(*posts)
         return [a.status_code for a in answers]
 
     assert asyncio.run(two_at_once()) == [202, 202]

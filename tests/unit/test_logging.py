@@ -10,6 +10,7 @@ import orjson
 
 from application.process_raw_file import ProcessRawFile
 from application.submit_record import SubmitRecord
+from domain.dealer_access import OPERATOR
 from entrypoints.logging_setup import JsonFormatter
 from tests.factories import a_record
 
@@ -24,7 +25,7 @@ def test_processing_logs_carry_ids_and_no_customer_name(raw, cleaned, errors, cl
     root.setLevel(logging.DEBUG)
     try:
         body = orjson.dumps([a_record("SR-1"), a_record("SR-2", {"vehicle.vin": "X"})])
-        receipt = SubmitRecord(raw, clock)(body)
+        receipt = SubmitRecord(raw, clock)(body, OPERATOR)
         ProcessRawFile(raw, cleaned, errors, clock)(receipt.file_key)
         raw.put_bytes("service-records/date=2026-11-25/x.bin", b"\x00Budi Santoso")
         ProcessRawFile(raw, cleaned, errors, clock)("service-records/date=2026-11-25/x.bin")

@@ -8,6 +8,7 @@ import pytest
 
 from application.process_raw_file import ProcessRawFile
 from application.submit_record import SubmissionError, SubmitRecord
+from domain.dealer_access import OPERATOR
 from tests.factories import NOW, a_record
 
 BASE = orjson.dumps(a_record("SR-X"))
@@ -93,7 +94,7 @@ def api_verdict(body: bytes) -> str:
     from adapters.local.in_memory import FixedClock, InMemoryObjectStore
 
     try:
-        SubmitRecord(InMemoryObjectStore(), FixedClock(NOW))(b"[" + body + b"]")
+        SubmitRecord(InMemoryObjectStore(), FixedClock(NOW))(b"[" + body + b"]", OPERATOR)
     except SubmissionError:
         return REJECTED
     return ACCEPTED

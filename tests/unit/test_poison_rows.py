@@ -12,6 +12,7 @@ from application.load_batch import LoadBatch
 from application.process_raw_file import ProcessRawFile
 from application.raw_reader import MAX_BATCH_ROWS, read_batches
 from application.submit_record import SubmitRecord
+from domain.dealer_access import OPERATOR
 from domain.limits import MAX_LINE_BYTES
 from tests.factories import a_record
 
@@ -61,7 +62,7 @@ def test_a_poison_number_in_a_10000_line_file_costs_one_row(raw, cleaned, errors
 
 def test_a_huge_quantity_through_the_api_is_a_rejected_row_not_a_crash(raw, cleaned, errors, clock) -> None:
     body = orjson.dumps([a_record("SR-1"), a_record("SR-2", {"service_details.parts_used.0.quantity": 10**16})])
-    receipt = SubmitRecord(raw, clock)(body)
+    receipt = SubmitRecord(raw, clock)(body, OPERATOR)
     result = ProcessRawFile(raw, cleaned, errors, clock)(receipt.file_key)
     assert (result.valid_rows, result.rejected_rows, result.rejected_by_rule) == (1, 1, {"quantity_too_large": 1})
 

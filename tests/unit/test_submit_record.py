@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 import orjson
 import pytest
@@ -11,16 +12,20 @@ from application.process_raw_file import META_INGESTED_AT, META_SUBMISSION_ID
 from application.submit_record import (
     MAX_SUBMISSION_BYTES,
     MalformedSubmission,
+    Receipt,
     SubmissionRejected,
     SubmissionTooLarge,
     SubmitRecord,
 )
+from domain.dealer_access import OPERATOR
 from tests.factories import a_record
 
 
 @pytest.fixture
-def submit(raw, clock) -> SubmitRecord:
-    return SubmitRecord(raw, clock, new_id=lambda: "0f0e0d0c-0000-4000-8000-000000000001")
+def submit(raw, clock) -> Callable[[bytes], Receipt]:
+    """SubmitRecord as the operator (an admin) calls it."""
+    use_case = SubmitRecord(raw, clock, new_id=lambda: "0f0e0d0c-0000-4000-8000-000000000001")
+    return lambda body: use_case(body, OPERATOR)
 
 
 def test_a_sound_submission_is_stored_byte_for_byte(submit, raw) -> None:
@@ -49,7 +54,7 @@ def test_one_object_is_a_batch_of_one(submit) -> None:
 
 def test_ids_are_unique_per_submission(raw, clock) -> None:
     submit = SubmitRecord(raw, clock)
-    keys = {submit(orjson.dumps(a_record())).file_key for _ in range(3)}
+    keys = {submit(orjson.dumps(a_record()), OPERATOR).file_key for _ in range(3)}
     assert len(keys) == 3 == len(raw.objects)
     assert all(re.fullmatch(r"service-records/date=2026-11-25/12-00-00_[0-9a-f-]{36}\.json", k) for k in keys)
 
@@ -99,3 +104,24 @@ def test_bodies_over_six_megabytes_are_refused(submit, raw) -> None:
     with pytest.raises(SubmissionTooLarge, match="bulk file"):
         submit(body)
     assert raw.objects == {}
+
+
+def test_a_dealer_submits_its_own_records_and_is_named_on_the_raw_object(raw, clock) -> None:
+    from domain.dealer_access import Caller
+
+    dealer = Caller(dealer_id="DLR-JKT-001")
+    receipt = SubmitRecord(raw, clock)(orjson.dumps([a_record("A"), a_record("B")]), dealer)
+    assert raw.head(receipt.file_key).metadata["submitted-by"] == "dealer:DLR-JKT-001"
+
+
+@pytest.mark.parametrize(
+    "change", [{"dealer.dealer_id": "DLR-SBY-002"}, {"dealer.dealer_id": None}, {"dealer": "DLR-JKT-001"}]
+)
+def test_another_dealers_record_refuses_the_whole_submission(raw, clock, change) -> None:
+    from application.submit_record import SubmissionForbidden
+    from domain.dealer_access import Caller
+
+    body = orjson.dumps([a_record("A"), a_record("B", change)])
+    with pytest.raises(SubmissionForbidden, match="index 1") as refused:
+        SubmitRecord(raw, clock)(body, Caller(dealer_id="DLR-JKT-001"))
+    assert refused.value.indices == [1] and raw.objects == {}

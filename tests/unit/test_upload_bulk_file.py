@@ -10,6 +10,7 @@ import pytest
 from application.process_raw_file import ProcessRawFile
 from application.submit_record import SubmitRecord
 from application.upload_bulk_file import UploadBulkFile
+from domain.dealer_access import OPERATOR
 from tests.factories import a_record
 
 
@@ -47,5 +48,5 @@ def test_uploads_are_stored_with_their_content_type(raw, clock, body, content_ty
 
 
 def test_submissions_are_stored_as_json(raw, clock) -> None:
-    receipt = SubmitRecord(raw, clock)(orjson.dumps([a_record()]))
+    receipt = SubmitRecord(raw, clock)(orjson.dumps([a_record()]), OPERATOR)
     assert raw.head(receipt.file_key).content_type == "application/json"

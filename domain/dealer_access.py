@@ -1,0 +1,40 @@
+"""Who may submit what: a dealership's key acts for its own ``dealer_id``; an admin's for all."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Caller:
+    """The identity behind an API key."""
+
+    dealer_id: str | None  # None for an admin key
+    admin: bool = False
+    key_id: str = ""
+
+    @property
+    def name(self) -> str:
+        """How logs and stored submissions name the caller."""
+        return "admin" if self.admin else f"dealer:{self.dealer_id}"
+
+    def may_act_for(self, dealer_id: object) -> bool:
+        return self.admin or (isinstance(dealer_id, str) and dealer_id.strip() == self.dealer_id)
+
+
+OPERATOR = Caller(dealer_id=None, admin=True, key_id="operator")  # the CLI, run by whoever runs the pipeline
+
+
+def records_of_other_dealers(records: Sequence[object], caller: Caller) -> list[int]:
+    """Indices of the records whose ``dealer.dealer_id`` is not ``caller``'s own. A record
+    without one counts as another dealer's: a dealer key writes only its own records."""
+    if caller.admin:
+        return []
+    foreign = []
+    for index, record in enumerate(records):
+        dealer = record.get("dealer") if isinstance(record, dict) else None
+        dealer_id = dealer.get("dealer_id") if isinstance(dealer, dict) else None
+        if not caller.may_act_for(dealer_id):
+            foreign.append(index)
+    return foreign
