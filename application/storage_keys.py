@@ -16,6 +16,7 @@ MANIFEST_PREFIX = "manifests/"
 LOAD_LEDGER_PREFIX = "load-ledger/"
 REJECTED_PREFIX = "rejected/"
 UNREADABLE_PREFIX = "unreadable/"
+SUBMISSIONS_PREFIX = "submissions/"  # in the raw store, beside the raw objects: who sent what
 
 # Object metadata written with every raw object we store ourselves.
 META_INGESTED_AT = "ingested-at"
@@ -42,6 +43,11 @@ def safe_name(name: str, max_length: int = 120) -> str:
 def submission_key(received_at: datetime, submission_id: str) -> str:
     """The raw key of an API submission: date partition, time of day and id."""
     return f"{RAW_PREFIX}date={received_at:%Y-%m-%d}/{received_at:%H-%M-%S}_{submission_id}.json"
+
+
+def submission_record_key(submission_id: str) -> str:
+    """Where SubmitRecord notes a submission (its raw key, who sent it), for feedback."""
+    return f"{SUBMISSIONS_PREFIX}{submission_id}.json"
 
 
 def upload_key(uploaded_at: datetime, upload_id: str, file_name: str) -> str:

@@ -11,7 +11,13 @@ import orjson
 
 from application.ports import Clock, ObjectStore
 from application.raw_formats import JSON
-from application.storage_keys import META_INGESTED_AT, META_SUBMISSION_ID, META_SUBMITTED_BY, submission_key
+from application.storage_keys import (
+    META_INGESTED_AT,
+    META_SUBMISSION_ID,
+    META_SUBMITTED_BY,
+    submission_key,
+    submission_record_key,
+)
 from domain.dealer_access import Caller, records_of_other_dealers
 from domain.limits import MAX_RECORDS_PER_SUBMISSION
 from domain.problems import StructuralProblem
@@ -107,6 +113,16 @@ class SubmitRecord:
         received_at = self._clock.now()
         submission_id = self._new_id()
         key = submission_key(received_at, submission_id)
+        # Noted first: a note without its raw object reads as "never stored" (404), while a
+        # raw object without its note would be processed but could never be asked about.
+        note = {
+            "submission_id": submission_id,
+            "raw_key": key,
+            "submitted_by": caller.name,
+            "received_at": received_at.isoformat(),
+            "record_count": len(records),
+        }
+        self._raw.put_bytes(submission_record_key(submission_id), orjson.dumps(note), content_type=JSON)
         self._raw.put_bytes(
             key,
             body,

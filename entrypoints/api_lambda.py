@@ -2,7 +2,8 @@
 
 ``handler`` translates the event with Mangum and runs the same FastAPI app as
 ``servicepipe serve``. The app and its AWS clients are built on the first request, not at
-import. Environment: ``RAW_BUCKET_NAME``, ``API_KEYS_TABLE_NAME``.
+import. Environment: ``RAW_BUCKET_NAME``, ``CLEANED_BUCKET_NAME`` and ``ERROR_BUCKET_NAME``
+(read for submission feedback), ``API_KEYS_TABLE_NAME``.
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ def _build() -> Mangum:
     container = build_container(settings)
     # API Gateway checks the API key (usage plan, throttling) before the request reaches
     # Lambda; the app maps the same key to its dealership (API_KEYS_TABLE_NAME).
-    adapter = Mangum(create_app(container.submit_record, container.authenticate), lifespan="off")
+    app = create_app(container.submit_record, container.authenticate, container.submission_status)
+    adapter = Mangum(app, lifespan="off")
     freeze_startup_objects()
     return adapter
 

@@ -81,6 +81,9 @@ def _parser() -> Parser:
 
     status = command("status", "counts across stores, queue and database (never creates anything)")
     status.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    status.add_argument(
+        "--submission", metavar="ID", help="what became of one API submission (JSON: status, counts, rejected rows)"
+    )
 
     dealers = command("dealers", "issue, revoke and list dealerships' API keys")
     action = dealers.add_subparsers(dest="action", required=True, metavar="ACTION", parser_class=Parser)

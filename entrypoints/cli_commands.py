@@ -146,6 +146,13 @@ def status(args: argparse.Namespace, container: Container) -> int:
         raise UsageError(
             f"no data folder at {data}: check --data-dir (or SERVICEPIPE_DATA_DIR), or run something first"
         )
+    if args.submission:
+        found = container.submission_status()(args.submission, OPERATOR)
+        if found is None:
+            print(f"no submission {args.submission!r}: check the id from the receipt", file=sys.stderr)
+            return 1
+        _print_json(found.to_dict())
+        return 0
     report = container.pipeline_status()()
     if args.json:
         _print_json(report.to_dict())
@@ -161,7 +168,7 @@ def serve(args: argparse.Namespace, container: Container) -> int:
 
     from entrypoints.http_app import create_app
 
-    app = create_app(container.submit_record, container.authenticate)
+    app = create_app(container.submit_record, container.authenticate, container.submission_status)
     if not container.api_key_store().entries():
         log.warning(
             "no API key issued yet: every submission gets 401; issue one with `servicepipe dealers add DEALER_ID`"

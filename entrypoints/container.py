@@ -21,6 +21,7 @@ from adapters.local.temporary_files import TemporaryFiles
 from application.api_keys import Authenticate, IssueApiKey, NoGateway, RevokeApiKey
 from application.load_batch import LoadBatch
 from application.pipeline_status import PipelineStatus
+from application.submission_status import SubmissionStatus
 from application.submit_record import SubmitRecord
 from entrypoints.memory import release_free_memory
 from entrypoints.settings import Settings
@@ -92,6 +93,7 @@ class Container(containers.DeclarativeContainer):
     revoke_api_key = providers.Factory(RevokeApiKey, store=api_key_store, clock=clock, gateway=key_gateway)
 
     submit_record = providers.Factory(SubmitRecord, raw=raw_store, clock=clock)
+    submission_status = providers.Factory(SubmissionStatus, raw=raw_store, cleaned=cleaned_store, errors=error_store)
     process_raw_file = providers.Factory(
         _process_raw_file,
         raw=raw_store,

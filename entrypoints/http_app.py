@@ -19,6 +19,7 @@ from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 
 from application.api_keys import Authenticate
+from application.submission_status import SubmissionStatus
 from application.submit_record import (
     MAX_SUBMISSION_BYTES,
     MalformedSubmission,
@@ -64,16 +65,23 @@ def json_body(content_type: str | None) -> bool:
     return media_type == "application/json" or (media_type.startswith("application/") and media_type.endswith("+json"))
 
 
-def create_app(submit_record: Callable[[], SubmitRecord], authenticate: Callable[[], Authenticate]) -> Any:
-    """The app, wrapped in its access log; ``submit_record`` and ``authenticate`` build their
-    use-cases on first use (no AWS client at import)."""
+def create_app(
+    submit_record: Callable[[], SubmitRecord],
+    authenticate: Callable[[], Authenticate],
+    submission_status: Callable[[], SubmissionStatus],
+) -> Any:
+    """The app, wrapped in its access log; each argument builds its use-case on first use
+    (no AWS client at import)."""
     app = FastAPI(title="servicepipe API", version="1.0", docs_url=None, redoc_url=None)
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> Response:
         code = _ERROR_CODES.get(exc.status_code, "http_error")
         if exc.status_code == 404:
-            message = f"no route {request.url.path}: the API serves POST /service-records and GET /health"
+            message = (
+                f"no route {request.url.path}: the API serves POST /service-records, "
+                "GET /submissions/{submission_id} and GET /health"
+            )
         elif exc.status_code == 405:
             message = f"{request.method} is not allowed on {request.url.path}"
         else:
@@ -83,6 +91,16 @@ def create_app(submit_record: Callable[[], SubmitRecord], authenticate: Callable
     @app.get("/health")
     def health() -> dict[str, str]:
         return {"status": "ok"}
+
+    @app.get("/submissions/{submission_id}")
+    async def submission(submission_id: str, request: Request) -> Response:
+        caller = await run_in_threadpool(caller_of, request, authenticate())
+        if caller is None:
+            return _error(401, "unauthorized", UNAUTHORIZED)
+        report = await run_in_threadpool(submission_status(), submission_id, caller)
+        if report is None:  # another dealer's looks the same as none: ids cannot be probed
+            return _error(404, "not_found", f"no submission {submission_id!r} of yours")
+        return JSONResponse(report.to_dict())
 
     @app.post("/service-records", status_code=202)
     async def submit(request: Request) -> Response:

@@ -27,7 +27,7 @@ KEYS, USAGE_PLAN = "API_KEYS_TABLE_NAME", "API_USAGE_PLAN_ID"
 AWS_NEEDS = {
     "submit": (RAW,),
     "upload": (RAW,),
-    "serve": (RAW, KEYS),
+    "serve": (RAW, CLEANED, ERRORS, KEYS),
     "dealers": (KEYS, USAGE_PLAN),
     "worker": (RAW, CLEANED, ERRORS, QUEUE),
     "load": (CLEANED,),

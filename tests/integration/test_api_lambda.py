@@ -22,7 +22,7 @@ def handler(stack, monkeypatch):
 
 
 def raw_keys(stack) -> list[str]:
-    listing = boto3.client("s3").list_objects_v2(Bucket=stack.raw_bucket)
+    listing = boto3.client("s3").list_objects_v2(Bucket=stack.raw_bucket, Prefix="service-records/")
     return [o["Key"] for o in listing.get("Contents", [])]
 
 
@@ -87,3 +87,15 @@ def test_a_request_without_a_mapped_key_is_refused_and_nothing_is_stored(stack, 
     response = handler(api_gateway_event(body, key=dealer_key))  # a_record is DLR-JKT-001's
     assert response["statusCode"] == 403 and json.loads(response["body"])["records"] == [0]
     assert raw_keys(stack) == []
+
+
+def test_a_dealer_reads_its_submission_through_the_handler(stack, handler) -> None:
+    from tests.integration.aws_stack import issue_key
+
+    key = issue_key(boto3.client("dynamodb"), stack.api_keys_table, dealer_id="DLR-JKT-001")
+    receipt = json.loads(handler(api_gateway_event(orjson.dumps([a_record("SR-1")]), key=key))["body"])
+    path = f"/submissions/{receipt['submission_id']}"
+    answer = handler(api_gateway_event(b"", path=path, method="GET", key=key))
+    assert answer["statusCode"] == 200 and json.loads(answer["body"])["status"] == "received"
+    other = issue_key(boto3.client("dynamodb"), stack.api_keys_table, dealer_id="DLR-SBY-002")
+    assert handler(api_gateway_event(b"", path=path, method="GET", key=other))["statusCode"] == 404

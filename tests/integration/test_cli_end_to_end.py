@@ -288,3 +288,17 @@ def test_dealers_add_refuses_unclear_requests(tmp_path, args, message) -> None:
     done = cli(tmp_path, *args, ok=False)
     assert done.returncode == 2 and message in done.stderr and done.stdout == ""
     assert not (tmp_path / "api_keys.sqlite").exists()
+
+
+def test_status_of_one_submission(tmp_path) -> None:
+    source = tmp_path / "batch.json"
+    source.write_bytes(orjson.dumps([a_record("SR-1"), a_record("SR-2", {"vehicle.vin": "SHORT"})]))
+    receipt = json.loads(cli(tmp_path / "d", "submit", str(source)).stdout)
+    before = json.loads(cli(tmp_path / "d", "status", "--submission", receipt["submission_id"]).stdout)
+    assert before["status"] == "received" and before["record_count"] == 2
+    cli(tmp_path / "d", "worker", "--drain")
+    after = json.loads(cli(tmp_path / "d", "status", "--submission", receipt["submission_id"]).stdout)
+    assert (after["status"], after["valid_rows"], after["rejected_rows"]) == ("processed", 1, 1)
+    assert after["rejected"][0]["service_record_id"] == "SR-2"
+    missing = cli(tmp_path / "d", "status", "--submission", "0f0e0d0c-0000-4000-8000-00000000ffff", ok=False)
+    assert missing.returncode == 1 and "no submission" in missing.stderr
