@@ -33,3 +33,7 @@ class ConfigurationError(RuntimeError):
 
 class RawFileMissing(LookupError):
     """The raw object a queue message names no longer exists (deleted after it was queued)."""
+
+
+class BadPageToken(ValueError):
+    """A page token the repository did not make (edited, or from another listing)."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import BinaryIO, ContextManager, Dict, Iterator, List, Mapping, Optional, Sequence
+from typing import BinaryIO, ContextManager, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple
 
 try:  # Protocol is in typing from Python 3.8; the Glue loader imports this module on 3.9.
     from typing import Protocol
@@ -107,6 +107,14 @@ class RecordRepository(Protocol):
         ...
 
     def get(self, record_id: str) -> Optional[Dict[str, object]]: ...
+
+    def history(
+        self, vin: str, limit: int, page: Optional[str] = None
+    ) -> Tuple[List[Dict[str, object]], Optional[str]]:
+        """A vehicle's records, newest ``service_date`` first (then highest id), ``limit`` at
+        a time, and the token of the next page (None on the last). ``page`` is a token a
+        previous call returned; a token this repository did not make raises ``BadPageToken``."""
+        ...
 
     count_is_exact: bool  # False where counting exactly would read the whole table
 

@@ -38,3 +38,17 @@ def records_of_other_dealers(records: Sequence[object], caller: Caller) -> list[
         if not caller.may_act_for(dealer_id):
             foreign.append(index)
     return foreign
+
+
+MASKED = "***"
+
+
+def as_seen_by(record: dict[str, object], caller: Caller) -> dict[str, object]:
+    """A stored record as ``caller`` may see it: another dealership's customer is masked
+    (name and id) for a dealer's key; its own records, and every record for an admin, whole."""
+    if caller.admin or record.get("dealer_id") == caller.dealer_id:
+        return record
+    customer = record.get("customer")
+    if not isinstance(customer, dict):
+        return record
+    return {**record, "customer": {**customer, "customer_id": MASKED, "customer_name": MASKED}}

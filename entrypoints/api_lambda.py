@@ -3,7 +3,7 @@
 ``handler`` translates the event with Mangum and runs the same FastAPI app as
 ``servicepipe serve``. The app and its AWS clients are built on the first request, not at
 import. Environment: ``RAW_BUCKET_NAME``, ``CLEANED_BUCKET_NAME`` and ``ERROR_BUCKET_NAME``
-(read for submission feedback), ``API_KEYS_TABLE_NAME``.
+(read for submission feedback), ``API_KEYS_TABLE_NAME``, ``DYNAMODB_TABLE_NAME`` (histories).
 """
 
 from __future__ import annotations
@@ -27,7 +27,13 @@ def _build() -> Mangum:
     container = build_container(settings)
     # API Gateway checks the API key (usage plan, throttling) before the request reaches
     # Lambda; the app maps the same key to its dealership (API_KEYS_TABLE_NAME).
-    app = create_app(container.submit_record, container.authenticate, container.submission_status)
+    app = create_app(
+        container.submit_record,
+        container.authenticate,
+        container.submission_status,
+        container.vehicle_history,
+        container.record_lookup,
+    )
     adapter = Mangum(app, lifespan="off")
     freeze_startup_objects()
     return adapter

@@ -85,6 +85,11 @@ def _parser() -> Parser:
         "--submission", metavar="ID", help="what became of one API submission (JSON: status, counts, rejected rows)"
     )
 
+    history = command("history", "a vehicle's loaded service records, newest first (JSON)")
+    history.add_argument("vin", help="the vehicle identification number")
+    history.add_argument("--limit", type=count, default=50, help="records per page, 1 to 200")
+    history.add_argument("--page", help="the next_page token a previous page printed")
+
     dealers = command("dealers", "issue, revoke and list dealerships' API keys")
     action = dealers.add_subparsers(dest="action", required=True, metavar="ACTION", parser_class=Parser)
 
@@ -114,6 +119,7 @@ COMMANDS = {
     "status": cli_commands.status,
     "serve": cli_commands.serve,
     "dealers": cli_commands.dealers,
+    "history": cli_commands.history,
 }
 
 

@@ -17,8 +17,10 @@ from typing import BinaryIO
 import orjson
 
 from application.api_keys import UnknownDealerId
+from application.errors import BadPageToken
 from application.submit_record import SubmissionError, SubmissionRejected
 from application.upload_bulk_file import UploadBulkFile
+from application.vehicle_history import BadPageSize
 from domain.dealer_access import OPERATOR
 from entrypoints.cli_arguments import EXIT_INTERRUPTED, UsageError
 from entrypoints.container import Container
@@ -168,7 +170,13 @@ def serve(args: argparse.Namespace, container: Container) -> int:
 
     from entrypoints.http_app import create_app
 
-    app = create_app(container.submit_record, container.authenticate, container.submission_status)
+    app = create_app(
+        container.submit_record,
+        container.authenticate,
+        container.submission_status,
+        container.vehicle_history,
+        container.record_lookup,
+    )
     if not container.api_key_store().entries():
         log.warning(
             "no API key issued yet: every submission gets 401; issue one with `servicepipe dealers add DEALER_ID`"
@@ -177,6 +185,17 @@ def serve(args: argparse.Namespace, container: Container) -> int:
     log.info(f"listening on http://{args.host}:{args.port}", extra={"host": args.host, "port": args.port})
     # Our own access lines (entrypoints.http_app) replace uvicorn's.
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False, log_config=None)
+    return 0
+
+
+def history(args: argparse.Namespace, container: Container) -> int:
+    """``history VIN``: the vehicle's loaded records, newest first, as JSON (unmasked: the
+    operator's view)."""
+    try:
+        page = container.vehicle_history()(args.vin, OPERATOR, args.limit, args.page)
+    except (BadPageSize, BadPageToken) as err:
+        raise UsageError(str(err)) from err
+    _print_json(page.to_dict())
     return 0
 
 

@@ -23,6 +23,7 @@ from application.load_batch import LoadBatch
 from application.pipeline_status import PipelineStatus
 from application.submission_status import SubmissionStatus
 from application.submit_record import SubmitRecord
+from application.vehicle_history import ServiceRecordLookup, VehicleHistory
 from entrypoints.memory import release_free_memory
 from entrypoints.settings import Settings
 
@@ -94,6 +95,8 @@ class Container(containers.DeclarativeContainer):
 
     submit_record = providers.Factory(SubmitRecord, raw=raw_store, clock=clock)
     submission_status = providers.Factory(SubmissionStatus, raw=raw_store, cleaned=cleaned_store, errors=error_store)
+    vehicle_history = providers.Factory(VehicleHistory, repository=repository)
+    record_lookup = providers.Factory(ServiceRecordLookup, repository=repository)
     process_raw_file = providers.Factory(
         _process_raw_file,
         raw=raw_store,

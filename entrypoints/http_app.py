@@ -1,8 +1,8 @@
 """The HTTP API (FastAPI): the same app runs under ``servicepipe serve`` and in Lambda.
 
-Every error answers ``{"error", "message"}``, 404 and 405 included. There is no ``/docs``
-page: FastAPI's loads its scripts from a CDN, which a dealer's network or an offline
-machine may not reach.
+Every error answers ``{"error", "message"}``, 404 and 405 included. ``/openapi.json`` is public
+(``entrypoints/openapi_docs.py``); there is no ``/docs`` page: FastAPI's loads its scripts
+from a CDN, which a dealer's network or an offline machine may not reach.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
@@ -19,6 +20,7 @@ from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 
 from application.api_keys import Authenticate
+from application.errors import BadPageToken
 from application.submission_status import SubmissionStatus
 from application.submit_record import (
     MAX_SUBMISSION_BYTES,
@@ -28,8 +30,10 @@ from application.submit_record import (
     SubmissionTooLarge,
     SubmitRecord,
 )
+from application.vehicle_history import DEFAULT_PAGE_SIZE, BadPageSize, ServiceRecordLookup, VehicleHistory
 from domain.dealer_access import Caller
 from entrypoints.access_log import AccessLog
+from entrypoints.openapi_docs import HISTORY_RESPONSES, READ_RESPONSES, SUBMIT_RESPONSES, document
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +73,8 @@ def create_app(
     submit_record: Callable[[], SubmitRecord],
     authenticate: Callable[[], Authenticate],
     submission_status: Callable[[], SubmissionStatus],
+    vehicle_history: Callable[[], VehicleHistory] | None = None,
+    record_lookup: Callable[[], ServiceRecordLookup] | None = None,
 ) -> Any:
     """The app, wrapped in its access log; each argument builds its use-case on first use
     (no AWS client at import)."""
@@ -80,7 +86,8 @@ def create_app(
         if exc.status_code == 404:
             message = (
                 f"no route {request.url.path}: the API serves POST /service-records, "
-                "GET /submissions/{submission_id} and GET /health"
+                "GET /service-records/{id}, GET /submissions/{id}, GET /vehicles/{vin}/service-records "
+                "and GET /health"
             )
         elif exc.status_code == 405:
             message = f"{request.method} is not allowed on {request.url.path}"
@@ -88,11 +95,16 @@ def create_app(
             message = str(exc.detail)
         return _error(exc.status_code, code, message)
 
+    @app.exception_handler(RequestValidationError)
+    async def bad_parameter(request: Request, exc: RequestValidationError) -> Response:
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
+        return _error(400, "bad_request", problems)
+
     @app.get("/health")
     def health() -> dict[str, str]:
         return {"status": "ok"}
 
-    @app.get("/submissions/{submission_id}")
+    @app.get("/submissions/{submission_id}", responses=READ_RESPONSES, summary="What became of a submission")
     async def submission(submission_id: str, request: Request) -> Response:
         caller = await run_in_threadpool(caller_of, request, authenticate())
         if caller is None:
@@ -102,7 +114,34 @@ def create_app(
             return _error(404, "not_found", f"no submission {submission_id!r} of yours")
         return JSONResponse(report.to_dict())
 
-    @app.post("/service-records", status_code=202)
+    if vehicle_history is not None:
+
+        @app.get("/vehicles/{vin}/service-records", responses=HISTORY_RESPONSES, summary="A vehicle's history")
+        async def history(
+            vin: str, request: Request, limit: int = DEFAULT_PAGE_SIZE, page: str | None = None
+        ) -> Response:
+            caller = await run_in_threadpool(caller_of, request, authenticate())
+            if caller is None:
+                return _error(401, "unauthorized", UNAUTHORIZED)
+            try:
+                found = await run_in_threadpool(vehicle_history(), vin, caller, limit, page)
+            except (BadPageSize, BadPageToken) as err:
+                return _error(400, "bad_request", str(err))
+            return JSONResponse(found.to_dict())
+
+    if record_lookup is not None:
+
+        @app.get("/service-records/{service_record_id}", responses=READ_RESPONSES, summary="One loaded record")
+        async def service_record(service_record_id: str, request: Request) -> Response:
+            caller = await run_in_threadpool(caller_of, request, authenticate())
+            if caller is None:
+                return _error(401, "unauthorized", UNAUTHORIZED)
+            record = await run_in_threadpool(record_lookup(), service_record_id, caller)
+            if record is None:
+                return _error(404, "not_found", f"no loaded service record {service_record_id!r}")
+            return JSONResponse(record)
+
+    @app.post("/service-records", status_code=202, responses=SUBMIT_RESPONSES, summary="Submit service records")
     async def submit(request: Request) -> Response:
         caller = await run_in_threadpool(caller_of, request, authenticate())
         if caller is None:
@@ -150,4 +189,5 @@ def create_app(
         request.state.submission_id = receipt.submission_id  # read by the access line (access_log.SUBMISSION_ID)
         return JSONResponse(receipt.to_dict(), status_code=202)
 
+    document(app)
     return AccessLog(app)

@@ -29,6 +29,7 @@ AWS_NEEDS = {
     "upload": (RAW,),
     "serve": (RAW, CLEANED, ERRORS, KEYS),
     "dealers": (KEYS, USAGE_PLAN),
+    "history": (),
     "worker": (RAW, CLEANED, ERRORS, QUEUE),
     "load": (CLEANED,),
     "status": (RAW, CLEANED, QUEUE),

@@ -12,7 +12,11 @@ from tests.factories import NOW
 
 
 def keyed_app(
-    submit_record: Any, dealer_id: str | None = None, submission_status: Any = None
+    submit_record: Any,
+    dealer_id: str | None = None,
+    submission_status: Any = None,
+    vehicle_history: Any = None,
+    record_lookup: Any = None,
 ) -> tuple[Any, str, InMemoryApiKeyStore]:
     """(app, a key for ``dealer_id`` or an admin key, the store holding it)."""
     store = InMemoryApiKeyStore()
@@ -20,4 +24,5 @@ def keyed_app(
     if submission_status is None:
         nowhere = InMemoryObjectStore(NOW)
         submission_status = lambda: SubmissionStatus(nowhere, nowhere, nowhere)  # noqa: E731
-    return create_app(submit_record, lambda: Authenticate(store), submission_status), key, store
+    app = create_app(submit_record, lambda: Authenticate(store), submission_status, vehicle_history, record_lookup)
+    return app, key, store

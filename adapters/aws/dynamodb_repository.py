@@ -30,7 +30,8 @@ from botocore.exceptions import ClientError
 
 from adapters.aws.errors import error_code, translated
 from adapters.aws.session import AwsClients
-from application.errors import TransientError
+from adapters.page_tokens import decode_texts, encode_page
+from application.errors import BadPageToken, TransientError
 
 TRANSACTION_ITEMS = 100  # DynamoDB's most actions per TransactWriteItems
 TRANSACTION_BYTES = 3_000_000  # of the records' JSON per call: under the 4 MB a call may carry
@@ -42,6 +43,7 @@ MAX_ATTEMPTS = 8
 BASE_DELAY = 0.05
 MAX_DELAY = 5.0
 # An item written by someone else (no ingested_at, or not text) counts as older than any.
+VIN_INDEX = "vin-service_date-index"
 NEWER_WINS = "attribute_not_exists(#at) OR NOT attribute_type(#at, :text) OR #at <= :at"
 
 _serializer = TypeSerializer()
@@ -182,6 +184,35 @@ class DynamoRecordRepository:
             )
         item = answer.get("Item")
         return None if item is None else deserialize(item)
+
+    def history(self, vin: str, limit: int, page: str | None = None) -> tuple[list[dict[str, object]], str | None]:
+        """From the ``vin-service_date-index`` GSI, newest first; the token is the query's
+        LastEvaluatedKey (vin, service_date, id), checked to be this vehicle's."""
+        request: dict[str, Any] = {
+            "TableName": self.table_name,
+            "IndexName": VIN_INDEX,
+            "KeyConditionExpression": "vin = :vin",
+            "ExpressionAttributeValues": {":vin": {"S": vin}},
+            "ScanIndexForward": False,
+            "Limit": limit,
+        }
+        if page is not None:
+            after_vin, after_date, after_id = decode_texts(page, 3)
+            if after_vin != vin:
+                raise BadPageToken("the page token belongs to another vehicle: start again without it")
+            request["ExclusiveStartKey"] = {
+                "vin": {"S": after_vin},
+                "service_date": {"S": after_date},
+                "service_record_id": {"S": after_id},
+            }
+        with self._translated():
+            answer = self._dynamodb.query(**request)
+        records = [deserialize(item) for item in answer.get("Items", [])]
+        last = answer.get("LastEvaluatedKey")
+        token = None
+        if last and len(records) == limit:
+            token = encode_page([last["vin"]["S"], last["service_date"]["S"], last["service_record_id"]["S"]])
+        return records, token
 
     # DynamoDB refreshes a table's ItemCount about every six hours; a Scan would be exact but
     # reads the whole table, which costs dollars and minutes at a month's volume.

@@ -9,6 +9,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime, timezone
 from typing import BinaryIO
 
+from adapters.page_tokens import decode_texts, encode_page
 from application.api_keys import ApiKeyEntry
 from application.errors import ObjectNotFound
 from application.ports import Message, ObjectInfo, QueueStats
@@ -128,6 +129,17 @@ class InMemoryRecordRepository:
 
     def get(self, record_id: str) -> dict[str, object] | None:
         return self.records.get(record_id)
+
+    def history(self, vin: str, limit: int, page: str | None = None) -> tuple[list[dict[str, object]], str | None]:
+        def position(record: dict[str, object]) -> list[str]:
+            return [str(record.get("service_date")), str(record["service_record_id"])]
+
+        rows = sorted((r for r in self.records.values() if r.get("vin") == vin), key=position, reverse=True)
+        if page is not None:
+            after = decode_texts(page, 2)
+            rows = [r for r in rows if position(r) < after]
+        more = len(rows) > limit
+        return rows[:limit], encode_page(position(rows[limit - 1])) if more else None
 
     count_is_exact = True
 

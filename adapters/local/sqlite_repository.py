@@ -8,6 +8,7 @@ from pathlib import Path
 import orjson
 
 from adapters.local.sqlite_connection import transaction
+from adapters.page_tokens import decode_texts, encode_page
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS service_records (
@@ -55,6 +56,22 @@ class SqliteRecordRepository:
         with transaction(self.path) as db:
             row = db.execute("SELECT record FROM service_records WHERE service_record_id = ?", (record_id,)).fetchone()
         return None if row is None else orjson.loads(row[0])
+
+    def history(self, vin: str, limit: int, page: str | None = None) -> tuple[list[dict[str, object]], str | None]:
+        """Newest first from the (vin, service_date) index; the token is the last row's
+        (service_date, id), so a page never repeats or skips a row when rows are added."""
+        query = "SELECT service_date, service_record_id, record FROM service_records WHERE vin = ?"
+        parameters: list[object] = [vin]
+        if page is not None:
+            after_date, after_id = decode_texts(page, 2)
+            query += " AND (service_date < ? OR (service_date = ? AND service_record_id < ?))"
+            parameters += [after_date, after_date, after_id]
+        query += " ORDER BY service_date DESC, service_record_id DESC LIMIT ?"
+        with transaction(self.path) as db:
+            rows = db.execute(query, [*parameters, limit + 1]).fetchall()
+        records = [orjson.loads(row[2]) for row in rows[:limit]]
+        last = rows[limit - 1] if len(rows) > limit else None
+        return records, None if last is None else encode_page([last[0], last[1]])
 
     count_is_exact = True
 

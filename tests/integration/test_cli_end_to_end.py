@@ -45,7 +45,7 @@ def assert_every_row_accounted_for(data_dir: Path, raw_key: str, total: int) -> 
     assert sorted(valid + rejected) == list(range(total))
 
 
-COMMANDS = ["run", "generate", "submit", "upload", "worker", "load", "status", "serve", "dealers"]
+COMMANDS = ["run", "generate", "submit", "upload", "worker", "load", "status", "serve", "dealers", "history"]
 
 
 @pytest.mark.parametrize("command", COMMANDS)
@@ -302,3 +302,21 @@ def test_status_of_one_submission(tmp_path) -> None:
     assert after["rejected"][0]["service_record_id"] == "SR-2"
     missing = cli(tmp_path / "d", "status", "--submission", "0f0e0d0c-0000-4000-8000-00000000ffff", ok=False)
     assert missing.returncode == 1 and "no submission" in missing.stderr
+
+
+def test_history_of_a_vehicle_after_a_load(tmp_path) -> None:
+    vin = "MHFXX12G3K1234567"
+    older = a_record("SR-OLD", {"vehicle.vin": vin, "service_details.service_date": "2026-01-10T09:00:00+07:00"})
+    newer = a_record("SR-NEW", {"vehicle.vin": vin, "service_details.service_date": "2026-06-10T09:00:00+07:00"})
+    source = tmp_path / "batch.json"
+    source.write_bytes(orjson.dumps([older, newer, a_record("SR-ELSE", {"vehicle.vin": "MHFXX12G3K7654321"})]))
+    cli(tmp_path / "d", "submit", str(source))
+    cli(tmp_path / "d", "worker", "--drain")
+    cli(tmp_path / "d", "load")
+    page = json.loads(cli(tmp_path / "d", "history", vin.lower()).stdout)
+    assert [r["service_record_id"] for r in page["records"]] == ["SR-NEW", "SR-OLD"] and page["next_page"] is None
+    first = json.loads(cli(tmp_path / "d", "history", vin, "--limit", "1").stdout)
+    second = json.loads(cli(tmp_path / "d", "history", vin, "--limit", "1", "--page", first["next_page"]).stdout)
+    assert [first["records"][0]["service_record_id"], second["records"][0]["service_record_id"]] == ["SR-NEW", "SR-OLD"]
+    bad = cli(tmp_path / "d", "history", vin, "--page", "nonsense", ok=False)
+    assert bad.returncode == 2 and "page token" in bad.stderr

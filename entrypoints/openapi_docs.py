@@ -1,0 +1,113 @@
+"""What ``/openapi.json`` says about the API: bodies, every status, the key, examples.
+
+``POST /service-records`` reads its raw body itself (to stream it under the 6 MiB limit and
+judge it with the same contract as a bulk upload), so FastAPI cannot see its body type: the
+request schema is written here from the contract model (``domain.contract.ServiceRecord``).
+The error and answer shapes are pydantic models used only for this document.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+from pydantic import BaseModel, Field
+
+from domain.contract import ServiceRecord
+from domain.limits import MAX_RECORDS_PER_SUBMISSION
+
+SECURITY: list[dict[str, list[str]]] = [{"dealerKey": []}]
+PUBLIC = {"/health", "/openapi.json"}
+
+
+class ErrorBody(BaseModel):
+    error: str = Field(description="a short code: unauthorized, forbidden, not_found, payload_too_large, ...")
+    message: str = Field(description="what was wrong and what to do")
+
+
+class ForbiddenBody(ErrorBody):
+    records: list[int] = Field(description="indices of the records of another dealership (the first 100)")
+
+
+class Problem(BaseModel):
+    index: int | None = Field(description="the record's position in the submission; null for the body")
+    service_record_id: str | None
+    field: str
+    rule: str
+    message: str
+
+
+class InvalidSubmissionBody(ErrorBody):
+    problem_count: int
+    problem_count_complete: bool = Field(description="false once counting stopped past 50,000")
+    records_with_problems: int
+    problems: list[Problem] = Field(description="the first 100 problems")
+
+
+class ReceiptBody(BaseModel):
+    status: str = Field(examples=["accepted"])
+    submission_id: str
+    file_key: str
+    record_count: int
+
+
+def _error(description: str, model: type[BaseModel] = ErrorBody) -> dict[str, Any]:
+    return {"model": model, "description": description}
+
+
+SUBMIT_RESPONSES: dict[int | str, dict[str, Any]] = {
+    202: {"model": ReceiptBody, "description": "structurally sound and stored; rules are checked row by row later"},
+    400: _error("the body is not valid JSON"),
+    401: _error("x-api-key missing, unknown or revoked (on AWS, API Gateway answers 403 first for unknown keys)"),
+    403: _error("a dealer's key sent another dealership's records; nothing was stored", ForbiddenBody),
+    413: _error(f"over 6 MiB, or over {MAX_RECORDS_PER_SUBMISSION:,} records: split it, or upload a bulk file"),
+    415: _error("a Content-Type other than application/json"),
+    422: _error("a structural problem: the whole submission refused, every problem counted", InvalidSubmissionBody),
+}
+READ_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: _error("x-api-key missing, unknown or revoked"),
+    404: _error("no such thing for this key (another dealer's submission looks the same)"),
+}
+HISTORY_RESPONSES: dict[int | str, dict[str, Any]] = {
+    **READ_RESPONSES,
+    400: _error("a page token no earlier page gave, or a limit outside 1 to 200"),
+}
+
+
+def _example_record() -> dict[str, Any]:
+    from entrypoints.sample_data import generate_records
+
+    return next(iter(generate_records(1, bad_fraction=0, seed=7)))
+
+
+def document(app: FastAPI) -> None:
+    """Replace ``app.openapi`` with one that adds the submission body, the key and examples."""
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+        record = ServiceRecord.model_json_schema(ref_template="#/components/schemas/{model}")
+        components = schema.setdefault("components", {})
+        components.setdefault("schemas", {}).update(record.pop("$defs", {}))
+        components["schemas"]["ServiceRecord"] = record
+        components["securitySchemes"] = {
+            "dealerKey": {"type": "apiKey", "in": "header", "name": "x-api-key", "description": "a dealership's key"}
+        }
+        one = {"$ref": "#/components/schemas/ServiceRecord"}
+        many = {"type": "array", "items": one, "minItems": 1, "maxItems": MAX_RECORDS_PER_SUBMISSION}
+        submit = schema["paths"]["/service-records"]["post"]
+        submit["requestBody"] = {
+            "required": True,
+            "description": "a JSON array of service records, or one record; at most 6 MiB",
+            "content": {"application/json": {"schema": {"oneOf": [many, one]}, "example": [_example_record()]}},
+        }
+        for path, operations in schema["paths"].items():
+            if path not in PUBLIC:
+                for operation in operations.values():
+                    operation["security"] = SECURITY
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
