@@ -85,6 +85,11 @@ def _parser() -> Parser:
         "--submission", metavar="ID", help="what became of one API submission (JSON: status, counts, rejected rows)"
     )
 
+    insights = command("insights", "write the insights report (HTML and CSV) from the cleaned star schema")
+    insights.add_argument("--since", type=iso_date, help="first service date (YYYY-MM-DD; default: the first)")
+    insights.add_argument("--until", type=iso_date, help="last service date (YYYY-MM-DD; default: the last)")
+    insights.add_argument("--out", help="folder to write to (default: <data dir>/insights, or ./insights on AWS)")
+
     history = command("history", "a vehicle's loaded service records, newest first (JSON)")
     history.add_argument("vin", help="the vehicle identification number")
     history.add_argument("--limit", type=count, default=50, help="records per page, 1 to 200")
@@ -120,6 +125,7 @@ COMMANDS = {
     "serve": cli_commands.serve,
     "dealers": cli_commands.dealers,
     "history": cli_commands.history,
+    "insights": cli_commands.insights,
 }
 
 

@@ -10,7 +10,7 @@ import sys
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import BinaryIO
 
@@ -188,6 +188,33 @@ def serve(args: argparse.Namespace, container: Container) -> int:
     return 0
 
 
+def _insights_folder(container: Container, out: str | None) -> Path:
+    if out:
+        return Path(out)
+    local = container.config.backend() == "local"
+    return Path(container.config.data_dir()) / "insights" if local else Path("insights")
+
+
+def _write_insights(container: Container, since: object, until: object, out: Path) -> Path:
+    from entrypoints.insights_report import summary_lines, write_report
+
+    found = container.build_insights()(since, until)
+    path = write_report(found, out)
+    for line in summary_lines(found):
+        print(line)
+    return path
+
+
+def insights(args: argparse.Namespace, container: Container) -> int:
+    """``insights``: the HTML report and its CSV files; prints a summary and where to open it."""
+    since, until = (date.fromisoformat(d) if d else None for d in (args.since, args.until))
+    if since and until and since > until:
+        raise UsageError(f"--since {since} is after --until {until}")
+    path = _write_insights(container, since, until, _insights_folder(container, args.out))
+    print(f"report: {path.resolve()} (open it in a browser; CSV files beside it)")
+    return 0
+
+
 def history(args: argparse.Namespace, container: Container) -> int:
     """``history VIN``: the vehicle's loaded records, newest first, as JSON (unmasked: the
     operator's view)."""
@@ -240,6 +267,9 @@ def run(args: argparse.Namespace, container: Container) -> int:
     _summary(args, container, len(records), len(receipts), stats, loaded.records_loaded, loaded.files_loaded)
     growth = container.repository().count() - before
     print(f"the database grew by {growth:,} records (seed {args.seed}: repeat with --seed {args.seed})")
+    print("insights from everything cleaned so far:")
+    report = _write_insights(container, None, None, _insights_folder(container, None))
+    print(f"insights report: {report.resolve()} (open it in a browser)")
     if loaded.files_failed:
         print(f"{len(loaded.files_failed)} files failed to load; run servicepipe load to retry", file=sys.stderr)
     return 0 if stats.failures == 0 and loaded.ok else 1

@@ -36,6 +36,13 @@ def _process_raw_file(**dependencies: Any) -> Any:
     return ProcessRawFile(**dependencies)
 
 
+def _build_insights(**dependencies: Any) -> Any:
+    """BuildInsights, imported when first built (pandas and pyarrow, like ProcessRawFile)."""
+    from application.insights import BuildInsights
+
+    return BuildInsights(**dependencies)
+
+
 class Container(containers.DeclarativeContainer):
     config = providers.Configuration()
 
@@ -96,6 +103,7 @@ class Container(containers.DeclarativeContainer):
     submit_record = providers.Factory(SubmitRecord, raw=raw_store, clock=clock)
     submission_status = providers.Factory(SubmissionStatus, raw=raw_store, cleaned=cleaned_store, errors=error_store)
     vehicle_history = providers.Factory(VehicleHistory, repository=repository)
+    build_insights = providers.Factory(_build_insights, cleaned=cleaned_store, errors=error_store)
     record_lookup = providers.Factory(ServiceRecordLookup, repository=repository)
     process_raw_file = providers.Factory(
         _process_raw_file,

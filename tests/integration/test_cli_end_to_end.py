@@ -45,7 +45,8 @@ def assert_every_row_accounted_for(data_dir: Path, raw_key: str, total: int) -> 
     assert sorted(valid + rejected) == list(range(total))
 
 
-COMMANDS = ["run", "generate", "submit", "upload", "worker", "load", "status", "serve", "dealers", "history"]
+COMMANDS = ["run", "generate", "submit", "upload", "worker", "load", "status", "serve"]
+COMMANDS += ["dealers", "history", "insights"]
 
 
 @pytest.mark.parametrize("command", COMMANDS)
@@ -62,6 +63,10 @@ def test_run_processes_sample_data_end_to_end(tmp_path) -> None:
     assert 0 < counts["rejected_rows"] < 60
     assert counts["loaded_records"] == counts["valid_rows"]
     assert len(list((tmp_path / "cleaned/parquet/fact_service_records").rglob("*.parquet"))) == 3
+    report = Path(done.stdout.split("insights report: ")[1].split(" (open it")[0])
+    assert report == (tmp_path / "insights" / "insights.html").resolve()
+    page = report.read_text()
+    assert page.count('data-chart="') == 6 and f"{counts['valid_rows']:,} service records" in page
 
 
 def test_generate_is_deterministic_with_a_seed(tmp_path) -> None:
@@ -320,3 +325,23 @@ def test_history_of_a_vehicle_after_a_load(tmp_path) -> None:
     assert [first["records"][0]["service_record_id"], second["records"][0]["service_record_id"]] == ["SR-NEW", "SR-OLD"]
     bad = cli(tmp_path / "d", "history", vin, "--page", "nonsense", ok=False)
     assert bad.returncode == 2 and "page token" in bad.stderr
+
+
+def test_insights_for_a_period_into_a_folder(tmp_path) -> None:
+    cli(tmp_path / "d", "run", "--records", "200")
+    out = tmp_path / "report"
+    done = cli(tmp_path / "d", "insights", "--since", "2020-01-01", "--until", "2100-12-31", "--out", str(out))
+    assert "service records analysed" in done.stdout and (out / "insights.html").exists()
+    assert sorted(p.name for p in out.glob("*.csv")) == sorted(
+        f"{name}.csv"
+        for name in (
+            "frequent_services",
+            "part_usage_by_month",
+            "cost_by_dealer",
+            "repeat_repairs",
+            "odometer_at_repair",
+            "rejection_rates",
+        )
+    )
+    backwards = cli(tmp_path / "d", "insights", "--since", "2026-12-01", "--until", "2026-01-01", ok=False)
+    assert backwards.returncode == 2 and "is after" in backwards.stderr

@@ -1,0 +1,124 @@
+"""BuildInsights: the report's tables from the cleaned star schema and the rejected rows.
+
+Reads ``parquet/<table>/date=D/*.parquet`` from the cleaned store and
+``rejected/date=D/*.jsonl`` from the error store, through the same ObjectStore port locally and
+on S3. ``since`` and ``until`` bound the service date (local); a partition ingested before
+``since`` cannot hold a later service, so it is not read.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from datetime import date
+
+import orjson
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from application.ports import ObjectStore
+from application.storage_keys import PARQUET_PREFIX, REJECTED_PREFIX
+from domain import insights
+from domain.star_schema import TABLE_SCHEMAS
+
+# The report's tables, in the order the report shows them: name -> (title, what it says).
+TABLES = {
+    "frequent_services": ("Most frequent services by model and year", "services performed"),
+    "part_usage_by_month": ("Part usage by month", "quantity used"),
+    "cost_by_dealer": ("Cost per service by dealer and city", "mean cost per service, IDR"),
+    "repeat_repairs": (
+        f"Repeat repairs: same VIN and service within {insights.REPEAT_DAYS} days and {insights.REPEAT_KM:,} km",
+        "repeats",
+    ),
+    "odometer_at_repair": ("Average odometer at each repair, by model", "mean odometer, km"),
+    "rejection_rates": ("Rejection rate by dealer and rule", "share of the dealer's rows rejected"),
+}
+
+
+@dataclass
+class Insights:
+    tables: dict[str, pd.DataFrame]
+    records: int  # service records analysed (latest versions)
+    since: date | None
+    until: date | None
+
+
+class BuildInsights:
+    def __init__(self, cleaned: ObjectStore, errors: ObjectStore) -> None:
+        self._cleaned, self._errors = cleaned, errors
+
+    def __call__(self, since: date | None = None, until: date | None = None) -> Insights:
+        star = insights.StarTables(
+            fact=self._table("fact_service_records", since),
+            services=self._table("dim_services_performed", since),
+            parts=self._table("dim_parts_used", since),
+            vehicles=self._table("dim_vehicle", since),
+            dealers=self._table("dim_dealer", since),
+        )
+        in_range = pd.Series(True, index=star.fact.index)
+        if since is not None:
+            in_range &= star.fact["service_date_local"] >= since
+        if until is not None:
+            in_range &= star.fact["service_date_local"] <= until
+        star = insights.StarTables(star.fact[in_range], star.services, star.parts, star.vehicles, star.dealers)
+        tables = {
+            "frequent_services": insights.frequent_services(star),
+            "part_usage_by_month": insights.part_usage_by_month(star),
+            "cost_by_dealer": insights.cost_by_dealer(star),
+            "repeat_repairs": insights.repeat_repairs(star),
+            "odometer_at_repair": insights.odometer_at_repair(star),
+            "rejection_rates": insights.rejection_rates(star.fact, self._rejected(since, until)),
+        }
+        records = star.fact["service_record_id"].nunique()
+        return Insights(tables, int(records), since, until)
+
+    def _table(self, name: str, since: date | None) -> pd.DataFrame:
+        parts = [
+            pq.read_table(io.BytesIO(self._cleaned.read_bytes(key)))
+            for key in self._cleaned.list_keys(f"{PARQUET_PREFIX}{name}/")
+            if _partition_wanted(key, since)
+        ]
+        table = pa.concat_tables(parts) if parts else TABLE_SCHEMAS[name].empty_table()
+        return table.to_pandas()
+
+    def _rejected(self, since: date | None, until: date | None) -> pd.DataFrame:
+        rows: list[dict[str, object]] = []
+        for key in self._errors.list_keys(REJECTED_PREFIX):
+            if not _ingested_between(key, since, until):  # rejected rows have no trusted service date
+                continue
+            for line in self._errors.read_bytes(key).splitlines():
+                if not line.strip():
+                    continue
+                row = orjson.loads(line)
+                record = row.get("record")
+                dealer = record.get("dealer") if isinstance(record, dict) else None
+                dealer_id = dealer.get("dealer_id") if isinstance(dealer, dict) else None
+                identity = f"{key}#{row.get('index')}"
+                for rule in sorted({str(e.get("rule")) for e in row.get("errors", [])}):
+                    known = dealer_id if isinstance(dealer_id, str) else None
+                    rows.append({"dealer_id": known, "rule": rule, "row": identity})
+        return pd.DataFrame(rows, columns=["dealer_id", "rule", "row"])
+
+
+def _ingested_on(key: str) -> date | None:
+    """The ingestion date of a ``.../date=YYYY-MM-DD/...`` key, if it has one."""
+    marker = key.find("date=")
+    try:
+        return date.fromisoformat(key[marker + 5 : marker + 15]) if marker >= 0 else None
+    except ValueError:
+        return None
+
+
+def _partition_wanted(key: str, since: date | None) -> bool:
+    """Whether a star-schema partition may hold services on or after ``since``: nothing is
+    serviced after it is ingested, and later partitions may hold late submissions."""
+    ingested = _ingested_on(key)
+    return since is None or ingested is None or ingested >= since
+
+
+def _ingested_between(key: str, since: date | None, until: date | None) -> bool:
+    ingested = _ingested_on(key)
+    if ingested is None:
+        return True
+    return (since is None or ingested >= since) and (until is None or ingested <= until)

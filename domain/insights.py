@@ -1,0 +1,126 @@
+"""The analyses behind the insights report, on the star-schema tables (pandas frames).
+
+A record corrected by a later submission appears in the cleaned data once per version; every
+analysis counts only its latest version (the greatest ``ingested_at``), with that version's
+service and part lines. Dimension rows are taken at their latest version too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+REPEAT_DAYS = 30
+REPEAT_KM = 3_000
+
+
+@dataclass(frozen=True)
+class StarTables:
+    """The cleaned star schema, every file's rows (all versions)."""
+
+    fact: pd.DataFrame
+    services: pd.DataFrame
+    parts: pd.DataFrame
+    vehicles: pd.DataFrame
+    dealers: pd.DataFrame
+
+
+def _latest(frame: pd.DataFrame, key: str) -> pd.DataFrame:
+    ordered = frame.sort_values(["ingested_at", "source_file"], kind="stable")
+    return ordered.drop_duplicates(key, keep="last")
+
+
+def latest_records(star: StarTables) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """(fact, service lines, part lines) of each record's latest version."""
+    fact = _latest(star.fact, "service_record_id")
+    version = fact[["service_record_id", "source_file"]]
+    services = star.services.merge(version, on=["service_record_id", "source_file"])
+    parts = star.parts.merge(version, on=["service_record_id", "source_file"])
+    return fact, services, parts
+
+
+def _vehicles(star: StarTables) -> pd.DataFrame:
+    return _latest(star.vehicles, "vin")[["vin", "model", "year"]]
+
+
+def frequent_services(star: StarTables) -> pd.DataFrame:
+    """How often each service was performed, by vehicle model and model year."""
+    fact, services, _ = latest_records(star)
+    lines = services.merge(fact[["service_record_id", "vin"]], on="service_record_id").merge(_vehicles(star), on="vin")
+    counted = lines.groupby(["model", "year", "service_name"], dropna=False).size().rename("services").reset_index()
+    return counted.sort_values(["services", "model", "year", "service_name"], ascending=[False, True, True, True])
+
+
+def part_usage_by_month(star: StarTables) -> pd.DataFrame:
+    """Quantity of each part used per month of service (local date)."""
+    fact, _, parts = latest_records(star)
+    lines = parts.merge(fact[["service_record_id", "service_date_local"]], on="service_record_id")
+    lines["month"] = pd.to_datetime(lines["service_date_local"]).dt.strftime("%Y-%m")
+    used = lines.groupby(["month", "part_code", "part_name"], dropna=False)["quantity"].sum().rename("quantity")
+    return used.reset_index().sort_values(["month", "quantity", "part_name"], ascending=[True, False, True])
+
+
+def cost_by_dealer(star: StarTables) -> pd.DataFrame:
+    """Services, mean and median cost per service (IDR), per dealer and city."""
+    fact, _, _ = latest_records(star)
+    dealers = _latest(star.dealers, "dealer_id")[["dealer_id", "dealer_name", "dealer_location"]]
+    costs = fact.merge(dealers, on="dealer_id", how="left").rename(columns={"dealer_location": "city"})
+    summary = costs.groupby(["dealer_id", "dealer_name", "city"], dropna=False)["total_cost"].agg(
+        services="count", mean_cost="mean", median_cost="median", total_cost="sum"
+    )
+    return summary.reset_index().sort_values(["city", "dealer_id"])
+
+
+def repeat_repairs(star: StarTables, days: int = REPEAT_DAYS, km: int = REPEAT_KM) -> pd.DataFrame:
+    """The same service on the same VIN again within ``days`` and ``km`` of the previous one:
+    a quality and warranty signal. One row per repeat, with the visit it repeats."""
+    fact, services, _ = latest_records(star)
+    visits = services[["service_record_id", "service_code", "service_name"]].merge(
+        fact[["service_record_id", "vin", "dealer_id", "service_datetime_utc", "odometer_reading"]],
+        on="service_record_id",
+    )
+    visits = visits.dropna(subset=["service_code"]).drop_duplicates(["service_record_id", "service_code"])
+    visits = visits.sort_values(["vin", "service_code", "service_datetime_utc", "service_record_id"])
+    previous = visits.groupby(["vin", "service_code"]).shift(1)
+    visits["previous_record_id"] = previous["service_record_id"]
+    visits["days_apart"] = (
+        visits["service_datetime_utc"] - previous["service_datetime_utc"]
+    ).dt.total_seconds() / 86400
+    visits["km_apart"] = visits["odometer_reading"] - previous["odometer_reading"]
+    repeats = visits[
+        visits["previous_record_id"].notna() & (visits["days_apart"] <= days) & (visits["km_apart"].abs() <= km)
+    ]
+    columns = ["vin", "service_code", "service_name", "previous_record_id", "service_record_id", "dealer_id"]
+    out = repeats[[*columns, "days_apart", "km_apart"]].copy()
+    out["days_apart"] = out["days_apart"].round(1)
+    return out.reset_index(drop=True)
+
+
+def odometer_at_repair(star: StarTables) -> pd.DataFrame:
+    """Mean odometer (km) at each service, per vehicle model."""
+    fact, services, _ = latest_records(star)
+    lines = services.merge(fact[["service_record_id", "vin", "odometer_reading"]], on="service_record_id").merge(
+        _vehicles(star), on="vin"
+    )
+    summary = lines.groupby(["model", "service_name"], dropna=False)["odometer_reading"].agg(
+        services="count", mean_odometer_km="mean"
+    )
+    summary["mean_odometer_km"] = summary["mean_odometer_km"].round(0)
+    return summary.reset_index().sort_values(["model", "mean_odometer_km"])
+
+
+def rejection_rates(fact: pd.DataFrame, rejected: pd.DataFrame) -> pd.DataFrame:
+    """Rows rejected per dealer and rule against all rows that dealer sent (every version
+    counted: this is about what arrived). ``rejected`` has one row per (rejected row, rule)
+    with ``dealer_id`` (null when the row had none) and ``row`` (a row's identity)."""
+    valid = fact.groupby("dealer_id").size().rename("valid_rows")
+    rows = rejected.drop_duplicates("row").groupby("dealer_id", dropna=False).size().rename("rejected_rows")
+    totals = pd.concat([valid, rows], axis=1).fillna(0).astype(int)
+    totals["rows"] = totals["valid_rows"] + totals["rejected_rows"]
+    by_rule = rejected.groupby(["dealer_id", "rule"], dropna=False).size().rename("rejected").reset_index()
+    merged = by_rule.merge(totals, left_on="dealer_id", right_index=True, how="left")
+    merged["rate"] = (merged["rejected"] / merged["rows"]).round(4)
+    return merged[["dealer_id", "rule", "rejected", "rows", "rate"]].sort_values(
+        ["rate", "dealer_id", "rule"], ascending=[False, True, True]
+    )
