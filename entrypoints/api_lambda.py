@@ -13,7 +13,7 @@ from typing import Any
 from mangum import Mangum
 
 from entrypoints.container import build_container
-from entrypoints.http_app import create_app
+from entrypoints.http_app import app_of
 from entrypoints.logging_setup import configure_logging
 from entrypoints.memory import freeze_startup_objects
 from entrypoints.settings import Settings
@@ -27,14 +27,7 @@ def _build() -> Mangum:
     container = build_container(settings)
     # API Gateway checks the API key (usage plan, throttling) before the request reaches
     # Lambda; the app maps the same key to its dealership (API_KEYS_TABLE_NAME).
-    app = create_app(
-        container.submit_record,
-        container.authenticate,
-        container.submission_status,
-        container.vehicle_history,
-        container.record_lookup,
-    )
-    adapter = Mangum(app, lifespan="off")
+    adapter = Mangum(app_of(container), lifespan="off")
     freeze_startup_objects()
     return adapter
 

@@ -168,15 +168,9 @@ def status(args: argparse.Namespace, container: Container) -> int:
 def serve(args: argparse.Namespace, container: Container) -> int:
     import uvicorn
 
-    from entrypoints.http_app import create_app
+    from entrypoints.http_app import app_of
 
-    app = create_app(
-        container.submit_record,
-        container.authenticate,
-        container.submission_status,
-        container.vehicle_history,
-        container.record_lookup,
-    )
+    app = app_of(container)
     if not container.api_key_store().entries():
         log.warning(
             "no API key issued yet: every submission gets 401; issue one with `servicepipe dealers add DEALER_ID`"

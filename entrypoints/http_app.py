@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -34,6 +34,9 @@ from application.vehicle_history import DEFAULT_PAGE_SIZE, BadPageSize, ServiceR
 from domain.dealer_access import Caller
 from entrypoints.access_log import AccessLog
 from entrypoints.openapi_docs import HISTORY_RESPONSES, READ_RESPONSES, SUBMIT_RESPONSES, document
+
+if TYPE_CHECKING:
+    from entrypoints.container import Container
 
 log = logging.getLogger(__name__)
 
@@ -104,42 +107,51 @@ def create_app(
     def health() -> dict[str, str]:
         return {"status": "ok"}
 
-    @app.get("/submissions/{submission_id}", responses=READ_RESPONSES, summary="What became of a submission")
-    async def submission(submission_id: str, request: Request) -> Response:
+    async def for_caller(request: Request, answer: Callable[[Caller], Response]) -> Response:
+        """401 without a valid key; else ``answer`` for the caller, off the event loop (the
+        use-cases read storage synchronously)."""
         caller = await run_in_threadpool(caller_of, request, authenticate())
         if caller is None:
             return _error(401, "unauthorized", UNAUTHORIZED)
-        report = await run_in_threadpool(submission_status(), submission_id, caller)
-        if report is None:  # another dealer's looks the same as none: ids cannot be probed
-            return _error(404, "not_found", f"no submission {submission_id!r} of yours")
-        return JSONResponse(report.to_dict())
+        return await run_in_threadpool(answer, caller)
+
+    @app.get("/submissions/{submission_id}", responses=READ_RESPONSES, summary="What became of a submission")
+    async def submission(submission_id: str, request: Request) -> Response:
+        def answer(caller: Caller) -> Response:
+            report = submission_status()(submission_id, caller)
+            if report is None:  # another dealer's looks the same as none: ids cannot be probed
+                return _error(404, "not_found", f"no submission {submission_id!r} of yours")
+            return JSONResponse(report.to_dict())
+
+        return await for_caller(request, answer)
 
     if vehicle_history is not None:
+        history_of = vehicle_history
 
         @app.get("/vehicles/{vin}/service-records", responses=HISTORY_RESPONSES, summary="A vehicle's history")
         async def history(
             vin: str, request: Request, limit: int = DEFAULT_PAGE_SIZE, page: str | None = None
         ) -> Response:
-            caller = await run_in_threadpool(caller_of, request, authenticate())
-            if caller is None:
-                return _error(401, "unauthorized", UNAUTHORIZED)
-            try:
-                found = await run_in_threadpool(vehicle_history(), vin, caller, limit, page)
-            except (BadPageSize, BadPageToken) as err:
-                return _error(400, "bad_request", str(err))
-            return JSONResponse(found.to_dict())
+            def answer(caller: Caller) -> Response:
+                try:
+                    return JSONResponse(history_of()(vin, caller, limit, page).to_dict())
+                except (BadPageSize, BadPageToken) as err:
+                    return _error(400, "bad_request", str(err))
+
+            return await for_caller(request, answer)
 
     if record_lookup is not None:
+        lookup = record_lookup
 
         @app.get("/service-records/{service_record_id}", responses=READ_RESPONSES, summary="One loaded record")
         async def service_record(service_record_id: str, request: Request) -> Response:
-            caller = await run_in_threadpool(caller_of, request, authenticate())
-            if caller is None:
-                return _error(401, "unauthorized", UNAUTHORIZED)
-            record = await run_in_threadpool(record_lookup(), service_record_id, caller)
-            if record is None:
-                return _error(404, "not_found", f"no loaded service record {service_record_id!r}")
-            return JSONResponse(record)
+            def answer(caller: Caller) -> Response:
+                record = lookup()(service_record_id, caller)
+                if record is None:
+                    return _error(404, "not_found", f"no loaded service record {service_record_id!r}")
+                return JSONResponse(record)
+
+            return await for_caller(request, answer)
 
     @app.post("/service-records", status_code=202, responses=SUBMIT_RESPONSES, summary="Submit service records")
     async def submit(request: Request) -> Response:
@@ -191,3 +203,14 @@ def create_app(
 
     document(app)
     return AccessLog(app)
+
+
+def app_of(container: Container) -> Any:
+    """The app with every route, its use-cases built from ``container`` on first use."""
+    return create_app(
+        container.submit_record,
+        container.authenticate,
+        container.submission_status,
+        container.vehicle_history,
+        container.record_lookup,
+    )

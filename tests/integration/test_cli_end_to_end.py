@@ -332,16 +332,8 @@ def test_insights_for_a_period_into_a_folder(tmp_path) -> None:
     out = tmp_path / "report"
     done = cli(tmp_path / "d", "insights", "--since", "2020-01-01", "--until", "2100-12-31", "--out", str(out))
     assert "service records analysed" in done.stdout and (out / "insights.html").exists()
-    assert sorted(p.name for p in out.glob("*.csv")) == sorted(
-        f"{name}.csv"
-        for name in (
-            "frequent_services",
-            "part_usage_by_month",
-            "cost_by_dealer",
-            "repeat_repairs",
-            "odometer_at_repair",
-            "rejection_rates",
-        )
-    )
+    from application.insights import TABLES
+
+    assert sorted(p.name for p in out.glob("*.csv")) == sorted(f"{name}.csv" for name in TABLES)
     backwards = cli(tmp_path / "d", "insights", "--since", "2026-12-01", "--until", "2026-01-01", ok=False)
     assert backwards.returncode == 2 and "is after" in backwards.stderr
