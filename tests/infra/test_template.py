@@ -126,3 +126,28 @@ def test_every_checkov_skip_says_why(resources) -> None:
             if "checkov:skip=" in line:
                 reason = line.split(":", 2)[-1]
                 assert len(reason.strip()) > 20, f"{dockerfile.name}: {line}"
+
+
+def test_athena_tables_match_the_star_schema_the_worker_writes(resources) -> None:
+    import pyarrow as pa
+
+    from domain.star_schema import TABLE_SCHEMAS
+
+    hive = {pa.string(): "string", pa.int64(): "bigint", pa.int32(): "int", pa.float64(): "double"}
+    hive |= {pa.bool_(): "boolean", pa.date32(): "date"}
+
+    def hive_type(arrow: pa.DataType) -> str:
+        return "timestamp" if pa.types.is_timestamp(arrow) else hive[arrow]
+
+    tables = {
+        t["Properties"]["TableInput"]["Name"]: t["Properties"]["TableInput"]
+        for t in of_type(resources, "AWS::Glue::Table").values()
+    }
+    assert set(tables) == set(TABLE_SCHEMAS)
+    for name, schema in TABLE_SCHEMAS.items():
+        table = tables[name]
+        columns = [(c["Name"], c["Type"]) for c in table["StorageDescriptor"]["Columns"]]
+        assert columns == [(f.name, hive_type(f.type)) for f in schema], name
+        assert table["PartitionKeys"] == [{"Name": "date", "Type": "string"}]
+        assert table["Parameters"]["projection.enabled"] == "true"
+        assert f"/parquet/{name}/date=${{!date}}/" in table["Parameters"]["storage.location.template"]["Fn::Sub"]
