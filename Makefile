@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.setup-stamp
 
-.PHONY: setup run test lint unit integration lock clean glue-bundle bench sandbox
+.PHONY: setup run test lint unit integration lock clean glue-bundle bench sandbox browser
 
 setup: $(STAMP)
 
@@ -32,7 +32,12 @@ lint: setup $(CHECKOV_STAMP)
 	$(BIN)/mypy
 	$(CHECKOV)/bin/checkov --directory infra --framework cloudformation dockerfile --quiet --compact --skip-download
 
-test: lint
+# The insights report's test opens it in a real headless Chromium (Debian's package).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null; }
+
+test: lint browser
 	$(BIN)/pytest
 
 unit: setup
@@ -50,7 +55,7 @@ lock: setup
 	$(BIN)/uv pip compile --quiet --python-version 3.11 requirements-checkov.in -o requirements-checkov.lock
 
 clean:
-	rm -rf $(VENV) $(CHECKOV) .servicepipe-data .pytest_cache .mypy_cache .ruff_cache *.egg-info
+	rm -rf $(VENV) $(CHECKOV) .servicepipe-data .test-artifacts .pytest_cache .mypy_cache .ruff_cache *.egg-info
 
 # The AWS Glue Python shell bundle for the loader (see docs/aws.md).
 glue-bundle: setup

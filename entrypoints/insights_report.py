@@ -97,7 +97,10 @@ table.data th, table.data td { padding: 2px 10px; border-bottom: 1px solid #ddd;
 def write_report(found: Insights, out: Path) -> Path:
     """Write ``insights.html`` and a CSV per table into ``out``; returns the HTML's path."""
     out.mkdir(parents=True, exist_ok=True)
-    period = f"{found.since or 'the first record'} to {found.until or 'the last record'}"
+    if found.since or found.until:
+        period = f"serviced {found.since or 'any day'} to {found.until or 'any day'}"
+    else:
+        period = "every service date"
     sections = []
     for name, (title, unit) in TABLES.items():
         frame = found.tables[name]
@@ -110,7 +113,7 @@ def write_report(found: Insights, out: Path) -> Path:
     page = (
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>servicepipe insights</title>'
         f"<style>{_STYLE}</style></head><body><h1>Service insights</h1>"
-        f"<p>{found.records:,} service records (latest versions), serviced {html.escape(period)}; made {made}.</p>"
+        f"<p>{found.records:,} service records (latest versions), {html.escape(period)}; made {made}.</p>"
         f"{''.join(sections)}</body></html>"
     )
     path = out / "insights.html"
