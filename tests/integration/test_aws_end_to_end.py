@@ -81,7 +81,7 @@ def keys(bucket: str, prefix: str = "") -> list[str]:
     return [o["Key"] for page in pages for o in page.get("Contents", [])]
 
 
-def test_submit_process_load_over_http(stack, endpoint) -> None:
+def test_submit_process_load_over_http(stack, endpoint, tmp_path) -> None:
     s3 = boto3.client("s3")
     submission = [
         a_record("SR-1"),
@@ -171,6 +171,14 @@ def test_submit_process_load_over_http(stack, endpoint) -> None:
     }
     again = run_loader(stack, env, "--PROCESS_DATE", date)
     assert json.loads(again.stdout.strip().splitlines()[-1])["files_loaded"] == 0
+
+    # The insights report from the buckets (the star schema and the rejected rows in S3).
+    out = tmp_path / "insights"
+    insights = run([SERVICEPIPE, "--backend", "aws", "insights", "--out", str(out)], env)
+    assert insights.returncode == 0, insights.stderr
+    assert "3 service records analysed" in insights.stdout
+    rates = (out / "rejection_rates.csv").read_text()
+    assert "vin_format" in rates and "year_range" in rates and "duplicate_id" in rates
 
 
 def test_the_cli_submits_and_uploads_to_aws(stack, endpoint, tmp_path) -> None:

@@ -56,6 +56,11 @@ def test_every_status_of_a_submission_has_its_shape(document) -> None:
         reference = response["content"]["application/json"]["schema"]["$ref"]
         assert reference.split("/")[-1] in document["components"]["schemas"], status
     assert responses["422"]["content"]["application/json"]["schema"]["$ref"].endswith("InvalidSubmissionBody")
+    for name in ("ReceiptBody", "ErrorBody", "ForbiddenBody", "InvalidSubmissionBody"):
+        examples = document["components"]["schemas"][name]["examples"]
+        assert examples and all(
+            set(example) <= set(document["components"]["schemas"][name]["properties"]) for example in examples
+        )
 
 
 def test_the_key_is_required_everywhere_but_health(document) -> None:
