@@ -17,36 +17,34 @@ from pydantic import BaseModel, ConfigDict, Field
 from domain.contract import ServiceRecord
 from domain.limits import MAX_RECORDS_PER_SUBMISSION
 
+
+def _examples(*examples: dict[str, Any]) -> ConfigDict:
+    """A body model's examples, shown in /openapi.json."""
+    return ConfigDict(json_schema_extra={"examples": list(examples)})
+
+
 SECURITY: list[dict[str, list[str]]] = [{"dealerKey": []}]
 PUBLIC = {"/health", "/openapi.json"}
 
 
 class ErrorBody(BaseModel):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "error": "unauthorized",
-                    "message": "missing or unknown x-api-key header: send your dealership's key",
-                },
-                {"error": "malformed_json", "message": "the body is not valid JSON: unexpected end of data"},
-            ]
-        }
+    model_config = _examples(
+        {
+            "error": "unauthorized",
+            "message": "missing or unknown x-api-key header: send your dealership's key",
+        },
+        {"error": "malformed_json", "message": "the body is not valid JSON: unexpected end of data"},
     )
     error: str = Field(description="a short code: unauthorized, forbidden, not_found, payload_too_large, ...")
     message: str = Field(description="what was wrong and what to do")
 
 
 class ForbiddenBody(ErrorBody):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "error": "forbidden",
-                    "message": "1 record(s) (index 1) have a dealer.dealer_id other than this key's 'DLR-JKT-001'",
-                    "records": [1],
-                }
-            ]
+    model_config = _examples(
+        {
+            "error": "forbidden",
+            "message": "1 record(s) (index 1) have a dealer.dealer_id other than this key's 'DLR-JKT-001'",
+            "records": [1],
         }
     )
     records: list[int] = Field(description="indices of the records of another dealership (the first 100)")
@@ -61,26 +59,22 @@ class Problem(BaseModel):
 
 
 class InvalidSubmissionBody(ErrorBody):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
+    model_config = _examples(
+        {
+            "error": "invalid_submission",
+            "message": "the submission was rejected whole: 1 problem(s) in 1 record(s) of the submission",
+            "problem_count": 1,
+            "problem_count_complete": True,
+            "records_with_problems": 1,
+            "problems": [
                 {
-                    "error": "invalid_submission",
-                    "message": "the submission was rejected whole: 1 problem(s) in 1 record(s) of the submission",
-                    "problem_count": 1,
-                    "problem_count_complete": True,
-                    "records_with_problems": 1,
-                    "problems": [
-                        {
-                            "index": 0,
-                            "service_record_id": "SR-1",
-                            "field": "vehicle.vin",
-                            "rule": "required",
-                            "message": "required: the field is missing",
-                        }
-                    ],
+                    "index": 0,
+                    "service_record_id": "SR-1",
+                    "field": "vehicle.vin",
+                    "rule": "required",
+                    "message": "required: the field is missing",
                 }
-            ]
+            ],
         }
     )
     problem_count: int
@@ -90,16 +84,12 @@ class InvalidSubmissionBody(ErrorBody):
 
 
 class ReceiptBody(BaseModel):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "status": "accepted",
-                    "submission_id": "0f0e0d0c-0000-4000-8000-000000000001",
-                    "file_key": "service-records/date=2026-11-26/09-30-00_0f0e0d0c-0000-4000-8000-000000000001.json",
-                    "record_count": 2,
-                }
-            ]
+    model_config = _examples(
+        {
+            "status": "accepted",
+            "submission_id": "0f0e0d0c-0000-4000-8000-000000000001",
+            "file_key": "service-records/date=2026-11-26/09-30-00_0f0e0d0c-0000-4000-8000-000000000001.json",
+            "record_count": 2,
         }
     )
     status: str
