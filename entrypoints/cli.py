@@ -22,6 +22,7 @@ from entrypoints.cli_arguments import (
     iso_date,
     level,
     port,
+    seconds,
 )
 from entrypoints.container import build_container
 from entrypoints.logging_setup import configure_logging
@@ -73,6 +74,12 @@ def _parser() -> Parser:
 
     worker = command("worker", "process queued raw files (Ctrl-C finishes the file in hand; twice stops now)")
     worker.add_argument("--drain", action="store_true", help="exit when the queue is empty")
+    worker.add_argument(
+        "--visibility-timeout",
+        type=seconds,
+        help="seconds a message stays hidden while a file is processed, heartbeats renewing it "
+        "(env SERVICEPIPE_QUEUE_VISIBILITY_TIMEOUT; default 300)",
+    )
 
     load = command("load", "load processed files into the database")
     which = load.add_mutually_exclusive_group()
@@ -135,7 +142,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         default_level = "INFO" if args.command == "serve" else "WARNING"
         settings = Settings.from_env(
-            default_log_level=default_level, backend=args.backend, data_dir=args.data_dir, log_level=args.log_level
+            default_log_level=default_level,
+            backend=args.backend,
+            data_dir=args.data_dir,
+            log_level=args.log_level,
+            queue_visibility_timeout=getattr(args, "visibility_timeout", None),
         )
         missing = settings.missing_aws_variables(args.command)
         if missing:

@@ -34,6 +34,14 @@ class Help(argparse.ArgumentDefaultsHelpFormatter):
         return super()._get_help_string(action)
 
 
+def seconds(text: str) -> int:
+    """A whole number of seconds, 1 or more."""
+    value = count(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("give at least 1 second")
+    return value
+
+
 def count(text: str) -> int:
     """A whole number, 0 or more."""
     try:
