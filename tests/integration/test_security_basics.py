@@ -1,0 +1,87 @@
+"""What a client sends never steers a storage key; no customer name reaches a log line; no AWS
+secret sits in the repository."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SERVICEPIPE = str(Path(sys.executable).parent / "servicepipe")
+SAFE_KEY = re.compile(r"^service-records/date=\d{4}-\d{2}-\d{2}/[A-Za-z0-9._=-]+$")
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "../../../etc/passwd",
+        "..\\..\\windows",
+        "line\nbreak\r.json",
+        "/absolute.json",
+        "é ü 車.json",
+        "x" * 500,
+    ],
+)
+def test_an_upload_name_never_leaves_the_raw_partition(tmp_path, name) -> None:
+    source = tmp_path / "batch.jsonl"
+    source.write_text('{"service_record_id": "SR-1"}\n')
+    done = subprocess.run(
+        [SERVICEPIPE, "--data-dir", str(tmp_path / "d"), "upload", str(source), "--name", name],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    key = json.loads(done.stdout)["file_key"]
+    assert SAFE_KEY.match(key)  # one path segment of safe characters under the date partition
+    written = [p for p in tmp_path.rglob("*") if p.is_file() and "batch.jsonl" not in p.name]
+    assert all(str(p).startswith(str(tmp_path / "d")) for p in written)  # nothing outside the data folder
+
+
+@pytest.mark.parametrize("name", ["a\x00b.json", "tab\tand\x1fcontrol.json", "../\x00../x"])
+def test_control_characters_in_a_name_never_reach_a_key(name) -> None:
+    import io
+
+    from adapters.local.in_memory import FixedClock, InMemoryObjectStore
+    from application.upload_bulk_file import UploadBulkFile
+    from tests.factories import NOW
+
+    raw = InMemoryObjectStore(NOW)
+    receipt = UploadBulkFile(raw, FixedClock(NOW))(io.BytesIO(b'{"service_record_id": "SR-1"}\n'), name)
+    assert SAFE_KEY.match(receipt.file_key) and list(raw.objects) == [receipt.file_key]
+
+
+def test_no_customer_name_in_the_logs_of_a_full_run(tmp_path) -> None:
+    sample = subprocess.run([SERVICEPIPE, "generate", "300", "--seed", "42"], capture_output=True, text=True)
+    names = {record["customer"]["customer_name"] for record in json.loads(sample.stdout) if record.get("customer")}
+    names.discard(None)
+    assert len(names) > 50
+    done = subprocess.run(
+        [SERVICEPIPE, "--data-dir", str(tmp_path), "--log-level", "DEBUG", "run", "--records", "300", "--seed", "42"],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    logged = done.stderr + done.stdout
+    assert logged.count('"level"') > 10  # the logs really were captured, at DEBUG
+    leaked = sorted(name for name in names if isinstance(name, str) and name in logged)
+    assert leaked == []
+
+
+def test_no_aws_secret_in_the_repository() -> None:
+    tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True).stdout.split()
+    access_key = re.compile(rb"\b(AKIA|ASIA)[A-Z0-9]{16}\b")
+    secret = re.compile(rb"aws_secret_access_key\s*[=:]\s*['\"]?[A-Za-z0-9/+]{40}\b", re.IGNORECASE)
+    found = []
+    for name in tracked:
+        path = ROOT / name
+        if path.is_file() and path.stat().st_size < 2_000_000:
+            text = path.read_bytes()
+            found += [
+                f"{name}: {m.group(0)[:12]!r}" for pattern in (access_key, secret) for m in pattern.finditer(text)
+            ]
+    assert found == []
