@@ -91,8 +91,11 @@ class FolderObjectStore:
     def _write_meta(self, key: str, metadata: Mapping[str, str], content_type: str | None) -> None:
         meta = self._meta_path(key)
         meta.parent.mkdir(parents=True, exist_ok=True)
-        tmp = meta.with_name(f"{_TMP_PREFIX}{os.getpid()}-{meta.name}")
-        tmp.write_text(json.dumps({"metadata": dict(metadata), "content_type": content_type}))
+        # A name of its own per write, not per process: two threads of one worker may commit
+        # the same key at once (a duplicate delivery), and a shared name made one fail.
+        fd, tmp = tempfile.mkstemp(prefix=f"{_TMP_PREFIX}{os.getpid()}-", dir=meta.parent)
+        with os.fdopen(fd, "w") as sink:
+            sink.write(json.dumps({"metadata": dict(metadata), "content_type": content_type}))
         os.replace(tmp, meta)
 
     def head(self, key: str) -> ObjectInfo:
