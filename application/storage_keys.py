@@ -36,7 +36,7 @@ def safe_name(name: str, max_length: int = 120) -> str:
     cleaned = _UNSAFE.sub("_", name).strip("._") or "file"
     if cleaned == name and len(name) <= max_length:
         return name
-    digest = hashlib.sha1(name.encode("utf-8")).hexdigest()[:10]
+    digest = hashlib.sha1(name.encode("utf-8"), usedforsecurity=False).hexdigest()[:10]  # a name, not a secret
     return f"{cleaned[:max_length]}-{digest}"
 
 
