@@ -120,15 +120,15 @@ class LoadBatch:
             # The next batch is read and parsed while the last one is written.
             with ThreadPoolExecutor(max_workers=1, thread_name_prefix="load") as pool:
                 writing: "Optional[Future[int]]" = None
-                sizes: List[int] = []
+                sent = 0
                 for batch in self._batches(key):
                     if writing is not None:
                         loaded += writing.result()
                     writing = pool.submit(self._repository.put_if_newer, batch)
-                    sizes.append(len(batch))
+                    sent += len(batch)
                 if writing is not None:
                     loaded += writing.result()
-            skipped = sum(sizes) - loaded
+            skipped = sent - loaded
         entry = {
             "manifest": manifest.key,
             "manifest_version": manifest.version,

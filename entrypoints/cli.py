@@ -72,7 +72,7 @@ def _parser() -> Parser:
     upload.add_argument("file", help="the file to upload; - reads stdin")
     upload.add_argument("--name", help="the name to store it under (default: the file's name; stdin.jsonl for -)")
 
-    worker = command("worker", "process queued raw files (Ctrl-C finishes the file in hand; twice stops now)")
+    worker = command("worker", "process queued raw files (Ctrl-C finishes the files in hand; twice stops now)")
     worker.add_argument("--drain", action="store_true", help="exit when the queue is empty")
     worker.add_argument(
         "--visibility-timeout",

@@ -125,8 +125,8 @@ def worker(args: argparse.Namespace, container: Container) -> int:
     stats = _run_worker(container, args.drain)
     _print_json(stats.summary())
     if stats.interrupted:
-        # Stop now means now: the file in hand may still be running in its thread (its
-        # message is already released, and its outputs appear only when complete).
+        # Stop now means now: the files in hand may still be running in their threads (their
+        # messages are already released, and its outputs appear only when complete).
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(EXIT_INTERRUPTED)

@@ -11,8 +11,10 @@ from pathlib import Path
 import pandas as pd
 
 from application.insights import TABLES, Insights
+from domain.insights import REPEAT_DAYS, REPEAT_KM
 
 TOP = 15  # bars per chart; the CSV holds every row
+SHARES = {"rejection_rates"}  # charts whose values are shares of 1, shown as percentages
 SHOWN_ROWS = 50  # table rows per section; the CSV holds every row
 
 
@@ -66,7 +68,7 @@ def bar_chart(name: str, values: pd.Series, unit: str) -> str:
     for i, (label, value) in enumerate(values.items()):
         y = i * (bar + gap)
         length = max(1.0, (float(value) / top) * (width - label_width - 90))
-        shown = f"{value:.1%}" if unit.startswith("share") else f"{value:,.0f}"
+        shown = f"{value:.1%}" if name in SHARES else f"{value:,.0f}"
         rows.append(
             f'<text x="{label_width - 6}" y="{y + 13}" text-anchor="end">{html.escape(str(label))[:60]}</text>'
             f'<rect x="{label_width}" y="{y}" width="{length:.1f}" height="{bar}" fill="#2b6cb0"/>'
@@ -130,7 +132,8 @@ def summary_lines(found: Insights) -> list[str]:
         vehicle = f"{first['model']} {first['year']}"
         lines.append(f"most frequent service: {first['service_name']} on {vehicle} ({first['services']:,})")
     repeats = found.tables["repeat_repairs"]
-    lines.append(f"repeat repairs within {TABLES['repeat_repairs'][0].split('within ')[1]}: {len(repeats):,}")
+    window = f"{REPEAT_DAYS} days and {REPEAT_KM:,} km"
+    lines.append(f"repeat repairs within {window}: {len(repeats):,}")
     rates = found.tables["rejection_rates"]
     if not rates.empty:
         worst = rates.iloc[0]

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import asdict
+from typing import Any
 
+from adapters.aws.dynamodb_repository import deserialize, serialize
 from adapters.aws.errors import translated
 from adapters.aws.session import AwsClients
 from application.api_keys import ApiKeyEntry
@@ -23,7 +25,7 @@ class DynamoApiKeyStore:
             self._clients.client("dynamodb").describe_table(TableName=self.table_name)
 
     def save(self, entry: ApiKeyEntry) -> None:
-        item = {name: _attribute(value) for name, value in asdict(entry).items()}
+        item = serialize(asdict(entry))
         with self._translated():
             self._clients.client("dynamodb").put_item(TableName=self.table_name, Item=item)
 
@@ -42,27 +44,8 @@ class DynamoApiKeyStore:
         return sorted(found, key=lambda e: (e.created_at, e.key_id))
 
 
-def _attribute(value: object) -> dict[str, object]:
-    if value is None:
-        return {"NULL": True}
-    if isinstance(value, bool):
-        return {"BOOL": value}
-    return {"S": str(value)}
-
-
-def _entry(item: dict[str, dict[str, object]]) -> ApiKeyEntry:
-    def value(name: str) -> object:
-        attribute = item.get(name, {"NULL": True})
-        return None if "NULL" in attribute else next(iter(attribute.values()))
-
-    return ApiKeyEntry(
-        key_id=str(value("key_id")),
-        dealer_id=None if value("dealer_id") is None else str(value("dealer_id")),
-        admin=bool(value("admin")),
-        secret_sha256=str(value("secret_sha256")),
-        created_at=str(value("created_at")),
-        revoked_at=None if value("revoked_at") is None else str(value("revoked_at")),
-    )
+def _entry(item: dict[str, Any]) -> ApiKeyEntry:
+    return ApiKeyEntry(**deserialize(item))
 
 
 class ApiGatewayKeys:

@@ -15,9 +15,10 @@ import boto3
 from botocore.config import Config
 
 # botocore's standard retry mode already retries throttling with backoff; we add our own
-# retries only where AWS answers "partly done" (UnprocessedItems).
-# The pool holds a connection for each write in flight (DynamoDB's, 16 at a time, with room
-# to spare); botocore's default of 10 would make some of them wait for a connection.
+# retries only where AWS answers "partly done" (a cancelled transaction's items).
+# The pool holds a connection for each call in flight (the loader's 8 transactions, a worker's
+# concurrent output commits, up to 10, with room to spare); botocore's default of 10 would make
+# some of them wait for a connection.
 MAX_POOL_CONNECTIONS = 32
 _CONFIG = Config(
     retries={"max_attempts": 5, "mode": "standard"},
