@@ -170,18 +170,25 @@ class Worker:
         lane or from the process's main thread, whichever comes first."""
         with self._hand:
             message, self.in_hand = self.in_hand, None
-        if message is None:
-            return
-        try:
-            self.queue.change_visibility(message.receipt_handle, 0)
-        except Exception as err:  # deleted meanwhile, or the queue out of reach
-            log.warning(
-                "message not given back; it reappears after the visibility timeout",
-                extra={"message_id": message.message_id, "error": str(err)},
-            )
-            return
+            if message is None:
+                return
+            try:
+                self.queue.change_visibility(message.receipt_handle, 0)
+            except Exception as err:  # deleted meanwhile, or the queue out of reach
+                log.warning(
+                    "message not given back; it reappears after the visibility timeout",
+                    extra={"message_id": message.message_id, "error": str(err)},
+                )
+                return
         self.stats.released += 1
         log.warning("interrupted: message released unfinished", extra={"message_id": message.message_id})
+
+    def _extend(self, message: Message) -> None:
+        # Under the hand's lock: once the message is given back (by the main thread on a
+        # second Ctrl-C), a late heartbeat must not hide it again for the whole timeout.
+        with self._hand:
+            if self.in_hand is message:
+                self.queue.change_visibility(message.receipt_handle, self.visibility_timeout)
 
     def _handle(self, message: Message) -> bool:
         self.stats.messages += 1
@@ -258,7 +265,7 @@ class Worker:
                         self.queue.change_visibility(message.receipt_handle, 0)
                         raise Released(key)
                 if now >= next_beat and thread.is_alive():
-                    self.queue.change_visibility(message.receipt_handle, self.visibility_timeout)
+                    self._extend(message)
                     next_beat = now + self.heartbeat_seconds
         except KeyboardInterrupt:
             # Stopped at once: give the message back, so that another worker takes the file

@@ -140,3 +140,20 @@ def test_a_message_in_hand_is_given_back_once_whoever_asks(queue) -> None:
     worker.release_in_hand()  # the main thread
     worker.release_in_hand()  # the lane, a moment later
     assert calls == [(message.receipt_handle, 0)] and worker.stats.released == 1 and worker.in_hand is None
+
+
+def test_a_released_message_is_not_extended_by_the_lane_still_working(queue) -> None:
+    """Seen in CI: the main thread gave the message back on a second Ctrl-C, then the lane,
+    still working, heartbeated it invisible again for the whole timeout before the process
+    exited. A released message stays released."""
+    recording = RecordingQueue(queue)
+    queue.send(object_created_event("raw", "a.json", 1))
+    (message,) = queue.receive(1)
+    worker = Worker(recording, SlowProcess(1.0), visibility_timeout=60, heartbeat_seconds=0.05)
+    lane = threading.Thread(target=worker.handle, args=(message,), daemon=True)
+    lane.start()
+    time.sleep(0.2)  # a few heartbeats
+    worker.release_in_hand()
+    time.sleep(0.3)  # the lane keeps working for a while
+    assert recording.visibility[-1] == 0 and queue.in_flight == set()
+    lane.join(timeout=5)
