@@ -50,6 +50,10 @@ class ObjectStore(Protocol):
 
     def exists(self, key: str) -> bool: ...
 
+    def delete(self, key: str) -> None:
+        """Remove ``key``; nothing happens if it does not exist (as on S3)."""
+        ...
+
     def list_keys(self, prefix: str = "") -> Iterator[str]:
         """Every key under ``prefix``, in key order, however many there are."""
         ...

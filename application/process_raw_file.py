@@ -27,7 +27,7 @@ from application.ports import Clock, ObjectInfo, ObjectStore, ScratchSpace
 from application.raw_formats import JSON
 from application.raw_reader import RECORD_INDEX, RecordBatch, displayable, read_batches
 from application.repeated_ids import RepeatedIds
-from application.storage_keys import META_INGESTED_AT, META_SUBMISSION_ID, OutputKeys, output_keys
+from application.storage_keys import ERROR_PREFIXES, META_INGESTED_AT, META_SUBMISSION_ID, OutputKeys, output_keys
 from domain.cleaned_records import cleaned_record_table
 from domain.cleaning import clean
 from domain.problems import RejectedRow
@@ -208,9 +208,24 @@ class ProcessRawFile:
         return result.records.num_rows, rejected, tables
 
     def _write_manifest(self, keys: OutputKeys, outcome: ProcessResult) -> None:
+        """Replace the manifest; first remove what an earlier run of this file wrote and this
+        one did not (a replay after a rule fix may reject nothing where it rejected rows), so
+        that no row is left in two places. The old manifest stays until then: a crash in
+        between is mended by the retry."""
+        for stale in sorted(set(self._previous_outputs(keys)) - set(outcome.outputs)):
+            store = self._errors if stale.startswith(ERROR_PREFIXES) else self._cleaned
+            store.delete(stale)
+            log.info("stale output removed", extra={"raw_key": keys.raw_key, "output_key": stale})
         body = {**outcome.to_dict(), "processed_at": self._clock.now()}
         manifest = orjson.dumps(body, option=_JSON_OPTIONS | orjson.OPT_INDENT_2)
         self._cleaned.put_bytes(keys.manifest, manifest, content_type=JSON)
+
+    def _previous_outputs(self, keys: OutputKeys) -> list[str]:
+        try:
+            earlier = orjson.loads(self._cleaned.read_bytes(keys.manifest))
+        except ObjectNotFound:
+            return []
+        return [key for key in earlier.get("outputs", []) if isinstance(key, str)]
 
     def _unreadable(self, keys: OutputKeys, context: FileContext, error: UnreadableFile) -> ProcessResult:
         reason = str(error)

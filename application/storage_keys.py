@@ -16,6 +16,7 @@ MANIFEST_PREFIX = "manifests/"
 LOAD_LEDGER_PREFIX = "load-ledger/"
 REJECTED_PREFIX = "rejected/"
 UNREADABLE_PREFIX = "unreadable/"
+ERROR_PREFIXES = (REJECTED_PREFIX, UNREADABLE_PREFIX)  # the outputs that live in the error store
 SUBMISSIONS_PREFIX = "submissions/"  # in the raw store, beside the raw objects: who sent what
 
 # Object metadata written with every raw object we store ourselves.

@@ -104,6 +104,10 @@ class S3ObjectStore:
             return False
         return True
 
+    def delete(self, key: str) -> None:
+        with self._translated(key):
+            self._s3.delete_object(Bucket=self.bucket, Key=key)
+
     def list_keys(self, prefix: str = "") -> Iterator[str]:
         for info in self.list_objects(prefix):
             yield info.key

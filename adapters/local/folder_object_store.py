@@ -113,6 +113,11 @@ class FolderObjectStore:
     def exists(self, key: str) -> bool:
         return self._path(key).is_file()
 
+    def delete(self, key: str) -> None:
+        for path in (self._path(key), self._meta_path(key)):
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+
     def list_objects(self, prefix: str = "") -> Iterator[ObjectInfo]:
         for key in self.list_keys(prefix):
             with contextlib.suppress(FileNotFoundError):  # deleted since it was listed

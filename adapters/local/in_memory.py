@@ -63,6 +63,10 @@ class InMemoryObjectStore:
         for key in self.list_keys(prefix):
             yield ObjectInfo(key, len(self.objects[key]), self._now, version=self.versions.get(key, ""))
 
+    def delete(self, key: str) -> None:
+        for held in (self.objects, self.metadata, self.versions, self.content_types):
+            held.pop(key, None)  # type: ignore[attr-defined]
+
     def exists(self, key: str) -> bool:
         return key in self.objects
 

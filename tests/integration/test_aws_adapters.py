@@ -184,3 +184,11 @@ def test_counting_the_table_never_scans_it(stack, clients) -> None:
     client.scan = no_scan
     client.get_paginator = no_scan
     assert repo.count() == 3 and repo.count_is_exact is False
+
+
+def test_s3_store_delete_removes_and_tolerates_a_missing_key(stack, clients) -> None:
+    store = S3ObjectStore(clients, stack.error_bucket)
+    store.put_bytes("rejected/date=2026-11-25/a.jsonl", b"{}\n")
+    store.delete("rejected/date=2026-11-25/a.jsonl")
+    store.delete("rejected/date=2026-11-25/a.jsonl")  # again: nothing there, no error
+    assert not store.exists("rejected/date=2026-11-25/a.jsonl")

@@ -161,3 +161,12 @@ def test_folder_store_keeps_content_type_with_metadata(tmp_path) -> None:
     assert store.head("a.jsonl").content_type == "application/x-ndjson"
     assert store.head("a.jsonl").metadata == {"submission-id": "s"}
     assert store.head("b.json").content_type == "application/json"
+
+
+def test_folder_store_delete_removes_object_and_metadata(tmp_path) -> None:
+    store = FolderObjectStore(tmp_path / "errors")
+    store.put_bytes("rejected/date=2026-11-25/a.jsonl", b"{}\n", {"submission-id": "s"}, "application/x-ndjson")
+    store.delete("rejected/date=2026-11-25/a.jsonl")
+    store.delete("rejected/date=2026-11-25/a.jsonl")  # again: nothing there, no error
+    assert not store.exists("rejected/date=2026-11-25/a.jsonl")
+    assert list(store.list_keys()) == [] and not list((tmp_path / "errors" / ".meta").rglob("*.json"))

@@ -179,3 +179,23 @@ def test_dim_dealer_keeps_the_original_column_name(raw, cleaned, process) -> Non
     process(KEY)
     dealers = parquet(cleaned, "dim_dealer").to_pylist()
     assert dealers[0]["dealer_location"] == "Jakarta" and "dealer_city" not in dealers[0]
+
+
+def test_reprocessing_after_a_rule_change_leaves_no_stale_output(raw, cleaned, errors) -> None:
+    """A replay after a fix: a row rejected the first time and valid now is in the cleaned
+    data only. The earlier run's rejected file must go, or the row would be in both."""
+    from datetime import timedelta
+
+    from adapters.local.in_memory import FixedClock
+
+    records = [a_record("SR-1"), a_record("SR-2", {"service_details.service_date": "2026-11-28T09:00:00"})]
+    raw.put_bytes(KEY, orjson.dumps(records), {"submission-id": "sub-1", "ingested-at": "2026-11-25T12:00:00+00:00"})
+    first = ProcessRawFile(raw, cleaned, errors, FixedClock(NOW))(KEY)  # SR-2 is in the future
+    assert (first.valid_rows, first.rejected_rows) == (1, 1)
+    assert f"rejected/date=2026-11-25/{NAME}.jsonl" in errors.objects
+    again = ProcessRawFile(raw, cleaned, errors, FixedClock(NOW + timedelta(days=5)))(KEY)
+    assert (again.valid_rows, again.rejected_rows) == (2, 0)
+    assert errors.objects == {}
+    assert_nothing_lost(cleaned, errors, total=2)
+    manifest = orjson.loads(cleaned.objects[f"manifests/date=2026-11-25/{NAME}.json"])
+    assert sorted(manifest["outputs"]) == sorted(again.outputs)
