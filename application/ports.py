@@ -112,6 +112,11 @@ class RecordRepository(Protocol):
 
     def get(self, record_id: str) -> Optional[Dict[str, object]]: ...
 
+    def ingested_at_of(self, record_ids: Sequence[str]) -> Dict[str, str]:
+        """The stored ``ingested_at`` of each of ``record_ids`` that is stored (for
+        ``reconcile``: which version of a record the table holds), read in few calls."""
+        ...
+
     def history(
         self, vin: str, limit: int, page: Optional[str] = None
     ) -> Tuple[List[Dict[str, object]], Optional[str]]:

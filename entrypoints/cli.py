@@ -10,7 +10,7 @@ import sys
 from collections.abc import Sequence
 
 from application.errors import ConfigurationError
-from entrypoints import cli_commands
+from entrypoints import cli_commands, cli_recovery
 from entrypoints.cli_arguments import (
     EXIT_INTERRUPTED,
     EXIT_USAGE,
@@ -115,6 +115,24 @@ def _parser() -> Parser:
     revoke.add_argument("key_id", help="the key's id (see dealers list)")
     dealer_action("list", "the keys, without their secrets")
 
+    dlq = command("dlq", "list the dead-letter queue, or send it back to the work queue")
+    dlq_action = dlq.add_subparsers(dest="action", required=True, metavar="ACTION", parser_class=Parser)
+    dlq_list = dlq_action.add_parser("list", help="the dead letters and the raw files they name", formatter_class=Help)
+    dlq_list.add_argument("--limit", type=count, default=100, help="how many to show at most")
+    dlq_list.add_argument("--json", action="store_true", help="print JSON")
+    redrive = dlq_action.add_parser(
+        "redrive", help="move every dead letter back to the work queue (on AWS: an SQS move task)", formatter_class=Help
+    )
+    redrive.add_argument("--json", action="store_true", help="print JSON")
+
+    replay = command("replay", "queue raw files again, e.g. after a rule is fixed (their outputs are replaced)")
+    replay.add_argument("--date", type=iso_date, help="every raw file that arrived on this date (YYYY-MM-DD)")
+    replay.add_argument("keys", nargs="*", metavar="KEY", help="raw keys (service-records/date=.../...)")
+
+    reconcile = command("reconcile", "account for every row of a date's raw files across the stores and the table")
+    reconcile.add_argument("--date", type=iso_date, required=True, help="the raw files' arrival date (YYYY-MM-DD)")
+    reconcile.add_argument("--json", action="store_true", help="print JSON (every problem)")
+
     serve = command("serve", "serve the HTTP API locally")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
     serve.add_argument("--port", type=port, default=8000, help="port to listen on")
@@ -133,6 +151,9 @@ COMMANDS = {
     "dealers": cli_commands.dealers,
     "history": cli_commands.history,
     "insights": cli_commands.insights,
+    "dlq": cli_recovery.dlq,
+    "replay": cli_recovery.replay,
+    "reconcile": cli_recovery.reconcile,
 }
 
 

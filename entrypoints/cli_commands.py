@@ -141,13 +141,18 @@ def load(args: argparse.Namespace, container: Container) -> int:
     return 0 if report.ok else 1
 
 
-def status(args: argparse.Namespace, container: Container) -> int:
+def require_data_folder(container: Container) -> None:
+    """For the commands that only read (or act on what exists): a mistyped --data-dir must
+    not become a new, empty data folder."""
     data = Path(container.config.data_dir())
     if container.config.backend() == "local" and not data.is_dir():
-        # Read-only: a mistyped --data-dir must not become a new, empty data folder.
         raise UsageError(
             f"no data folder at {data}: check --data-dir (or SERVICEPIPE_DATA_DIR), or run something first"
         )
+
+
+def status(args: argparse.Namespace, container: Container) -> int:
+    require_data_folder(container)
     if args.submission:
         found = container.submission_status()(args.submission, OPERATOR)
         if found is None:

@@ -18,9 +18,11 @@ from adapters.local.sqlite_api_keys import SqliteApiKeyStore
 from adapters.local.sqlite_queue import SqliteQueue
 from adapters.local.sqlite_repository import SqliteRecordRepository
 from adapters.local.temporary_files import TemporaryFiles
+from adapters.raw_file_announcer import RawFileAnnouncer
 from application.api_keys import Authenticate, IssueApiKey, NoGateway, RevokeApiKey
 from application.load_batch import LoadBatch
 from application.pipeline_status import PipelineStatus
+from application.replay_raw_files import ReplayRawFiles
 from application.submission_status import SubmissionStatus
 from application.submit_record import SubmitRecord
 from application.vehicle_history import ServiceRecordLookup, VehicleHistory
@@ -34,6 +36,13 @@ def _process_raw_file(**dependencies: Any) -> Any:
     from application.process_raw_file import ProcessRawFile
 
     return ProcessRawFile(**dependencies)
+
+
+def _reconcile(**dependencies: Any) -> Any:
+    """Reconcile, imported when first built (numpy and pyarrow, like ProcessRawFile)."""
+    from application.reconcile import Reconcile
+
+    return Reconcile(**dependencies)
 
 
 def _build_insights(**dependencies: Any) -> Any:
@@ -80,6 +89,14 @@ class Container(containers.DeclarativeContainer):
         local=providers.Singleton(FolderObjectStore, root=config.error_dir, bucket="error"),
         aws=providers.Singleton(S3ObjectStore, aws, bucket=config.error_bucket, setting="ERROR_BUCKET_NAME"),
     )
+    # The queue adapters hold their dead-letter queue too (application/dead_letters.py).
+    dead_letter_queue = queue
+    # Replayed files are announced with S3's own event, naming the bucket they are in.
+    raw_file_announcer = providers.Factory(
+        RawFileAnnouncer,
+        queue,
+        bucket=providers.Selector(config.backend, local=providers.Object("raw"), aws=config.raw_bucket),
+    )
     repository = providers.Selector(
         config.backend,
         local=providers.Singleton(SqliteRecordRepository, path=config.database_path),
@@ -116,6 +133,10 @@ class Container(containers.DeclarativeContainer):
         between_batches=providers.Object(release_free_memory),
     )
     load_batch = providers.Factory(LoadBatch, cleaned=cleaned_store, repository=repository, clock=clock)
+    replay_raw_files = providers.Factory(ReplayRawFiles, raw=raw_store, announce=raw_file_announcer)
+    reconcile = providers.Factory(
+        _reconcile, raw=raw_store, cleaned=cleaned_store, errors=error_store, repository=repository
+    )
     pipeline_status = providers.Factory(
         PipelineStatus, raw=raw_store, cleaned=cleaned_store, queue=queue, repository=repository
     )

@@ -35,6 +35,9 @@ AWS_NEEDS = {
     "load": (CLEANED,),
     "status": (RAW, CLEANED, QUEUE),
     "run": (RAW, CLEANED, ERRORS, QUEUE),
+    "dlq": (QUEUE,),
+    "replay": (RAW, QUEUE),
+    "reconcile": (RAW, CLEANED, ERRORS),
 }
 
 

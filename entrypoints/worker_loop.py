@@ -17,7 +17,6 @@ release their messages at once (visibility 0).
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import signal
 import sys
@@ -25,8 +24,8 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from urllib.parse import unquote_plus
 
+from adapters.s3_events import NotAnS3Event, objects_of
 from application.errors import ConfigurationError, RawFileMissing
 from application.ports import Message, Queue
 from application.process_raw_file import ProcessResult
@@ -40,43 +39,8 @@ MAX_MESSAGES = 1  # hold only the message in hand (see the module docstring)
 STOP_GRACE_SECONDS = 25  # ECS sends SIGKILL 30 s after SIGTERM
 
 
-class NotAnS3Event(ValueError):
-    pass
-
-
 class Released(Exception):
     """The worker stopped before the file was done and gave its message back."""
-
-
-def object_keys(body: str) -> list[str] | None:
-    """Raw object keys named by an S3 event body; None for S3's test event.
-
-    Raises ``NotAnS3Event`` for anything else.
-    """
-    objects = objects_of(body)
-    return None if objects is None else [key for key, _ in objects]
-
-
-def objects_of(body: str) -> list[tuple[str, int | None]] | None:
-    """(key, size) of each raw object an S3 event body names; None for S3's test event."""
-    try:
-        event = json.loads(body)
-    except json.JSONDecodeError as err:
-        raise NotAnS3Event(f"message body is not JSON: {err}") from err
-    if isinstance(event, dict) and event.get("Event") == "s3:TestEvent":
-        return None
-    records = event.get("Records") if isinstance(event, dict) else None
-    if not isinstance(records, list) or not records:
-        raise NotAnS3Event("message body has no S3 'Records'")
-    try:
-        return [(unquote_plus(r["s3"]["object"]["key"]), _size(r["s3"]["object"])) for r in records]
-    except (KeyError, TypeError) as err:
-        raise NotAnS3Event(f"S3 record without s3.object.key: {err}") from err
-
-
-def _size(s3_object: dict[str, object]) -> int | None:
-    size = s3_object.get("size")
-    return size if isinstance(size, int) and not isinstance(size, bool) else None
 
 
 @dataclass

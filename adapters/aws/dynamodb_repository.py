@@ -36,6 +36,7 @@ from application.errors import BadPageToken, TransientError
 TRANSACTION_ITEMS = 100  # DynamoDB's most actions per TransactWriteItems
 TRANSACTION_BYTES = 3_000_000  # of the records' JSON per call: under the 4 MB a call may carry
 TRANSACTIONS_IN_FLIGHT = 8  # calls at once, per load
+KEYS_PER_BATCH_GET = 100  # DynamoDB's most keys per BatchGetItem
 # Why DynamoDB cancelled an item of a transaction, beyond "None" (the item was fine).
 STORED_IS_NEWER = "ConditionalCheckFailed"
 TRY_AGAIN = {"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded", "RequestLimitExceeded"}
@@ -176,6 +177,33 @@ class DynamoRecordRepository:
                 raise TransientError(f"DynamoDB refused a write {failures} times (throttled or in conflict)")
             self._backoff(failures - 1)
         return 0
+
+    def ingested_at_of(self, record_ids: Sequence[str]) -> dict[str, str]:
+        """BatchGetItem, 100 keys a call, only the two attributes; the keys DynamoDB leaves
+        unprocessed (throttled) are asked again after a backoff."""
+        ids = list(dict.fromkeys(record_ids))
+        found: dict[str, str] = {}
+        for start in range(0, len(ids), KEYS_PER_BATCH_GET):
+            request: dict[str, Any] = {
+                self.table_name: {
+                    "Keys": [{"service_record_id": {"S": i}} for i in ids[start : start + KEYS_PER_BATCH_GET]],
+                    "ProjectionExpression": "service_record_id, ingested_at",
+                    "ConsistentRead": True,
+                }
+            }
+            attempt = 0
+            while request:
+                with self._translated():
+                    answer = self._dynamodb.batch_get_item(RequestItems=request)
+                for item in answer.get("Responses", {}).get(self.table_name, []):
+                    found[item["service_record_id"]["S"]] = item.get("ingested_at", {}).get("S", "")
+                request = answer.get("UnprocessedKeys") or {}
+                if request:
+                    attempt += 1
+                    if attempt >= MAX_ATTEMPTS:
+                        raise TransientError(f"DynamoDB left keys unread {attempt} times (throttled)")
+                    self._backoff(attempt - 1)
+        return found
 
     def get(self, record_id: str) -> dict[str, object] | None:
         with self._translated():

@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import contextlib
 import json
+from datetime import datetime, timezone
 
 from adapters.aws.errors import translated
 from adapters.aws.session import AwsClients
+from adapters.s3_events import dead_letter_of
+from application.dead_letters import DeadLetter, Redrive
+from application.errors import ConfigurationError
 from application.ports import Message, QueueStats
 
 MAX_WAIT_SECONDS = 20  # the SQS long-poll maximum
+_EPOCH = datetime.fromtimestamp(0, timezone.utc)
+PEEK_SECONDS = 30  # how long ``dead_letters`` hides what it reads before giving it back
 
 
 class SqsQueue:
@@ -89,3 +95,82 @@ class SqsQueue:
         dlq = self.dead_letter_queue_url()
         dead = sum(self._counts(dlq)) if dlq else 0
         return QueueStats(visible=visible, in_flight=in_flight, dead_letter=dead)
+
+    def _dead_letter_url(self) -> str:
+        url = self.dead_letter_queue_url()
+        if url is None:
+            raise ConfigurationError(
+                f"queue {self.queue_url!r} has no dead-letter queue (no RedrivePolicy): deploy infra/template.yaml",
+                setting="SQS_QUEUE_URL",
+            )
+        return url
+
+    def _arn(self, url: str) -> str:
+        with self._translated():
+            return str(
+                self._sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+            )
+
+    def dead_letters(self, limit: int) -> list[DeadLetter]:
+        """SQS cannot peek: the messages are received (hidden for ``PEEK_SECONDS``), then made
+        visible again at once. A dead-letter queue has no redrive policy of its own, so the
+        receives it counts move nothing anywhere."""
+        url = self._dead_letter_url()
+        seen: dict[str, DeadLetter] = {}
+        receipts: list[str] = []
+        try:
+            while len(seen) < limit:
+                with self._translated():
+                    answer = self._sqs.receive_message(
+                        QueueUrl=url,
+                        MaxNumberOfMessages=min(10, limit - len(seen)),
+                        VisibilityTimeout=PEEK_SECONDS,
+                        WaitTimeSeconds=1,
+                        MessageSystemAttributeNames=["ApproximateReceiveCount", "SentTimestamp"],
+                    )
+                messages = answer.get("Messages", [])
+                if not messages:
+                    break
+                for m in messages:
+                    receipts.append(m["ReceiptHandle"])
+                    attributes = m.get("Attributes", {})
+                    sent = attributes.get("SentTimestamp")
+                    sent_at = datetime.fromtimestamp(int(sent) / 1000, timezone.utc) if sent else None
+                    # The count the work queue gave it, less this look.
+                    count = max(0, int(attributes.get("ApproximateReceiveCount", 1)) - 1)
+                    seen.setdefault(m["MessageId"], dead_letter_of(m["MessageId"], count, sent_at, m["Body"]))
+        finally:
+            for start in range(0, len(receipts), 10):
+                entries = [
+                    {"Id": str(i), "ReceiptHandle": r, "VisibilityTimeout": 0}
+                    for i, r in enumerate(receipts[start : start + 10])
+                ]
+                with self._translated():
+                    self._sqs.change_message_visibility_batch(QueueUrl=url, Entries=entries)
+        return sorted(
+            seen.values(), key=lambda d: (d.sent_at or datetime.min.replace(tzinfo=timezone.utc), d.message_id)
+        )
+
+    def redrive(self) -> Redrive:
+        """An SQS message move task from the dead-letter queue back to the queue its messages
+        came from; it runs on in SQS after this returns. A running task is reported, not doubled."""
+        dlq_arn = self._arn(self._dead_letter_url())
+        with self._translated():
+            tasks = self._sqs.list_message_move_tasks(SourceArn=dlq_arn, MaxResults=1).get("Results", [])
+        if tasks and tasks[0].get("Status") == "RUNNING":
+            task = tasks[0]
+            to_move, moved = (
+                task.get("ApproximateNumberOfMessagesToMove", 0),
+                task.get("ApproximateNumberOfMessagesMoved", 0),
+            )
+            return Redrive(
+                messages=int(to_move),
+                started=False,
+                detail=f"a redrive is already running: {moved:,} of {to_move:,} moved",
+            )
+        waiting = sum(self._counts(self._dead_letter_url()))
+        if not waiting:
+            return Redrive(messages=0, started=False, detail="the dead-letter queue is empty")
+        with self._translated():
+            handle = self._sqs.start_message_move_task(SourceArn=dlq_arn)["TaskHandle"]
+        return Redrive(messages=waiting, started=True, detail=f"SQS message move task started: {handle}")

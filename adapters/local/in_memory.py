@@ -134,6 +134,9 @@ class InMemoryRecordRepository:
     def get(self, record_id: str) -> dict[str, object] | None:
         return self.records.get(record_id)
 
+    def ingested_at_of(self, record_ids: Sequence[str]) -> dict[str, str]:
+        return {i: str(self.records[i]["ingested_at"]) for i in record_ids if i in self.records}
+
     def history(self, vin: str, limit: int, page: str | None = None) -> tuple[list[dict[str, object]], str | None]:
         def position(record: dict[str, object]) -> list[str]:
             return [str(record.get("service_date")), str(record["service_record_id"])]

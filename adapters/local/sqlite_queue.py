@@ -10,9 +10,12 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable
+from datetime import datetime, timezone
 from pathlib import Path
 
 from adapters.local.sqlite_connection import transaction
+from adapters.s3_events import dead_letter_of
+from application.dead_letters import DeadLetter, Redrive
 from application.ports import Message, QueueStats
 
 _SCHEMA = """
@@ -114,3 +117,26 @@ class SqliteQueue:
             ).fetchone()
             (dead,) = db.execute("SELECT COUNT(*) FROM messages WHERE queue = ?", (DEAD_LETTER,)).fetchone()
         return QueueStats(visible=visible, in_flight=in_flight, dead_letter=dead)
+
+    def dead_letters(self, limit: int) -> list[DeadLetter]:
+        with transaction(self.path) as db:
+            rows = db.execute(
+                "SELECT message_id, receive_count, sent_at, body FROM messages WHERE queue = ? "
+                "ORDER BY sent_at, message_id LIMIT ?",
+                (DEAD_LETTER, limit),
+            ).fetchall()
+        return [
+            dead_letter_of(message_id, count, datetime.fromtimestamp(sent, timezone.utc), body)
+            for message_id, count, sent, body in rows
+        ]
+
+    def redrive(self) -> Redrive:
+        """Every dead letter back on the work queue at once, visible now, receive count 0."""
+        with transaction(self.path, immediate=True) as db:
+            moved = db.execute(
+                "UPDATE messages SET queue = ?, receive_count = 0, visible_at = ?, receipt_handle = NULL "
+                "WHERE queue = ?",
+                (MAIN, self._clock(), DEAD_LETTER),
+            ).rowcount
+        detail = f"{moved:,} messages back on the work queue" if moved else "the dead-letter queue is empty"
+        return Redrive(messages=moved, started=moved > 0, detail=detail)

@@ -28,6 +28,8 @@ ON CONFLICT (service_record_id) DO UPDATE SET
     ingested_at = excluded.ingested_at, record = excluded.record
 WHERE typeof(service_records.ingested_at) != 'text' OR service_records.ingested_at <= excluded.ingested_at
 """
+_IDS_PER_QUERY = 500  # SQLite binds at most 999 parameters in older builds
+_INGESTED_AT_OF = "SELECT service_record_id, ingested_at FROM service_records WHERE service_record_id IN (?)"
 
 
 class SqliteRecordRepository:
@@ -56,6 +58,16 @@ class SqliteRecordRepository:
         with transaction(self.path) as db:
             row = db.execute("SELECT record FROM service_records WHERE service_record_id = ?", (record_id,)).fetchone()
         return None if row is None else orjson.loads(row[0])
+
+    def ingested_at_of(self, record_ids: Sequence[str]) -> dict[str, str]:
+        ids = list(dict.fromkeys(record_ids))
+        found: dict[str, str] = {}
+        with transaction(self.path) as db:
+            for start in range(0, len(ids), _IDS_PER_QUERY):
+                chunk = ids[start : start + _IDS_PER_QUERY]
+                query = _INGESTED_AT_OF.replace("?", ", ".join("?" * len(chunk)), 1)
+                found.update(db.execute(query, chunk).fetchall())
+        return found
 
     def history(self, vin: str, limit: int, page: str | None = None) -> tuple[list[dict[str, object]], str | None]:
         """Newest first from the (vin, service_date) index; the token is the last row's

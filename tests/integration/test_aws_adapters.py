@@ -10,8 +10,8 @@ import pytest
 from adapters.aws.dynamodb_repository import DynamoRecordRepository
 from adapters.aws.s3_object_store import S3ObjectStore
 from adapters.aws.sqs_queue import SqsQueue
+from adapters.s3_events import object_keys
 from application.errors import ObjectNotFound
-from entrypoints.worker_loop import object_keys
 
 
 def test_s3_store_round_trip_metadata_and_streams(stack, clients) -> None:

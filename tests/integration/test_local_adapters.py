@@ -10,8 +10,8 @@ from adapters.local.folder_object_store import FolderObjectStore
 from adapters.local.queue_notifier import QueueNotifier
 from adapters.local.sqlite_queue import SqliteQueue
 from adapters.local.sqlite_repository import SqliteRecordRepository
+from adapters.s3_events import object_keys
 from application.errors import ObjectNotFound
-from entrypoints.worker_loop import object_keys
 
 
 class Clock:

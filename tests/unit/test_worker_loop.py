@@ -8,10 +8,10 @@ import time
 
 import pytest
 
-from adapters.s3_events import object_created_event
+from adapters.s3_events import object_created_event, object_keys
 from application.errors import RawFileMissing
 from application.process_raw_file import ProcessResult
-from entrypoints.worker_loop import Worker, object_keys, run_worker
+from entrypoints.worker_loop import Worker, run_worker
 
 
 class RecordingProcess:

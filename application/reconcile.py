@@ -1,0 +1,193 @@
+"""Reconcile: for one date, every row of every raw file accounted for across the stores.
+
+A row of a raw file must be in exactly one of the cleaned data (JSON Lines and the fact
+Parquet, which must agree) or the error store (a rejected row, or its whole file unreadable).
+A cleaned row of a file the loader has loaded must be in the table, as this version or a newer
+correction. Every row in none or in two is named; read-only, so it may be run at any time.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.json as pa_json
+import pyarrow.parquet as pq
+
+from application.errors import ObjectNotFound, UnreadableFile
+from application.load_batch import canonical_instant
+from application.ports import ObjectStore, RecordRepository
+from application.raw_reader import RECORD_INDEX, read_batches
+from application.storage_keys import (
+    LOAD_LEDGER_PREFIX,
+    RAW_PREFIX,
+    OutputKeys,
+    date_partition,
+    ledger_entry,
+    output_keys,
+)
+
+FACT_TABLE = "fact_service_records"
+IDS_PER_LOOKUP = 1_000
+_CLEANED_FIELDS = pa.schema(
+    [("record_index", pa.int64()), ("service_record_id", pa.string()), ("ingested_at", pa.string())]
+)
+_REJECTED_FIELDS = pa.schema([("index", pa.int64())])
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A row (or a whole file, ``record_index`` None) that is in none of the places, or in two."""
+
+    raw_key: str
+    record_index: int | None
+    problem: str
+    service_record_id: str | None = None
+
+
+@dataclass
+class Reconciliation:
+    date: str
+    raw_files: int = 0
+    raw_rows: int = 0
+    cleaned_rows: int = 0
+    rejected_rows: int = 0
+    unreadable_files: int = 0
+    unprocessed_files: int = 0
+    loaded_rows: int = 0  # cleaned rows of loaded files that the table holds (or a newer version)
+    awaiting_load_rows: int = 0  # cleaned rows of files the loader has not loaded yet
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def to_dict(self) -> dict[str, object]:
+        return {**asdict(self), "ok": self.ok}
+
+
+class Reconcile:
+    def __init__(self, raw: ObjectStore, cleaned: ObjectStore, errors: ObjectStore, repository: RecordRepository):
+        self._raw, self._cleaned, self._errors, self._repository = raw, cleaned, errors, repository
+
+    def __call__(self, date: str) -> Reconciliation:
+        """Reconcile the raw files that arrived on ``date`` (YYYY-MM-DD)."""
+        report = Reconciliation(date)
+        loaded = {ledger_entry(key) for key in self._cleaned.list_keys(date_partition(LOAD_LEDGER_PREFIX, date))}
+        for info in self._raw.list_objects(f"{RAW_PREFIX}date={date}/"):
+            report.raw_files += 1
+            keys = output_keys(info.key, info.last_modified)
+            try:
+                manifest_info = self._cleaned.head(keys.manifest)
+            except ObjectNotFound:
+                rows = self._raw_rows(info.key)
+                report.unprocessed_files += 1
+                report.raw_rows += len(rows) if rows is not None else 0
+                count = "unknown" if rows is None else f"{len(rows):,}"
+                report.problems.append(Problem(info.key, None, f"in none: not processed yet ({count} rows)"))
+                continue
+            manifest = json.loads(self._cleaned.read_bytes(keys.manifest))
+            self._reconcile_file(keys, manifest, (keys.manifest, manifest_info.version) in loaded, report)
+        return report
+
+    def _reconcile_file(self, keys: OutputKeys, manifest: dict, was_loaded: bool, report: Reconciliation) -> None:
+        raw_key = keys.raw_key
+        rows = self._raw_rows(raw_key)
+        cleaned = self._cleaned_rows(keys.cleaned_jsonl)
+        if rows is None or manifest.get("status") == "unreadable":
+            report.unreadable_files += 1
+            if not self._errors.exists(keys.unreadable):
+                report.problems.append(Problem(raw_key, None, "in none: unreadable, but not in the error store"))
+            if cleaned is not None and cleaned.num_rows:
+                report.problems.append(Problem(raw_key, None, "in two: unreadable, yet it has cleaned rows"))
+            return
+        report.raw_rows += len(rows)
+        cleaned = cleaned if cleaned is not None else pa.Table.from_pylist([], schema=_CLEANED_FIELDS)
+        cleaned_index = cleaned.column("record_index").to_numpy(zero_copy_only=False)
+        rejected_index = self._rejected_indices(keys.rejected)
+        report.cleaned_rows += len(cleaned_index)
+        report.rejected_rows += len(rejected_index)
+        places = np.concatenate([cleaned_index, rejected_index])
+        found, counts = np.unique(places, return_counts=True)
+        for index in np.setdiff1d(rows, found):
+            report.problems.append(Problem(raw_key, int(index), "in none: neither cleaned nor rejected"))
+        for index in found[counts > 1]:
+            where = _where(int(index), cleaned_index, rejected_index)
+            report.problems.append(Problem(raw_key, int(index), f"in two: {where}"))
+        for index in np.setdiff1d(found, rows):
+            report.problems.append(Problem(raw_key, int(index), "in an output, but the raw file has no such row"))
+        fact = self._fact_indices(keys.parquet(FACT_TABLE))
+        for index in np.setxor1d(fact, cleaned_index):
+            report.problems.append(Problem(raw_key, int(index), "cleaned JSON Lines and fact Parquet disagree"))
+        if was_loaded:
+            self._check_table(raw_key, cleaned, report)
+        else:
+            report.awaiting_load_rows += cleaned.num_rows
+
+    def _check_table(self, raw_key: str, cleaned: pa.Table, report: Reconciliation) -> None:
+        ids = cleaned.column("service_record_id").to_pylist()
+        indices = cleaned.column("record_index").to_pylist()
+        versions = cleaned.column("ingested_at").to_pylist()
+        for start in range(0, len(ids), IDS_PER_LOOKUP):
+            stored = self._repository.ingested_at_of(ids[start : start + IDS_PER_LOOKUP])
+            for record_id, index, version in zip(
+                ids[start : start + IDS_PER_LOOKUP],
+                indices[start : start + IDS_PER_LOOKUP],
+                versions[start : start + IDS_PER_LOOKUP],
+                strict=True,
+            ):
+                held = stored.get(record_id)
+                if held is not None and canonical_instant(held) >= canonical_instant(version):
+                    report.loaded_rows += 1
+                elif held is None:
+                    report.problems.append(Problem(raw_key, index, "not in the table, though loaded", record_id))
+                else:
+                    problem = f"the table holds an older version ({held}), though loaded"
+                    report.problems.append(Problem(raw_key, index, problem, record_id))
+
+    def _raw_rows(self, raw_key: str) -> np.ndarray | None:
+        """The record index of every row of the raw file; None if it holds no records at all."""
+        parts: list[np.ndarray] = []
+        try:
+            with self._raw.open_read(raw_key) as stream:
+                for batch in read_batches(stream):
+                    parts.append(batch.table.column(RECORD_INDEX).to_numpy(zero_copy_only=False))
+                    parts.append(np.array([r.index for r in batch.rejected], dtype=np.int64))
+        except UnreadableFile:
+            return None
+        return np.unique(np.concatenate(parts)) if parts else np.array([], dtype=np.int64)
+
+    def _cleaned_rows(self, key: str) -> pa.Table | None:
+        return _json_lines(self._cleaned, key, _CLEANED_FIELDS)
+
+    def _rejected_indices(self, key: str) -> np.ndarray:
+        table = _json_lines(self._errors, key, _REJECTED_FIELDS)
+        return np.array([], dtype=np.int64) if table is None else table.column("index").to_numpy(zero_copy_only=False)
+
+    def _fact_indices(self, key: str) -> np.ndarray:
+        try:
+            data = self._cleaned.read_bytes(key)
+        except ObjectNotFound:
+            return np.array([], dtype=np.int64)
+        return pq.read_table(io.BytesIO(data), columns=["record_index"]).column(0).to_numpy(zero_copy_only=False)
+
+
+def _json_lines(store: ObjectStore, key: str, schema: pa.Schema) -> pa.Table | None:
+    """Only ``schema``'s fields of a JSON Lines object; None if there is no such object."""
+    try:
+        data = store.read_bytes(key)
+    except ObjectNotFound:
+        return None
+    if not data.strip():
+        return pa.Table.from_pylist([], schema=schema)
+    options = pa_json.ParseOptions(explicit_schema=schema, unexpected_field_behavior="ignore")
+    return pa_json.read_json(io.BytesIO(data), parse_options=options)
+
+
+def _where(index: int, cleaned: np.ndarray, rejected: np.ndarray) -> str:
+    in_cleaned, in_rejected = int((cleaned == index).sum()), int((rejected == index).sum())
+    parts = [f"cleaned x{in_cleaned}" if in_cleaned else "", f"rejected x{in_rejected}" if in_rejected else ""]
+    return " and ".join(p for p in parts if p)

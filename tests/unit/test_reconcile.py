@@ -1,0 +1,90 @@
+"""Reconcile on in-memory stores: a clean date is ok; each way a row can be lost or doubled
+is named, row by row."""
+
+from __future__ import annotations
+
+import orjson
+import pytest
+
+from application.load_batch import LoadBatch
+from application.process_raw_file import ProcessRawFile
+from application.reconcile import Reconcile
+from tests.factories import a_record
+
+DATE = "2026-11-25"
+KEY_A = f"service-records/date={DATE}/10-00-00_a.json"
+KEY_B = f"service-records/date={DATE}/11-00-00_b.json"
+META = {"ingested-at": "2026-11-25T10:00:00+00:00", "submission-id": "a"}
+
+
+@pytest.fixture
+def pipeline(raw, cleaned, errors, repository, clock):
+    """Two raw files (one with a rejected row), processed and loaded."""
+    bad = a_record("SR-3", {"vehicle.vin": "short"})
+    raw.put_bytes(KEY_A, orjson.dumps([a_record("SR-1"), a_record("SR-2"), bad]), META)
+    raw.put_bytes(KEY_B, orjson.dumps([a_record("SR-4")]), META)
+    process = ProcessRawFile(raw, cleaned, errors, clock)
+    for key in (KEY_A, KEY_B):
+        process(key)
+    LoadBatch(cleaned, repository, clock)()
+    return Reconcile(raw, cleaned, errors, repository)
+
+
+def problems(report) -> list[tuple[str, int | None, str]]:
+    return [(p.raw_key, p.record_index, p.problem) for p in report.problems]
+
+
+def test_a_processed_and_loaded_date_is_ok(pipeline) -> None:
+    report = pipeline(DATE)
+    assert report.ok, report.problems
+    assert (report.raw_files, report.raw_rows, report.cleaned_rows, report.rejected_rows) == (2, 4, 3, 1)
+    assert (report.loaded_rows, report.awaiting_load_rows) == (3, 0)
+
+
+def test_a_row_in_no_store_is_named(pipeline, errors) -> None:
+    errors.delete(f"rejected/date={DATE}/10-00-00_a.json.jsonl")
+    assert problems(pipeline(DATE)) == [(KEY_A, 2, "in none: neither cleaned nor rejected")]
+
+
+def test_a_row_in_two_stores_is_named(pipeline, errors) -> None:
+    key = f"rejected/date={DATE}/10-00-00_a.json.jsonl"
+    errors.put_bytes(key, errors.read_bytes(key) + orjson.dumps({"index": 0, "record": {}}) + b"\n")
+    assert problems(pipeline(DATE)) == [(KEY_A, 0, "in two: cleaned x1 and rejected x1")]
+
+
+def test_a_loaded_row_missing_from_the_table_is_named(pipeline, repository) -> None:
+    del repository.records["SR-4"]
+    report = pipeline(DATE)
+    assert [(p.raw_key, p.record_index, p.service_record_id) for p in report.problems] == [(KEY_B, 0, "SR-4")]
+    assert report.problems[0].problem == "not in the table, though loaded"
+
+
+def test_a_newer_correction_in_the_table_is_not_a_problem(pipeline, repository) -> None:
+    repository.records["SR-1"]["ingested_at"] = "2027-01-01T00:00:00.000000Z"
+    assert pipeline(DATE).ok
+
+
+def test_an_unprocessed_file_and_an_unloaded_file_are_told_apart(pipeline, raw, cleaned) -> None:
+    key_c = f"service-records/date={DATE}/12-00-00_c.json"
+    raw.put_bytes(key_c, orjson.dumps([a_record("SR-5"), a_record("SR-6")]), META)
+    for key in [k for k in cleaned.objects if k.startswith("load-ledger/") and "11-00-00_b" in k]:
+        cleaned.delete(key)
+    report = pipeline(DATE)
+    assert problems(report) == [(key_c, None, "in none: not processed yet (2 rows)")]
+    assert (report.unprocessed_files, report.awaiting_load_rows, report.loaded_rows) == (1, 1, 2)
+
+
+def test_an_unreadable_file_is_accounted_as_a_whole(raw, cleaned, errors, repository, clock) -> None:
+    raw.put_bytes(KEY_A, b"this is not JSON", META)
+    ProcessRawFile(raw, cleaned, errors, clock)(KEY_A)
+    reconcile = Reconcile(raw, cleaned, errors, repository)
+    assert reconcile(DATE).ok and reconcile(DATE).unreadable_files == 1
+    errors.delete(f"unreadable/date={DATE}/10-00-00_a.json")
+    assert problems(reconcile(DATE)) == [(KEY_A, None, "in none: unreadable, but not in the error store")]
+
+
+def test_cleaned_json_lines_and_parquet_must_agree(pipeline, cleaned) -> None:
+    key = f"dynamodb/date={DATE}/11-00-00_b.json.jsonl"
+    cleaned.put_bytes(key, b"")
+    assert (KEY_B, 0, "in none: neither cleaned nor rejected") in problems(pipeline(DATE))
+    assert (KEY_B, 0, "cleaned JSON Lines and fact Parquet disagree") in problems(pipeline(DATE))
