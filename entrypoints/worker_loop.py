@@ -37,6 +37,8 @@ LONG_POLL_SECONDS = 20
 DRAIN_POLL_SECONDS = 1  # a short poll may miss messages on SQS; a 1 s long poll does not
 MAX_MESSAGES = 1  # hold only the message in hand (see the module docstring)
 STOP_GRACE_SECONDS = 25  # ECS sends SIGKILL 30 s after SIGTERM
+RECEIVE_BACKOFF_SECONDS = 0.5  # doubled after each failed receive in a row, up to the maximum
+MAX_RECEIVE_BACKOFF_SECONDS = 20
 
 
 class Released(Exception):
@@ -102,11 +104,22 @@ class Worker:
         A ``KeyboardInterrupt`` (a second Ctrl-C, or one while idle) stops it at once; the
         message in hand is released first.
         """
+        receive_failures = 0
         try:
             while not self.stop.is_set():
                 if self.gate is not None and not self.gate.wait_to_receive(timeout=0.5):
                     continue  # a big file is in hand: look at the stop flag, then wait on
-                messages = self.queue.receive(MAX_MESSAGES, DRAIN_POLL_SECONDS if drain else wait_seconds)
+                try:
+                    messages = self.queue.receive(MAX_MESSAGES, DRAIN_POLL_SECONDS if drain else wait_seconds)
+                except ConfigurationError:
+                    raise  # no such queue, or no right to it: retrying will not mend it
+                except Exception as err:  # the network, a throttled queue: wait, then again
+                    receive_failures += 1
+                    delay = min(MAX_RECEIVE_BACKOFF_SECONDS, RECEIVE_BACKOFF_SECONDS * 2**receive_failures)
+                    log.warning("receiving from the queue failed; trying again", extra={"error": str(err)})
+                    self.stop.wait(delay)
+                    continue
+                receive_failures = 0
                 if not messages and drain:
                     break
                 for message in messages:
@@ -165,8 +178,7 @@ class Worker:
             self.stats.failures += 1
             return False
         if objects is None:
-            self.queue.delete(message.receipt_handle)
-            return True
+            return self._delete(message, context)
         for key, size in objects:
             started = time.monotonic()
             try:
@@ -198,7 +210,20 @@ class Worker:
                 self.stats.files_unreadable += 1
             else:
                 self.stats.files_processed += 1
-        self.queue.delete(message.receipt_handle)
+        return self._delete(message, context)
+
+    def _delete(self, message: Message, context: dict[str, object]) -> bool:
+        try:
+            self.queue.delete(message.receipt_handle)
+        except Exception as err:
+            # The work is done and stays done: the message comes back after the visibility
+            # timeout and its files are processed again, replacing the same outputs.
+            log.error(
+                "message not deleted; it comes back and its files are processed again (nothing doubles)",
+                extra={**context, "error": str(err)},
+            )
+            self.stats.failures += 1
+            return False
         return True
 
     def _process_with_heartbeat(self, message: Message, key: str, size: int | None = None) -> ProcessResult:

@@ -157,3 +157,36 @@ def test_a_released_message_is_not_extended_by_the_lane_still_working(queue) -> 
     time.sleep(0.3)  # the lane keeps working for a while
     assert recording.visibility[-1] == 0 and queue.in_flight == set()
     lane.join(timeout=5)
+
+
+def test_a_failed_receive_is_retried_and_the_worker_goes_on(queue, monkeypatch) -> None:
+    """A queue out of reach for a moment (the network, throttling) must not end the worker."""
+    from entrypoints import worker_loop
+
+    monkeypatch.setattr(worker_loop, "RECEIVE_BACKOFF_SECONDS", 0.01)
+    failing = RecordingQueue(queue)
+    attempts = []
+
+    def receive(max_messages: int = 10, wait_seconds: float = 0):
+        attempts.append(1)
+        if len(attempts) <= 2:
+            raise ConnectionError("queue out of reach")
+        return queue.receive(max_messages, wait_seconds)
+
+    failing.receive = receive
+    queue.send(object_created_event("raw", "a.json", 1))
+    process = RecordingProcess()
+    run_worker(failing, process, drain=True)
+    assert process.keys == ["a.json"] and queue.messages == {} and len(attempts) >= 3
+
+
+def test_a_failed_delete_leaves_the_message_for_another_run_and_the_worker_goes_on(queue) -> None:
+    class DeleteFails(RecordingQueue):
+        def delete(self, receipt_handle: str) -> None:
+            raise ConnectionError("queue out of reach")
+
+    queue.send(object_created_event("raw", "a.json", 1))
+    queue.send(object_created_event("raw", "b.json", 1))
+    process = RecordingProcess()
+    stats = Worker(DeleteFails(queue), process).run(drain=True)
+    assert process.keys == ["a.json", "b.json"] and stats.failures == 2 and len(queue.messages) == 2
