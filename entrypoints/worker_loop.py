@@ -240,7 +240,8 @@ class Worker:
         log.info("processing raw file", extra={"raw_key": key, "message_id": message.message_id})
         thread = threading.Thread(target=work, name=f"process:{key}", daemon=True)
         thread.start()
-        next_beat = time.monotonic() + self.heartbeat_seconds
+        extended = time.monotonic()  # about when the message was received, or last extended
+        next_beat = extended + self.heartbeat_seconds
         stop_deadline: float | None = None
         try:
             while thread.is_alive():
@@ -255,7 +256,17 @@ class Worker:
                         raise Released(key)
                 if now >= next_beat and thread.is_alive():
                     self._extend(message)
-                    next_beat = now + self.heartbeat_seconds
+                    extended, last_extended = time.monotonic(), extended
+                    if extended - last_extended > self.visibility_timeout:
+                        log.warning(
+                            "heartbeat late: the message was visible, another worker may process the file too",
+                            extra={
+                                "raw_key": key,
+                                "message_id": message.message_id,
+                                "late_seconds": round(extended - last_extended - self.visibility_timeout, 3),
+                            },
+                        )
+                    next_beat = extended + self.heartbeat_seconds
         except KeyboardInterrupt:
             # Stopped at once: give the message back, so that another worker takes the file
             # now rather than after the visibility timeout. Its outputs are all or nothing.

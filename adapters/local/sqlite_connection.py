@@ -18,6 +18,7 @@ def transaction(path: Path, immediate: bool = False) -> Iterator[sqlite3.Connect
     db = sqlite3.connect(path, timeout=30)
     try:
         db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
         with db:
             if immediate:
                 db.execute("BEGIN IMMEDIATE")

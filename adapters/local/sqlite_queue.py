@@ -7,12 +7,14 @@ Several processes may share the file.
 
 from __future__ import annotations
 
+import contextlib
 import time
 import uuid
 from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
 
+from adapters.local.file_lock import exclusive
 from adapters.local.sqlite_connection import transaction
 from adapters.s3_events import dead_letter_of
 from application.dead_letters import DeadLetter, Redrive
@@ -31,6 +33,7 @@ CREATE TABLE IF NOT EXISTS messages (
 CREATE INDEX IF NOT EXISTS messages_ready ON messages (queue, visible_at, sent_at);
 """
 MAIN, DEAD_LETTER = "main", "dlq"
+_ANY_READY = "SELECT 1 FROM messages WHERE queue = ? AND visible_at <= ? LIMIT 1"
 _POLL_SECONDS = 0.05
 
 
@@ -53,9 +56,12 @@ class SqliteQueue:
     def verify(self) -> None:
         """Nothing to check: the file is created on first use."""
 
+    def _writing(self) -> contextlib.AbstractContextManager[None]:
+        return exclusive(self.path)
+
     def send(self, body: str) -> None:
         now = self._clock()
-        with transaction(self.path) as db:
+        with self._writing(), transaction(self.path) as db:
             db.execute(
                 "INSERT INTO messages (message_id, queue, body, sent_at, visible_at) VALUES (?, ?, ?, ?, ?)",
                 (str(uuid.uuid4()), MAIN, body, now, now),
@@ -70,8 +76,16 @@ class SqliteQueue:
             time.sleep(_POLL_SECONDS)
 
     def _receive_now(self, max_messages: int) -> list[Message]:
-        now = self._clock()
-        with transaction(self.path, immediate=True) as db:
+        # A look first, without the write lock (readers never wait in WAL mode): idle workers
+        # polling must not queue for the lock that busy workers' heartbeats need.
+        with transaction(self.path) as db:
+            ready = db.execute(_ANY_READY, (MAIN, self._clock())).fetchone()
+        if ready is None:
+            return []
+        with self._writing(), transaction(self.path, immediate=True) as db:
+            # The time is read once the lock is held: a wait for the lock must not shorten
+            # the visibility timeout (another worker would take the message too soon).
+            now = self._clock()
             rows = db.execute(
                 "SELECT message_id, body, receive_count FROM messages "
                 "WHERE queue = ? AND visible_at <= ? ORDER BY sent_at LIMIT ?",
@@ -96,11 +110,11 @@ class SqliteQueue:
         return received
 
     def delete(self, receipt_handle: str) -> None:
-        with transaction(self.path) as db:
+        with self._writing(), transaction(self.path) as db:
             db.execute("DELETE FROM messages WHERE receipt_handle = ?", (receipt_handle,))
 
     def change_visibility(self, receipt_handle: str, timeout_seconds: int) -> None:
-        with transaction(self.path) as db:
+        with self._writing(), transaction(self.path, immediate=True) as db:  # the time read with the lock held
             db.execute(
                 "UPDATE messages SET visible_at = ? WHERE receipt_handle = ? AND queue = ?",
                 (self._clock() + timeout_seconds, receipt_handle, MAIN),
@@ -132,7 +146,7 @@ class SqliteQueue:
 
     def redrive(self) -> Redrive:
         """Every dead letter back on the work queue at once, visible now, receive count 0."""
-        with transaction(self.path, immediate=True) as db:
+        with self._writing(), transaction(self.path, immediate=True) as db:
             moved = db.execute(
                 "UPDATE messages SET queue = ?, receive_count = 0, visible_at = ?, receipt_handle = NULL "
                 "WHERE queue = ?",

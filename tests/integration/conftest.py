@@ -28,3 +28,15 @@ def stack(aws_env) -> AwsStack:
 @pytest.fixture
 def clients(stack) -> AwsClients:
     return AwsClients()
+
+
+@pytest.fixture(scope="module")
+def moto_server():
+    """A moto server on loopback, for subprocesses (workers, the loader) to reach over HTTP."""
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
