@@ -7,6 +7,7 @@ import contextlib
 import json
 import threading
 import time
+import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,6 +43,7 @@ class Backend:
     queue: Queue
     repository: RecordRepository
     visibility_timeout: int
+    stack: Any = None  # the moto stack (names, environment), None on local adapters
 
     def process(self, **stores: ObjectStore) -> ProcessRawFile:
         """The worker's use-case; ``raw``, ``cleaned`` or ``errors`` replace those stores (to
@@ -57,9 +59,13 @@ class Backend:
 
 
 @contextlib.contextmanager
-def backend(name: str, folder: Path, visibility_timeout: int = 1, max_receives: int = 5) -> Iterator[Backend]:
+def backend(
+    name: str, folder: Path, visibility_timeout: int = 1, max_receives: int = 5, endpoint: str | None = None
+) -> Iterator[Backend]:
     """Stores, queue (with its DLQ after ``max_receives``) and table; a raw object created
-    under ``service-records/`` puts its S3 event on the queue, as in production."""
+    under ``service-records/`` puts its S3 event on the queue, as in production. ``moto`` is
+    in-process, unless ``endpoint`` names a moto server (which subprocesses can reach too; the
+    caller sets ``AWS_ENDPOINT_URL`` to it)."""
     if name == "local":
         queue = SqliteQueue(folder / "queue.sqlite", visibility_timeout=visibility_timeout, max_receives=max_receives)
         yield Backend(
@@ -72,11 +78,13 @@ def backend(name: str, folder: Path, visibility_timeout: int = 1, max_receives: 
             visibility_timeout,
         )
         return
-    with mock_aws():
-        stack = create_stack(visibility_timeout=visibility_timeout, max_receives=max_receives)
-        boto3.client("sqs").purge_queue(QueueUrl=stack.queue_url)  # S3's test event
+    with contextlib.nullcontext() if endpoint else mock_aws():
+        if endpoint:
+            urllib.request.urlopen(urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST"))
+        stack = create_stack(endpoint, max_receives=max_receives, visibility_timeout=visibility_timeout)
+        boto3.client("sqs", endpoint_url=endpoint).purge_queue(QueueUrl=stack.queue_url)  # S3's test event
         clients = AwsClients()
-        yield Backend(
+        made = Backend(
             name,
             S3ObjectStore(clients, stack.raw_bucket),
             S3ObjectStore(clients, stack.cleaned_bucket),
@@ -85,6 +93,8 @@ def backend(name: str, folder: Path, visibility_timeout: int = 1, max_receives: 
             DynamoRecordRepository(clients, stack.table_name),
             visibility_timeout,
         )
+        made.stack = stack
+        yield made
 
 
 class InjectedFault(ConnectionError):
