@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
+import sys
 import threading
 import time
 import urllib.request
@@ -44,6 +46,14 @@ class Backend:
     repository: RecordRepository
     visibility_timeout: int
     stack: Any = None  # the moto stack (names, environment), None on local adapters
+
+    def command_line(self, folder: Path) -> tuple[list[str], dict[str, str]]:
+        """``servicepipe`` and the environment that reach these stores from a subprocess
+        (``folder`` is the local data folder; on moto the stack must be a moto server's)."""
+        servicepipe = str(Path(sys.executable).parent / "servicepipe")
+        if self.stack is None:
+            return [servicepipe, "--data-dir", str(folder)], dict(os.environ)
+        return [servicepipe, "--backend", "aws"], {**os.environ, **self.stack.environment()}
 
     def process(self, **stores: ObjectStore) -> ProcessRawFile:
         """The worker's use-case; ``raw``, ``cleaned`` or ``errors`` replace those stores (to

@@ -3,6 +3,7 @@ copy of each record in the cleaned data and the table."""
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 import sys
@@ -54,3 +55,25 @@ def test_a_twice_delivered_event_makes_one_set_of_outputs(tmp_path, in_flight) -
     assert len(ids) == len(set(ids)) == status["valid_rows"]
     assert status["loaded_records"] == status["valid_rows"]  # one copy each in the table
     assert not [p for p in data.rglob("*") if p.name.startswith(".tmp-")]
+
+
+@pytest.mark.parametrize("in_flight", [8, 1], ids=["at-once", "one-after-the-other"])
+def test_a_twice_delivered_event_makes_one_set_of_outputs_on_moto(tmp_path, in_flight, request) -> None:
+    from entrypoints.worker_loop import run_worker
+    from tests.integration.backends import backend
+
+    request.getfixturevalue("aws_env")
+    with backend("moto", tmp_path, visibility_timeout=30) as b:
+        key = "service-records/date=2026-11-25/10-00-00_small.jsonl"
+        body = b"".join(orjson.dumps(r) + b"\n" for r in generate_records(300, seed=9))
+        b.raw.put_bytes(key, body, {"ingested-at": "2026-11-25T10:00:00+00:00", "submission-id": "small"})
+        b.queue.send(object_created_event(b.stack.raw_bucket, key, len(body)))  # the duplicate
+        stats = run_worker(b.queue, b.process(), drain=True, visibility_timeout=30, files_in_flight=in_flight)
+        assert (stats.messages, stats.files_processed, stats.failures) == (2, 2, 0)
+        assert b.load().ok
+        assert len(list(b.cleaned.list_keys("manifests/"))) == 1
+        (fact,) = list(b.cleaned.list_keys("parquet/fact_service_records/"))
+        ids = pq.read_table(io.BytesIO(b.cleaned.read_bytes(fact))).column("service_record_id").to_pylist()
+        report = b.reconcile("2026-11-25")
+        assert report.ok and len(ids) == len(set(ids)) == report.cleaned_rows == report.loaded_rows
+        assert report.cleaned_rows + report.rejected_rows == 300
