@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
@@ -93,10 +93,13 @@ def create_app(
                 "and GET /health"
             )
         elif exc.status_code == 405:
-            message = f"{request.method} is not allowed on {request.url.path}"
+            allowed = (exc.headers or {}).get("Allow", "")
+            message = f"{request.method} is not allowed on {request.url.path}" + (f"; use {allowed}" if allowed else "")
         else:
             message = str(exc.detail)
-        return _error(exc.status_code, code, message)
+        response = _error(exc.status_code, code, message)
+        response.headers.update(exc.headers or {})  # 405's Allow header (RFC 9110)
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def bad_parameter(request: Request, exc: RequestValidationError) -> Response:
@@ -130,7 +133,11 @@ def create_app(
 
         @app.get("/vehicles/{vin}/service-records", responses=HISTORY_RESPONSES, summary="A vehicle's history")
         async def history(
-            vin: str, request: Request, limit: int = DEFAULT_PAGE_SIZE, page: str | None = None
+            vin: str,
+            request: Request,
+            limit: int = DEFAULT_PAGE_SIZE,
+            # Not empty: a client that sends back an absent next_page as "" would loop on page one.
+            page: Annotated[str | None, Query(min_length=1)] = None,
         ) -> Response:
             def answer(caller: Caller) -> Response:
                 try:

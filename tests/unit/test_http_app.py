@@ -180,6 +180,13 @@ def test_404_and_405_answer_in_the_project_shape(client, method, path, status, e
     assert set(response.json()) == {"error", "message"} and response.json()["error"] == error
 
 
+def test_a_405_lists_the_methods_the_route_serves(client) -> None:
+    """Found by schemathesis: the project's 405 body had dropped Starlette's Allow header."""
+    response = client.request("TRACE", "/health")
+    assert response.status_code == 405 and response.headers["allow"] == "GET"
+    assert response.json()["message"] == "TRACE is not allowed on /health; use GET"
+
+
 @pytest.mark.parametrize("content_type", ["text/plain", "application/xml", "multipart/form-data; boundary=x"])
 def test_a_body_that_is_not_json_by_its_content_type_is_a_415(client, raw, content_type) -> None:
     body = orjson.dumps([a_record()])

@@ -96,6 +96,9 @@ def test_the_routes(repository, clock) -> None:
     rest = client.get(f"/vehicles/{VIN}/service-records", params={"limit": 20, "page": first["next_page"]}).json()
     assert len(rest["records"]) == 3 and rest["next_page"] is None
     assert client.get(f"/vehicles/{VIN}/service-records", params={"page": "garbage"}).status_code == 400
+    # An empty page is refused, not taken as page one: a client sending back a null next_page as
+    # "" would otherwise loop on the first page forever.
+    assert client.get(f"/vehicles/{VIN}/service-records", params={"page": ""}).status_code == 400
     assert client.get(f"/vehicles/{VIN}/service-records", params={"limit": 0}).status_code == 400
     assert client.get("/service-records/SR-00").json()["customer"]["customer_id"] == MASKED
     assert client.get("/service-records/SR-NONE").status_code == 404
