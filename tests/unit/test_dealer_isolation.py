@@ -1,0 +1,98 @@
+"""Dealer isolation, route by route, on one app: a dealership can neither write nor read
+another's submissions, nor see another's customers; no key, no access; an admin key sees all.
+(Service histories are shared across dealerships by design, customers masked: docs/api.md.)"""
+
+from __future__ import annotations
+
+import orjson
+import pytest
+from fastapi.testclient import TestClient
+
+from adapters.local.in_memory import FixedClock, InMemoryApiKeyStore, InMemoryObjectStore, InMemoryRecordRepository
+from application.api_keys import Authenticate, IssueApiKey
+from application.submission_status import SubmissionStatus
+from application.submit_record import SubmitRecord
+from application.vehicle_history import ServiceRecordLookup, VehicleHistory
+from entrypoints.http_app import create_app
+from tests.factories import NOW, VALID_VIN, a_record
+
+JAKARTA, SURABAYA = "DLR-JKT-001", "DLR-SBY-002"
+MASKED = {"customer_id": "***", "customer_name": "***"}
+
+
+@pytest.fixture
+def api():
+    raw, cleaned, errors = InMemoryObjectStore(NOW), InMemoryObjectStore(NOW), InMemoryObjectStore(NOW)
+    repository = InMemoryRecordRepository()
+    loaded = a_record("SR-JKT") | {"vin": VALID_VIN, "service_date": "2026-11-20T03:30:00Z", "dealer_id": JAKARTA}
+    repository.put_if_newer([loaded | {"ingested_at": "2026-11-25T12:00:00.000000Z"}])
+    keys = InMemoryApiKeyStore()
+    issue = IssueApiKey(keys, FixedClock(NOW))
+    key = {"jakarta": issue(JAKARTA)[1], "surabaya": issue(SURABAYA)[1], "admin": issue(None, admin=True)[1]}
+    app = create_app(
+        lambda: SubmitRecord(raw, FixedClock(NOW)),
+        lambda: Authenticate(keys),
+        lambda: SubmissionStatus(raw, cleaned, errors),
+        lambda: VehicleHistory(repository),
+        lambda: ServiceRecordLookup(repository),
+    )
+    client = TestClient(app)
+    submitted = client.post(
+        "/service-records", content=orjson.dumps([a_record("SR-NEW")]), headers={"x-api-key": key["jakarta"]}
+    )
+    assert submitted.status_code == 202
+    return client, key, raw, submitted.json()["submission_id"]
+
+
+def as_(key: str) -> dict[str, str]:
+    return {"x-api-key": key}
+
+
+def test_writing_another_dealers_records_is_refused_and_stores_nothing(api) -> None:
+    client, key, raw, _ = api
+    before = dict(raw.objects)
+    theirs = orjson.dumps([a_record("SR-X")])  # Jakarta's records, sent with Surabaya's key
+    answer = client.post("/service-records", content=theirs, headers=as_(key["surabaya"]))
+    assert answer.status_code == 403 and answer.json()["error"] == "forbidden" and raw.objects == before
+    assert client.post("/service-records", content=theirs, headers=as_(key["admin"])).status_code == 202
+
+
+def test_reading_another_dealers_submission_is_as_if_it_did_not_exist(api) -> None:
+    client, key, _, submission = api
+    assert client.get(f"/submissions/{submission}", headers=as_(key["jakarta"])).status_code == 200
+    assert client.get(f"/submissions/{submission}", headers=as_(key["admin"])).status_code == 200
+    refused = client.get(f"/submissions/{submission}", headers=as_(key["surabaya"]))
+    unknown = client.get("/submissions/0f0e0d0c-0000-4000-8000-00000000ffff", headers=as_(key["surabaya"]))
+    assert refused.status_code == unknown.status_code == 404
+    assert refused.json()["error"] == unknown.json()["error"] == "not_found"  # no hint that it exists
+
+
+@pytest.mark.parametrize("path", [f"/vehicles/{VALID_VIN}/service-records", "/service-records/SR-JKT"])
+def test_another_dealers_customers_are_masked_on_every_read(api, path) -> None:
+    client, key, _, _ = api
+
+    def customer(who: str) -> dict:
+        body = client.get(path, headers=as_(key[who])).json()
+        return (body["records"][0] if "records" in body else body)["customer"]
+
+    assert customer("surabaya") == MASKED
+    assert customer("jakarta") == customer("admin") == {"customer_id": "CUST-000001", "customer_name": "Budi Santoso"}
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("POST", "/service-records"),
+        ("GET", "/submissions/{submission}"),
+        ("GET", f"/vehicles/{VALID_VIN}/service-records"),
+        ("GET", "/service-records/SR-JKT"),
+    ],
+)
+@pytest.mark.parametrize("sent", [None, "", "sp_0000000000000000_not-a-key"], ids=["no-header", "empty", "unknown"])
+def test_every_route_refuses_a_missing_or_unknown_key(api, method, path, sent) -> None:
+    client, _, raw, submission = api
+    before = dict(raw.objects)
+    headers = {} if sent is None else as_(sent)
+    body = orjson.dumps([a_record("SR-Y")]) if method == "POST" else None
+    answer = client.request(method, path.format(submission=submission), content=body, headers=headers)
+    assert answer.status_code == 401 and answer.json()["error"] == "unauthorized" and raw.objects == before
