@@ -7,6 +7,7 @@ import json
 import re
 import subprocess
 import sys
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -85,3 +86,41 @@ def test_no_aws_secret_in_the_repository() -> None:
                 f"{name}: {m.group(0)[:12]!r}" for pattern in (access_key, secret) for m in pattern.finditer(text)
             ]
     assert found == []
+
+
+def test_no_customer_name_or_phone_number_in_the_logs_of_bad_input_and_recovery(tmp_path) -> None:
+    """Names and phone numbers where dealers put them (the customer, free-text notes), in valid
+    rows, rejected rows, a structurally refused submission and an unreadable file, through every
+    command at DEBUG: none of them in any log line."""
+    from tests.factories import a_record
+
+    phone, name = "+62 812-3456-7890", "Siti Nurhaliza Wibowo"
+    noted = {"service_details.services_performed.0.technician_notes": f"call {name} at {phone}"}
+    rows = [
+        a_record("SR-1", {"customer.customer_name": name, **noted}),
+        a_record("SR-2", {"customer.customer_name": name, "vehicle.vin": "short", **noted}),  # rejected
+        a_record("SR-3", {"customer.customer_name": phone, "service_details.service_date": "not a date"}),
+    ]
+    data = tmp_path / "d"
+    (tmp_path / "rows.json").write_bytes(json.dumps(rows).encode())
+    (tmp_path / "refused.json").write_bytes(json.dumps([{**rows[0], "vehicle": name}]).encode())
+    (tmp_path / "unreadable.json").write_bytes(f"{name} {phone} is not JSON".encode())
+    logged = ""
+    for command in (
+        ["upload", str(tmp_path / "rows.json")],
+        ["upload", str(tmp_path / "unreadable.json")],
+        ["submit", str(tmp_path / "refused.json")],
+        ["worker", "--drain"],
+        ["load"],
+        ["dlq", "list"],
+        ["replay", "--date", datetime.now(timezone.utc).strftime("%Y-%m-%d")],
+        ["worker", "--drain"],
+        ["reconcile", "--date", datetime.now(timezone.utc).strftime("%Y-%m-%d")],
+    ):
+        done = subprocess.run(
+            [SERVICEPIPE, "--data-dir", str(data), "--log-level", "DEBUG", *command], capture_output=True, text=True
+        )
+        logged += done.stderr
+    log_lines = [line for line in logged.splitlines() if line.startswith("{")]
+    assert len(log_lines) > 10  # the logs really were captured, at DEBUG
+    assert [line for line in log_lines if name in line or phone in line or "812-3456" in line] == []
