@@ -26,3 +26,31 @@ def keyed_app(
         submission_status = lambda: SubmissionStatus(nowhere, nowhere, nowhere)  # noqa: E731
     app = create_app(submit_record, lambda: Authenticate(store), submission_status, vehicle_history, record_lookup)
     return app, key, store
+
+
+JAKARTA, SURABAYA = "DLR-JKT-001", "DLR-SBY-002"
+
+
+def whole_app() -> tuple[Any, dict[str, str], InMemoryObjectStore]:
+    """The app with every route on in-memory stores, one record loaded (SR-JKT, Jakarta's, the
+    factories' VIN), and keys for Jakarta, Surabaya and an admin: (app, keys by name, raw store)."""
+    from adapters.local.in_memory import InMemoryRecordRepository
+    from application.submit_record import SubmitRecord
+    from application.vehicle_history import ServiceRecordLookup, VehicleHistory
+    from tests.factories import VALID_VIN, a_record
+
+    raw, cleaned, errors = InMemoryObjectStore(NOW), InMemoryObjectStore(NOW), InMemoryObjectStore(NOW)
+    repository = InMemoryRecordRepository()
+    loaded = a_record("SR-JKT") | {"vin": VALID_VIN, "service_date": "2026-11-20T03:30:00Z", "dealer_id": JAKARTA}
+    repository.put_if_newer([loaded | {"ingested_at": "2026-11-25T12:00:00.000000Z"}])
+    keys = InMemoryApiKeyStore()
+    issue = IssueApiKey(keys, FixedClock(NOW))
+    named = {"jakarta": issue(JAKARTA)[1], "surabaya": issue(SURABAYA)[1], "admin": issue(None, admin=True)[1]}
+    app = create_app(
+        lambda: SubmitRecord(raw, FixedClock(NOW)),
+        lambda: Authenticate(keys),
+        lambda: SubmissionStatus(raw, cleaned, errors),
+        lambda: VehicleHistory(repository),
+        lambda: ServiceRecordLookup(repository),
+    )
+    return app, named, raw

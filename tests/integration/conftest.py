@@ -40,3 +40,19 @@ def moto_server():
     host, port = server.get_host_and_port()
     yield f"http://{host}:{port}"
     server.stop()
+
+
+@pytest.fixture(params=["local", "moto"])
+def served(request, tmp_path, monkeypatch):
+    """The pipeline's stores, queue and table (tests/integration/backends.py), reachable from
+    subprocesses too: on local adapters in ``tmp_path / "d"``, or on the moto server; the queue's
+    visibility timeout is 2 s."""
+    from tests.integration.backends import backend
+
+    endpoint = None
+    if request.param == "moto":
+        request.getfixturevalue("aws_env")
+        endpoint = request.getfixturevalue("moto_server")
+        monkeypatch.setenv("AWS_ENDPOINT_URL", endpoint)
+    with backend(request.param, tmp_path / "d", visibility_timeout=2, endpoint=endpoint) as made:
+        yield made

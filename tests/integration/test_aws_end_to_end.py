@@ -19,7 +19,6 @@ import boto3
 import orjson
 import pyarrow.parquet as pq
 import pytest
-from moto.server import ThreadedMotoServer
 
 from entrypoints import api_lambda
 from entrypoints.sample_data import generate_records
@@ -31,13 +30,9 @@ ROOT = Path(__file__).resolve().parents[2]
 SERVICEPIPE = str(Path(sys.executable).parent / "servicepipe")
 
 
-@pytest.fixture(scope="module")
-def endpoint():
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
+@pytest.fixture
+def endpoint(moto_server) -> str:
+    return moto_server
 
 
 @pytest.fixture

@@ -20,7 +20,6 @@ import pytest
 from tests.factories import a_record
 from tests.integration.backends import backend
 
-SERVICEPIPE = str(Path(sys.executable).parent / "servicepipe")
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
 
@@ -37,9 +36,11 @@ def process(b, *keys: str) -> None:
         assert run(key).status == "processed"
 
 
-def loader_command(b, tmp_path: Path) -> tuple[list[str], dict[str, str]]:
+def loader_command(b, folder: Path) -> tuple[list[str], dict[str, str]]:
+    """``servicepipe load`` locally; on moto, the Glue loader's process."""
     if b.stack is None:
-        return [SERVICEPIPE, "--data-dir", str(tmp_path), "load"], dict(os.environ)
+        servicepipe, env = b.command_line(folder)
+        return [*servicepipe, "load"], env
     env = {**os.environ, **b.stack.environment()}
     module = [sys.executable, "-m", "entrypoints.glue_load_to_dynamo"]
     return [*module, "--DYNAMODB_TABLE_NAME", b.stack.table_name, "--SOURCE_BUCKET_NAME", b.stack.cleaned_bucket], env
@@ -47,18 +48,6 @@ def loader_command(b, tmp_path: Path) -> tuple[list[str], dict[str, str]]:
 
 def table_ids(b, ids: list[str]) -> set[str]:
     return set(b.repository.ingested_at_of(ids))
-
-
-@pytest.fixture(params=["local", "moto"])
-def served(request, tmp_path, monkeypatch):
-    """A backend whose stores a subprocess can reach: a moto server for moto."""
-    endpoint = None
-    if request.param == "moto":
-        request.getfixturevalue("aws_env")
-        endpoint = request.getfixturevalue("moto_server")
-        monkeypatch.setenv("AWS_ENDPOINT_URL", endpoint)
-    with backend(request.param, tmp_path, endpoint=endpoint) as made:
-        yield made
 
 
 def test_a_loader_killed_halfway_loads_the_rest_on_rerun_and_a_late_file_still_loads(served, tmp_path) -> None:
@@ -72,7 +61,7 @@ def test_a_loader_killed_halfway_loads_the_rest_on_rerun_and_a_late_file_still_l
         for f in range(files)
     ]
     process(b, *keys)
-    command, env = loader_command(b, tmp_path)
+    command, env = loader_command(b, tmp_path / "d")
 
     loader = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 120

@@ -19,21 +19,9 @@ import pytest
 from application.storage_keys import PARQUET_PREFIX, output_keys
 from domain.star_schema import TABLES
 from entrypoints.sample_data import generate_records
-from tests.integration.backends import backend
 
 pytestmark = pytest.mark.slow
 RECORDS = 15_000
-
-
-@pytest.fixture(params=["local", "moto"])
-def served(request, tmp_path, monkeypatch):
-    endpoint = None
-    if request.param == "moto":
-        request.getfixturevalue("aws_env")
-        endpoint = request.getfixturevalue("moto_server")
-        monkeypatch.setenv("AWS_ENDPOINT_URL", endpoint)
-    with backend(request.param, tmp_path / "d", visibility_timeout=2, endpoint=endpoint) as made:
-        yield made
 
 
 def outputs(b, raw_key: str) -> dict[str, list[dict]]:

@@ -8,34 +8,15 @@ import orjson
 import pytest
 from fastapi.testclient import TestClient
 
-from adapters.local.in_memory import FixedClock, InMemoryApiKeyStore, InMemoryObjectStore, InMemoryRecordRepository
-from application.api_keys import Authenticate, IssueApiKey
-from application.submission_status import SubmissionStatus
-from application.submit_record import SubmitRecord
-from application.vehicle_history import ServiceRecordLookup, VehicleHistory
-from entrypoints.http_app import create_app
-from tests.factories import NOW, VALID_VIN, a_record
+from tests.api_keys import whole_app
+from tests.factories import VALID_VIN, a_record
 
-JAKARTA, SURABAYA = "DLR-JKT-001", "DLR-SBY-002"
 MASKED = {"customer_id": "***", "customer_name": "***"}
 
 
 @pytest.fixture
 def api():
-    raw, cleaned, errors = InMemoryObjectStore(NOW), InMemoryObjectStore(NOW), InMemoryObjectStore(NOW)
-    repository = InMemoryRecordRepository()
-    loaded = a_record("SR-JKT") | {"vin": VALID_VIN, "service_date": "2026-11-20T03:30:00Z", "dealer_id": JAKARTA}
-    repository.put_if_newer([loaded | {"ingested_at": "2026-11-25T12:00:00.000000Z"}])
-    keys = InMemoryApiKeyStore()
-    issue = IssueApiKey(keys, FixedClock(NOW))
-    key = {"jakarta": issue(JAKARTA)[1], "surabaya": issue(SURABAYA)[1], "admin": issue(None, admin=True)[1]}
-    app = create_app(
-        lambda: SubmitRecord(raw, FixedClock(NOW)),
-        lambda: Authenticate(keys),
-        lambda: SubmissionStatus(raw, cleaned, errors),
-        lambda: VehicleHistory(repository),
-        lambda: ServiceRecordLookup(repository),
-    )
+    app, key, raw = whole_app()
     client = TestClient(app)
     submitted = client.post(
         "/service-records", content=orjson.dumps([a_record("SR-NEW")]), headers={"x-api-key": key["jakarta"]}
