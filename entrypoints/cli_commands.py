@@ -266,12 +266,29 @@ def run(args: argparse.Namespace, container: Container) -> int:
     _summary(args, container, len(records), len(receipts), stats, loaded.records_loaded, loaded.files_loaded)
     growth = container.repository().count() - before
     print(f"the database grew by {growth:,} records (seed {args.seed}: repeat with --seed {args.seed})")
+    reconciled = _reconcile_days(
+        container, {receipt.file_key.split("/")[1].removeprefix("date=") for receipt in receipts}
+    )
     print("insights from everything cleaned so far:")
     report = _write_insights(container, None, None, _insights_folder(container, None))
     print(f"insights report: {report.resolve()} (open it in a browser)")
     if loaded.files_failed:
         print(f"{len(loaded.files_failed)} files failed to load; run servicepipe load to retry", file=sys.stderr)
-    return 0 if stats.failures == 0 and loaded.ok else 1
+    return 0 if stats.failures == 0 and loaded.ok and reconciled else 1
+
+
+def _reconcile_days(container: Container, days: set[str]) -> bool:
+    """``reconcile`` for the days the run wrote to: says that every row is in one place, or how
+    many are not and where to look."""
+    ok = True
+    for day in sorted(days):
+        report = container.reconcile()(day)
+        if report.ok:
+            print(f"reconcile {day}: each of {report.raw_rows:,} rows in exactly one place, loaded rows in the table")
+        else:
+            ok = False
+            print(f"reconcile {day}: {len(report.problems):,} problems; see servicepipe reconcile --date {day}")
+    return ok
 
 
 def _summary(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import socket
 import subprocess
 import sys
@@ -63,6 +64,7 @@ def test_run_processes_sample_data_end_to_end(tmp_path) -> None:
     assert 0 < counts["rejected_rows"] < 60
     assert counts["loaded_records"] == counts["valid_rows"]
     assert len(list((tmp_path / "cleaned/parquet/fact_service_records").rglob("*.parquet"))) == 3
+    assert re.search(r"reconcile \d{4}-\d{2}-\d{2}: each of 300 rows in exactly one place", done.stdout)
     report = Path(done.stdout.split("insights report: ")[1].split(" (open it")[0])
     assert report == (tmp_path / "insights" / "insights.html").resolve()
     page = report.read_text()
