@@ -11,7 +11,7 @@ import hashlib
 import hmac
 import re
 import secrets
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Protocol
 
 from application.ports import Clock
@@ -112,9 +112,7 @@ class RevokeApiKey:
         if entry is None or entry.revoked_at is not None:
             return False
         self._gateway.unregister(key_id)
-        self._store.save(
-            ApiKeyEntry(**{**asdict(entry), "revoked_at": self._clock.now().isoformat()})  # type: ignore[arg-type]
-        )
+        self._store.save(replace(entry, revoked_at=self._clock.now().isoformat()))
         return True
 
 

@@ -35,7 +35,8 @@ log = logging.getLogger(__name__)
 SUBMISSION_BATCH = 100
 
 
-def _print_json(data: object) -> None:
+def print_json(data: object) -> None:
+    """A command's result on stdout, as indented JSON (dates as text)."""
     print(json.dumps(data, indent=2, default=str))
 
 
@@ -90,7 +91,7 @@ def submit(args: argparse.Namespace, container: Container) -> int:
     except SubmissionError as err:
         print(f"rejected: {err}; nothing was stored.", file=sys.stderr)
         return 1
-    _print_json(receipt.to_dict())
+    print_json(receipt.to_dict())
     return 0
 
 
@@ -98,7 +99,7 @@ def upload(args: argparse.Namespace, container: Container) -> int:
     name = args.name or ("stdin.jsonl" if args.file == "-" else Path(args.file).name)
     with _input(args.file) as source:
         receipt = UploadBulkFile(container.raw_store(), container.clock())(source, name)
-    _print_json(receipt.to_dict())
+    print_json(receipt.to_dict())
     return 0
 
 
@@ -123,7 +124,7 @@ def worker(args: argparse.Namespace, container: Container) -> int:
     if refuse_to_start("servicepipe worker", *resources):
         return EXIT_CONFIGURATION
     stats = _run_worker(container, args.drain)
-    _print_json(stats.summary())
+    print_json(stats.summary())
     if stats.interrupted:
         # Stop now means now: the files in hand may still be running in their threads (their
         # messages are already released, and its outputs appear only when complete).
@@ -137,7 +138,7 @@ def load(args: argparse.Namespace, container: Container) -> int:
     if refuse_to_start("servicepipe load", container.cleaned_store(), container.repository()):
         return EXIT_CONFIGURATION
     report = container.load_batch()(args.date)
-    _print_json(report.to_dict())
+    print_json(report.to_dict())
     return 0 if report.ok else 1
 
 
@@ -158,11 +159,11 @@ def status(args: argparse.Namespace, container: Container) -> int:
         if found is None:
             print(f"no submission {args.submission!r}: check the id from the receipt", file=sys.stderr)
             return 1
-        _print_json(found.to_dict())
+        print_json(found.to_dict())
         return 0
     report = container.pipeline_status()()
     if args.json:
-        _print_json(report.to_dict())
+        print_json(report.to_dict())
     else:
         for name, value in report.to_dict().items():
             shown = ("yes" if value else "no (approximate)") if isinstance(value, bool) else f"{value:,}"
@@ -221,7 +222,7 @@ def history(args: argparse.Namespace, container: Container) -> int:
         page = container.vehicle_history()(args.vin, OPERATOR, args.limit, args.page)
     except (BadPageSize, BadPageToken) as err:
         raise UsageError(str(err)) from err
-    _print_json(page.to_dict())
+    print_json(page.to_dict())
     return 0
 
 
@@ -244,7 +245,7 @@ def dealers(args: argparse.Namespace, container: Container) -> int:
             return 1
         print(f"key {args.key_id} revoked", file=sys.stderr)
         return 0
-    _print_json([entry.public() for entry in container.api_key_store().entries()])
+    print_json([entry.public() for entry in container.api_key_store().entries()])
     return 0
 
 

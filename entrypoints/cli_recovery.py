@@ -7,12 +7,11 @@ Each works on both backends and is idempotent: running it twice ends as running 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 
 from application.replay_raw_files import NothingToReplay
 from entrypoints.cli_arguments import UsageError
-from entrypoints.cli_commands import require_data_folder
+from entrypoints.cli_commands import print_json, require_data_folder
 from entrypoints.container import Container
 
 PROBLEMS_SHOWN = 50
@@ -24,11 +23,14 @@ def dlq(args: argparse.Namespace, container: Container) -> int:
     queue = container.dead_letter_queue()
     if args.action == "redrive":
         redrive = queue.redrive()
-        print(json.dumps(redrive.to_dict()) if args.json else redrive.detail)
+        if args.json:
+            print_json(redrive.to_dict())
+        else:
+            print(redrive.detail)
         return 0
     letters = queue.dead_letters(args.limit)
     if args.json:
-        print(json.dumps([letter.to_dict() for letter in letters], indent=2, default=str))
+        print_json([letter.to_dict() for letter in letters])
         return 0
     if not letters:
         print("the dead-letter queue is empty")
@@ -56,7 +58,7 @@ def replay(args: argparse.Namespace, container: Container) -> int:
     except NothingToReplay as err:
         print(f"nothing replayed: {err}", file=sys.stderr)
         return 1
-    print(json.dumps(report.to_dict(), indent=2))
+    print_json(report.to_dict())
     print(
         f"{report.files:,} raw files queued again; the workers replace their outputs, and the next load "
         "loads the records that changed",
@@ -71,7 +73,7 @@ def reconcile(args: argparse.Namespace, container: Container) -> int:
     require_data_folder(container)
     report = container.reconcile()(args.date)
     if args.json:
-        print(json.dumps(report.to_dict(), indent=2))
+        print_json(report.to_dict())
         return 0 if report.ok else 1
     print(f"reconcile {report.date}: {report.raw_files:,} raw files, {report.raw_rows:,} rows")
     print(

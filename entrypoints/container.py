@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+from collections.abc import Callable
 from typing import Any
 
 from dependency_injector import containers, providers
@@ -30,26 +32,15 @@ from entrypoints.memory import release_free_memory
 from entrypoints.settings import Settings
 
 
-def _process_raw_file(**dependencies: Any) -> Any:
-    """ProcessRawFile, imported when first built: it brings pandas, pyarrow, polars and
-    pandera, which the API (built from this same container) never needs."""
-    from application.process_raw_file import ProcessRawFile
+def _built_on_first_use(module: str, name: str) -> Callable[..., Any]:
+    """A factory for ``module.name`` that imports it only when first called: ProcessRawFile,
+    Reconcile and BuildInsights bring pandas, pyarrow, polars and pandera, which the API
+    (built from this same container) never needs."""
 
-    return ProcessRawFile(**dependencies)
+    def build(**dependencies: Any) -> Any:
+        return getattr(importlib.import_module(module), name)(**dependencies)
 
-
-def _reconcile(**dependencies: Any) -> Any:
-    """Reconcile, imported when first built (numpy and pyarrow, like ProcessRawFile)."""
-    from application.reconcile import Reconcile
-
-    return Reconcile(**dependencies)
-
-
-def _build_insights(**dependencies: Any) -> Any:
-    """BuildInsights, imported when first built (pandas and pyarrow, like ProcessRawFile)."""
-    from application.insights import BuildInsights
-
-    return BuildInsights(**dependencies)
+    return build
 
 
 class Container(containers.DeclarativeContainer):
@@ -120,10 +111,12 @@ class Container(containers.DeclarativeContainer):
     submit_record = providers.Factory(SubmitRecord, raw=raw_store, clock=clock)
     submission_status = providers.Factory(SubmissionStatus, raw=raw_store, cleaned=cleaned_store, errors=error_store)
     vehicle_history = providers.Factory(VehicleHistory, repository=repository)
-    build_insights = providers.Factory(_build_insights, cleaned=cleaned_store, errors=error_store)
+    build_insights = providers.Factory(
+        _built_on_first_use("application.insights", "BuildInsights"), cleaned=cleaned_store, errors=error_store
+    )
     record_lookup = providers.Factory(ServiceRecordLookup, repository=repository)
     process_raw_file = providers.Factory(
-        _process_raw_file,
+        _built_on_first_use("application.process_raw_file", "ProcessRawFile"),
         raw=raw_store,
         cleaned=cleaned_store,
         errors=error_store,
@@ -135,7 +128,11 @@ class Container(containers.DeclarativeContainer):
     load_batch = providers.Factory(LoadBatch, cleaned=cleaned_store, repository=repository, clock=clock)
     replay_raw_files = providers.Factory(ReplayRawFiles, raw=raw_store, announce=raw_file_announcer)
     reconcile = providers.Factory(
-        _reconcile, raw=raw_store, cleaned=cleaned_store, errors=error_store, repository=repository
+        _built_on_first_use("application.reconcile", "Reconcile"),
+        raw=raw_store,
+        cleaned=cleaned_store,
+        errors=error_store,
+        repository=repository,
     )
     pipeline_status = providers.Factory(
         PipelineStatus, raw=raw_store, cleaned=cleaned_store, queue=queue, repository=repository

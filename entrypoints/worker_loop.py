@@ -158,7 +158,7 @@ class Worker:
                 )
                 return
         self.stats.released += 1
-        log.warning("interrupted: message released unfinished", extra={"message_id": message.message_id})
+        log.warning("message released unfinished", extra={"message_id": message.message_id})
 
     def _extend(self, message: Message) -> None:
         # Under the hand's lock: once the message is given back (by the main thread on a
@@ -183,9 +183,8 @@ class Worker:
             started = time.monotonic()
             try:
                 result = self._process_with_heartbeat(message, key, size)
-            except Released:
-                log.warning("stopping: message released unfinished", extra={**context, "raw_key": key})
-                self.stats.released += 1
+            except Released:  # already given back and counted (release_in_hand)
+                log.warning("stopping: the file is left for another worker", extra={**context, "raw_key": key})
                 return False
             except RawFileMissing:
                 # Only a missing *raw object* ends a message: any other missing thing is a
@@ -252,7 +251,7 @@ class Worker:
                 if self.stop.is_set():
                     stop_deadline = stop_deadline or now + self.grace_seconds
                     if now >= stop_deadline and thread.is_alive():
-                        self.queue.change_visibility(message.receipt_handle, 0)
+                        self.release_in_hand()
                         raise Released(key)
                 if now >= next_beat and thread.is_alive():
                     self._extend(message)

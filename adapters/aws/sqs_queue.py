@@ -147,9 +147,7 @@ class SqsQueue:
                 ]
                 with self._translated():
                     self._sqs.change_message_visibility_batch(QueueUrl=url, Entries=entries)
-        return sorted(
-            seen.values(), key=lambda d: (d.sent_at or datetime.min.replace(tzinfo=timezone.utc), d.message_id)
-        )
+        return sorted(seen.values(), key=lambda d: (d.sent_at or _EPOCH, d.message_id))
 
     def redrive(self) -> Redrive:
         """An SQS message move task from the dead-letter queue back to the queue its messages
@@ -158,16 +156,10 @@ class SqsQueue:
         with self._translated():
             tasks = self._sqs.list_message_move_tasks(SourceArn=dlq_arn, MaxResults=1).get("Results", [])
         if tasks and tasks[0].get("Status") == "RUNNING":
-            task = tasks[0]
-            to_move, moved = (
-                task.get("ApproximateNumberOfMessagesToMove", 0),
-                task.get("ApproximateNumberOfMessagesMoved", 0),
-            )
-            return Redrive(
-                messages=int(to_move),
-                started=False,
-                detail=f"a redrive is already running: {moved:,} of {to_move:,} moved",
-            )
+            to_move = int(tasks[0].get("ApproximateNumberOfMessagesToMove", 0))
+            moved = int(tasks[0].get("ApproximateNumberOfMessagesMoved", 0))
+            detail = f"a redrive is already running: {moved:,} of {to_move:,} moved"
+            return Redrive(messages=to_move, started=False, detail=detail)
         waiting = sum(self._counts(self._dead_letter_url()))
         if not waiting:
             return Redrive(messages=0, started=False, detail="the dead-letter queue is empty")

@@ -31,6 +31,7 @@ from application.load_batch import LoadBatch
 from application.ports import ObjectStore, Queue, RecordRepository
 from application.process_raw_file import ProcessRawFile
 from application.reconcile import Reconcile, Reconciliation
+from entrypoints.worker_loop import run_worker
 from tests.integration.aws_stack import create_stack
 
 BACKENDS = ["local", "moto"]
@@ -94,7 +95,7 @@ def backend(
         stack = create_stack(endpoint, max_receives=max_receives, visibility_timeout=visibility_timeout)
         boto3.client("sqs", endpoint_url=endpoint).purge_queue(QueueUrl=stack.queue_url)  # S3's test event
         clients = AwsClients()
-        made = Backend(
+        yield Backend(
             name,
             S3ObjectStore(clients, stack.raw_bucket),
             S3ObjectStore(clients, stack.cleaned_bucket),
@@ -102,9 +103,8 @@ def backend(
             SqsQueue(clients, stack.queue_url),
             DynamoRecordRepository(clients, stack.table_name),
             visibility_timeout,
+            stack,
         )
-        made.stack = stack
-        yield made
 
 
 class InjectedFault(ConnectionError):
@@ -188,8 +188,6 @@ def cleaned_ids(b: Backend, date: str) -> list[str]:
 def settle(b: Backend, queue: Queue, process: Callable[[str], Any], rounds: int = 15, **worker: Any) -> None:
     """Run draining workers until nothing is queued or in flight: a failed message comes back
     after the visibility timeout, so a round ends with a wait for it."""
-    from entrypoints.worker_loop import run_worker
-
     for _ in range(rounds):
         run_worker(queue, process, drain=True, visibility_timeout=b.visibility_timeout, **worker)
         stats = b.queue.stats()

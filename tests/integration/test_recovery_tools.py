@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import boto3
 import orjson
@@ -167,8 +168,6 @@ def stored_keys(servicepipe) -> set[str]:
             for item in s3.list_objects_v2(Bucket=bucket).get("Contents", [])
         }
     root = servicepipe.base[1]
-    from pathlib import Path
-
     return {
         str(p.relative_to(root))
         for folder in ("cleaned", "error")
