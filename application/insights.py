@@ -70,12 +70,13 @@ class BuildInsights:
             "odometer_at_repair": insights.odometer_at_repair(star),
             "rejection_rates": insights.rejection_rates(star.fact, self._rejected(since, until)),
         }
-        records = star.fact["service_record_id"].nunique()
+        records = len(star.fact[insights.IDENTITY].drop_duplicates())
         return Insights(tables, int(records), since, until)
 
     def _table(self, name: str, since: date | None) -> pd.DataFrame:
         parts = [
-            pq.read_table(io.BytesIO(self._cleaned.read_bytes(key)))
+            # Read as today's schema: a file from before a column was added has it null.
+            pq.read_table(io.BytesIO(self._cleaned.read_bytes(key)), schema=TABLE_SCHEMAS[name])
             for key in self._cleaned.list_keys(f"{PARQUET_PREFIX}{name}/")
             if _partition_wanted(key, since)
         ]

@@ -23,6 +23,7 @@ from application.storage_keys import (
     ledger_entry,
     ledger_key,
 )
+from domain.record_identity import RecordKey, key_of
 
 log = logging.getLogger(__name__)
 
@@ -142,16 +143,17 @@ class LoadBatch:
         return int(status == "processed"), loaded, skipped
 
     def _batches(self, key: str) -> Iterator[List[Dict[str, object]]]:
-        batch: Dict[str, Dict[str, object]] = {}
+        batch: Dict[RecordKey, Dict[str, object]] = {}
         with self._cleaned.open_read(key) as stream:
             for raw_line in stream:
                 if not raw_line.strip():
                     continue
                 record = json.loads(raw_line)
                 record["ingested_at"] = canonical_instant(str(record["ingested_at"]))
-                # A later line for the same id replaces an earlier one: no duplicate keys per batch.
-                batch.pop(str(record["service_record_id"]), None)
-                batch[str(record["service_record_id"])] = record
+                # A later line for the same record replaces an earlier one: no key twice per batch.
+                identity = key_of(record)
+                batch.pop(identity, None)
+                batch[identity] = record
                 if len(batch) >= self._batch_records:
                     yield list(batch.values())
                     batch = {}

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import BinaryIO, ContextManager, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple
 
+from domain.record_identity import RecordKey
+
 try:  # Protocol is in typing from Python 3.8; the Glue loader imports this module on 3.9.
     from typing import Protocol
 except ImportError:  # pragma: no cover
@@ -97,32 +99,41 @@ class Queue(Protocol):
 
 
 class RecordRepository(Protocol):
-    """The service-record database, keyed by ``service_record_id``."""
+    """The service-record database, keyed by (``dealer_id``, ``service_record_id``)
+    (``domain.record_identity``): the same id from two dealerships is two records."""
 
     def verify(self) -> None:
         """Raise ``ConfigurationError`` unless the resource exists and may be used."""
         ...
 
     def put_if_newer(self, records: Sequence[Mapping[str, object]]) -> int:
-        """Insert or replace each record unless the stored one has a later ``ingested_at``
-        (canonical UTC text, compared as text; a stored record without one is older). The
-        comparison is part of each write, so concurrent loads cannot let an older version
-        win. Ids are unique within one call. Returns how many records were written."""
+        """Insert or replace each record (keyed by its ``dealer_id`` and
+        ``service_record_id``) unless the stored one has a later ``ingested_at`` (canonical
+        UTC text, compared as text; a stored record without one is older). The comparison is
+        part of each write, so concurrent loads cannot let an older version win. Keys are
+        unique within one call. Returns how many records were written."""
         ...
 
-    def get(self, record_id: str) -> Optional[Dict[str, object]]: ...
+    def get(self, key: RecordKey) -> Optional[Dict[str, object]]: ...
 
-    def ingested_at_of(self, record_ids: Sequence[str]) -> Dict[str, str]:
-        """The stored ``ingested_at`` of each of ``record_ids`` that is stored (for
-        ``reconcile``: which version of a record the table holds), read in few calls."""
+    def with_id(self, service_record_id: str) -> List[Dict[str, object]]:
+        """Every dealership's record that carries ``service_record_id`` (at most one each),
+        ordered by dealer id."""
+        ...
+
+    def ingested_at_of(self, keys: Sequence[RecordKey]) -> Dict[RecordKey, str]:
+        """The stored ``ingested_at`` of each of ``keys`` that is stored (for ``reconcile``:
+        which version of a record the table holds), read in few calls."""
         ...
 
     def history(
         self, vin: str, limit: int, page: Optional[str] = None
     ) -> Tuple[List[Dict[str, object]], Optional[str]]:
-        """A vehicle's records, newest ``service_date`` first (then highest id), ``limit`` at
-        a time, and the token of the next page (None on the last). ``page`` is a token a
-        previous call returned; a token this repository did not make raises ``BadPageToken``."""
+        """A vehicle's records, newest ``service_date`` first (ties: higher dealer id, then
+        higher record id), at most ``limit`` at a time, and the token of the next page. A
+        page may hold fewer than ``limit`` (a store reads a bounded amount per call), but the
+        token is None only when no record follows. ``page`` is a token a previous call
+        returned; a token this repository did not make raises ``BadPageToken``."""
         ...
 
     count_is_exact: bool  # False where counting exactly would read the whole table

@@ -19,6 +19,7 @@ from datetime import datetime, timezone
 import numpy as np
 import orjson
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from application.batching import DEFAULT_CHUNK_BYTES
 from application.errors import ObjectNotFound, RawFileMissing, UnreadableFile
@@ -203,7 +204,8 @@ class ProcessRawFile:
         rejected.sort(key=lambda r: r.index)
         star = build_star_schema(result, context)
         flagged = sum(any(v.rule == "duplicate_id" for v in vs) for vs in result.violations.values())
-        ids.add(batch.table.column("service_record_id"), indices, flagged)
+        dealer_ids = pc.struct_field(batch.table.column("dealer"), "dealer_id")
+        ids.add(dealer_ids, batch.table.column("service_record_id"), indices, flagged)
         tables = (star, cleaned_record_table(result, star), rejection_lines(rejected, context))
         return result.records.num_rows, rejected, tables
 

@@ -29,11 +29,17 @@ from application.storage_keys import (
     ledger_entry,
     output_keys,
 )
+from domain.record_identity import RecordKey
 
 FACT_TABLE = "fact_service_records"
 IDS_PER_LOOKUP = 1_000
 _CLEANED_FIELDS = pa.schema(
-    [("record_index", pa.int64()), ("service_record_id", pa.string()), ("ingested_at", pa.string())]
+    [
+        ("record_index", pa.int64()),
+        ("dealer_id", pa.string()),
+        ("service_record_id", pa.string()),
+        ("ingested_at", pa.string()),
+    ]
 )
 _REJECTED_FIELDS = pa.schema([("index", pa.int64())])
 
@@ -45,6 +51,7 @@ class Problem:
     raw_key: str
     record_index: int | None
     problem: str
+    dealer_id: str | None = None
     service_record_id: str | None = None
 
 
@@ -128,25 +135,30 @@ class Reconcile:
             report.awaiting_load_rows += cleaned.num_rows
 
     def _check_table(self, raw_key: str, cleaned: pa.Table, report: Reconciliation) -> None:
-        ids = cleaned.column("service_record_id").to_pylist()
+        keys = [
+            RecordKey(dealer, record)
+            for dealer, record in zip(
+                cleaned.column("dealer_id").to_pylist(), cleaned.column("service_record_id").to_pylist(), strict=True
+            )
+        ]
         indices = cleaned.column("record_index").to_pylist()
         versions = cleaned.column("ingested_at").to_pylist()
-        for start in range(0, len(ids), IDS_PER_LOOKUP):
-            stored = self._repository.ingested_at_of(ids[start : start + IDS_PER_LOOKUP])
-            for record_id, index, version in zip(
-                ids[start : start + IDS_PER_LOOKUP],
+        for start in range(0, len(keys), IDS_PER_LOOKUP):
+            stored = self._repository.ingested_at_of(keys[start : start + IDS_PER_LOOKUP])
+            for key, index, version in zip(
+                keys[start : start + IDS_PER_LOOKUP],
                 indices[start : start + IDS_PER_LOOKUP],
                 versions[start : start + IDS_PER_LOOKUP],
                 strict=True,
             ):
-                held = stored.get(record_id)
+                held = stored.get(key)
                 if held is not None and canonical_instant(held) >= canonical_instant(version):
                     report.loaded_rows += 1
                 elif held is None:
-                    report.problems.append(Problem(raw_key, index, "not in the table, though loaded", record_id))
+                    report.problems.append(Problem(raw_key, index, "not in the table, though loaded", *key))
                 else:
                     problem = f"the table holds an older version ({held}), though loaded"
-                    report.problems.append(Problem(raw_key, index, problem, record_id))
+                    report.problems.append(Problem(raw_key, index, problem, *key))
 
     def _raw_rows(self, raw_key: str) -> np.ndarray | None:
         """The record index of every row of the raw file; None if it holds no records at all."""

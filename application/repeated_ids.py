@@ -1,6 +1,8 @@
-"""Finding a ``service_record_id`` repeated across the batches of one raw file.
+"""Finding a record repeated across the batches of one raw file: the same dealership's
+``service_record_id`` (``domain.record_identity``) in two rows.
 
-Each parsed row leaves a 64-bit hash of its id and its record index (16 bytes). With scratch
+Each parsed row leaves a 64-bit hash of its dealer id and record id, and its record index
+(16 bytes). With scratch
 space these go to ``PARTITIONS`` scratch files by hash, and the end reads back one partition
 at a time, so memory does not grow with the file; without, they stay in memory.
 """
@@ -30,16 +32,19 @@ class RepeatedIds:
         self._spools: dict[int, BinaryIO] = {}
         self.flagged = 0
 
-    def add(self, ids: pa.ChunkedArray | pa.Array, indices: np.ndarray, flagged: int) -> None:
-        """One batch: its rows' ids and record indices, and how many rows it already
-        rejected as ``duplicate_id`` (repeats inside the batch)."""
-        # Trimmed, and blank ids left out, as the rules see them (domain.cleaning trims so).
-        trimmed = pc.utf8_trim_whitespace(ids)
-        present = pc.fill_null(pc.greater(pc.utf8_length(trimmed), 0), False).to_numpy(zero_copy_only=False)
+    def add(
+        self, dealer_ids: pa.ChunkedArray | pa.Array, ids: pa.ChunkedArray | pa.Array, indices: np.ndarray, flagged: int
+    ) -> None:
+        """One batch: its rows' dealer ids, record ids and record indices, and how many rows
+        it already rejected as ``duplicate_id`` (repeats inside the batch)."""
+        # Trimmed, and rows with a blank id left out, as the rules see them (domain.cleaning).
+        dealers, records = pc.utf8_trim_whitespace(dealer_ids), pc.utf8_trim_whitespace(ids)
+        present = pc.and_(_not_blank(dealers), _not_blank(records)).to_numpy(zero_copy_only=False)
         pairs = np.empty(int(present.sum()), _PAIR)
         # polars' hash is fast and the same within a process, which is all this needs.
-        kept = pl.Series(values=pc.filter(trimmed, pa.array(present)))
-        pairs["hash"] = kept.hash(seed=0).to_numpy()
+        mask = pa.array(present)
+        kept = pl.DataFrame({"dealer": pc.filter(dealers, mask), "record": pc.filter(records, mask)})
+        pairs["hash"] = kept.hash_rows(seed=0).to_numpy()
         pairs["index"] = indices[present]
         self.flagged += flagged
         if self._scratch is None:
@@ -64,6 +69,10 @@ class RepeatedIds:
             spool.seek(0)
             found.append(_all_but_last(np.frombuffer(spool.read(), _PAIR)))
         return np.sort(np.concatenate(found))
+
+
+def _not_blank(values: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Array:
+    return pc.fill_null(pc.greater(pc.utf8_length(values), 0), False)
 
 
 def _all_but_last(pairs: np.ndarray) -> np.ndarray:

@@ -53,20 +53,26 @@ class CleanResult:
     violations: dict[int, list[Violation]] = field(default_factory=dict)
 
 
+ROUNDABLE = 1e300  # amounts below this are rounded to sen without overflow
+WIB_OFFSET = pd.Timedelta(hours=7)  # a service date without an offset is WIB (UTC+7)
+
+
 def _blank_to_null(values: pa_arrow.Array) -> pa_arrow.Array:
     trimmed = pc.utf8_trim_whitespace(values)
     return pc.if_else(pc.equal(trimmed, ""), None, trimmed)
 
 
 def parse_service_dates(dates: pa_arrow.Array | pa_arrow.ChunkedArray) -> pd.Series:
-    """Service-date text to UTC timestamps; text without an offset is WIB. Text outside the
-    grammar of ``domain.service_dates``, or an impossible date: NaT."""
+    """Service-date text to UTC timestamps. Text without an offset is WIB, UTC+7: a fixed
+    offset, not Asia/Jakarta's history, whose clock changes before 1964 made some wall times
+    ambiguous or nonexistent (and every date before 2000 is out of range anyway). Text outside
+    the grammar of ``domain.service_dates``, or an impossible date: NaT."""
     well_formed = pc.fill_null(pc.match_substring_regex(dates, SERVICE_DATE_PATTERN), False)
     raw = pc.if_else(well_formed, dates, pa_arrow.scalar(None, pa_arrow.string())).to_pandas()
     has_offset = pd.Series(pc.fill_null(pc.match_substring_regex(dates, OFFSET_PATTERN), False).to_numpy(False))
     aware = pd.to_datetime(raw.where(has_offset), format="ISO8601", utc=True, errors="coerce")
     naive = pd.to_datetime(raw.where(~has_offset), format="ISO8601", errors="coerce")
-    naive_utc = naive.dt.tz_localize(ZONES[DEFAULT_ZONE]).dt.tz_convert("UTC")
+    naive_utc = (naive - WIB_OFFSET).dt.tz_localize("UTC")
     return aware.where(has_offset, naive_utc).astype("datetime64[us, UTC]")
 
 
@@ -208,7 +214,11 @@ def _finite_amounts(table: pa_arrow.Table, column: str, list_path: str | None, v
     if len(rows):
         _violate_at(table, rows, column, list_path, "non_finite_number", violations)
         values = pc.if_else(bad, 0.0, values)
-    return table.set_column(table.schema.get_field_index(column), column, pc.round(values, 2))
+    # Rounding overflows near a double's limit: values that large are left as they are (they
+    # are far past MAX_COST, so cost_too_large rejects the row).
+    roundable = pc.fill_null(pc.less(pc.abs(values), ROUNDABLE), True)
+    rounded = pc.round(pc.if_else(roundable, values, 0.0), 2)
+    return table.set_column(table.schema.get_field_index(column), column, pc.if_else(roundable, rounded, values))
 
 
 def _control_characters(table: pa_arrow.Table, list_path: str | None, violations: dict) -> None:
@@ -337,9 +347,12 @@ def clean(
     scalars = flat.drop_columns([SERVICES, PARTS])
     for name, values in derived.items():
         scalars = scalars.append_column(name, values)
-    ids = flat.column("service_record_id")
-    services = services.append_column("service_record_id", ids.take(services.column("parent")))
-    parts = parts.append_column("service_record_id", ids.take(parts.column("parent")))
+    # Each line carries its record's identity (domain.record_identity): dealer and id.
+    for name in ("service_record_id", "dealer.dealer_id"):
+        values = flat.column(name)
+        column = name.removeprefix("dealer.")
+        services = services.append_column(column, values.take(services.column("parent")))
+        parts = parts.append_column(column, values.take(parts.column("parent")))
     parts = parts.append_column("line_cost", pa_arrow.array(part_cost, pa_arrow.float64()))
     return CleanResult(
         scalars.filter(pa_arrow.array(valid)),

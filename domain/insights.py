@@ -26,17 +26,20 @@ class StarTables:
     dealers: pd.DataFrame
 
 
-def _latest(frame: pd.DataFrame, key: str) -> pd.DataFrame:
+IDENTITY = ["dealer_id", "service_record_id"]  # a record's identity (domain.record_identity)
+
+
+def _latest(frame: pd.DataFrame, key: str | list[str]) -> pd.DataFrame:
     ordered = frame.sort_values(["ingested_at", "source_file"], kind="stable")
     return ordered.drop_duplicates(key, keep="last")
 
 
 def latest_records(star: StarTables) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """(fact, service lines, part lines) of each record's latest version."""
-    fact = _latest(star.fact, "service_record_id")
-    version = fact[["service_record_id", "source_file"]]
-    services = star.services.merge(version, on=["service_record_id", "source_file"])
-    parts = star.parts.merge(version, on=["service_record_id", "source_file"])
+    fact = _latest(star.fact, IDENTITY)
+    version = fact[[*IDENTITY, "source_file"]]
+    services = star.services.merge(version, on=[*IDENTITY, "source_file"])
+    parts = star.parts.merge(version, on=[*IDENTITY, "source_file"])
     return fact, services, parts
 
 
@@ -47,7 +50,7 @@ def _vehicles(star: StarTables) -> pd.DataFrame:
 def frequent_services(star: StarTables) -> pd.DataFrame:
     """How often each service was performed, by vehicle model and model year."""
     fact, services, _ = latest_records(star)
-    lines = services.merge(fact[["service_record_id", "vin"]], on="service_record_id").merge(_vehicles(star), on="vin")
+    lines = services.merge(fact[[*IDENTITY, "vin"]], on=IDENTITY).merge(_vehicles(star), on="vin")
     counted = lines.groupby(["model", "year", "service_name"], dropna=False).size().rename("services").reset_index()
     return counted.sort_values(["services", "model", "year", "service_name"], ascending=[False, True, True, True])
 
@@ -55,7 +58,7 @@ def frequent_services(star: StarTables) -> pd.DataFrame:
 def part_usage_by_month(star: StarTables) -> pd.DataFrame:
     """Quantity of each part used per month of service (local date)."""
     fact, _, parts = latest_records(star)
-    lines = parts.merge(fact[["service_record_id", "service_date_local"]], on="service_record_id")
+    lines = parts.merge(fact[[*IDENTITY, "service_date_local"]], on=IDENTITY)
     lines["month"] = pd.to_datetime(lines["service_date_local"]).dt.strftime("%Y-%m")
     used = lines.groupby(["month", "part_code", "part_name"], dropna=False)["quantity"].sum().rename("quantity")
     return used.reset_index().sort_values(["month", "quantity", "part_name"], ascending=[True, False, True])
@@ -76,14 +79,14 @@ def repeat_repairs(star: StarTables, days: int = REPEAT_DAYS, km: int = REPEAT_K
     """The same service on the same VIN again within ``days`` and ``km`` of the previous one:
     a quality and warranty signal. One row per repeat, with the visit it repeats."""
     fact, services, _ = latest_records(star)
-    visits = services[["service_record_id", "service_code", "service_name"]].merge(
-        fact[["service_record_id", "vin", "dealer_id", "service_datetime_utc", "odometer_reading"]],
-        on="service_record_id",
+    visits = services[[*IDENTITY, "service_code", "service_name"]].merge(
+        fact[[*IDENTITY, "vin", "service_datetime_utc", "odometer_reading"]], on=IDENTITY
     )
-    visits = visits.dropna(subset=["service_code"]).drop_duplicates(["service_record_id", "service_code"])
-    visits = visits.sort_values(["vin", "service_code", "service_datetime_utc", "service_record_id"])
+    visits = visits.dropna(subset=["service_code"]).drop_duplicates([*IDENTITY, "service_code"])
+    visits = visits.sort_values(["vin", "service_code", "service_datetime_utc", *IDENTITY])
     previous = visits.groupby(["vin", "service_code"]).shift(1)
     visits["previous_record_id"] = previous["service_record_id"]
+    visits["previous_dealer_id"] = previous["dealer_id"]
     visits["days_apart"] = (
         visits["service_datetime_utc"] - previous["service_datetime_utc"]
     ).dt.total_seconds() / 86400
@@ -91,7 +94,15 @@ def repeat_repairs(star: StarTables, days: int = REPEAT_DAYS, km: int = REPEAT_K
     repeats = visits[
         visits["previous_record_id"].notna() & (visits["days_apart"] <= days) & (visits["km_apart"].abs() <= km)
     ]
-    columns = ["vin", "service_code", "service_name", "previous_record_id", "service_record_id", "dealer_id"]
+    columns = [
+        "vin",
+        "service_code",
+        "service_name",
+        "previous_dealer_id",
+        "previous_record_id",
+        "dealer_id",
+        "service_record_id",
+    ]
     out = repeats[[*columns, "days_apart", "km_apart"]].copy()
     out["days_apart"] = out["days_apart"].round(1)
     return out.reset_index(drop=True)
@@ -100,9 +111,7 @@ def repeat_repairs(star: StarTables, days: int = REPEAT_DAYS, km: int = REPEAT_K
 def odometer_at_repair(star: StarTables) -> pd.DataFrame:
     """Mean odometer (km) at each service, per vehicle model."""
     fact, services, _ = latest_records(star)
-    lines = services.merge(fact[["service_record_id", "vin", "odometer_reading"]], on="service_record_id").merge(
-        _vehicles(star), on="vin"
-    )
+    lines = services.merge(fact[[*IDENTITY, "vin", "odometer_reading"]], on=IDENTITY).merge(_vehicles(star), on="vin")
     summary = lines.groupby(["model", "service_name"], dropna=False)["odometer_reading"].agg(
         services="count", mean_odometer_km="mean"
     )

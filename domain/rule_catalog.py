@@ -31,7 +31,10 @@ RULES: dict[str, Rule] = {
         Rule("quantity_too_large", f"part quantity must be at most {MAX_PART_QUANTITY:,}"),
         Rule("service_date_format", "service_date is not an ISO-8601 date-time, such as 2026-11-20T10:30:00+07:00"),
         Rule("service_date_range", "service_date must be on or after 2000-01-01 and at most one day in the future"),
-        Rule("duplicate_id", "service_record_id is repeated later in the same file; the last occurrence is kept"),
+        Rule(
+            "duplicate_id",
+            "this dealership's service_record_id is repeated later in the same file; the last occurrence is kept",
+        ),
         Rule("malformed_json", "the line is not valid JSON"),
         Rule("not_an_object", "a record must be a JSON object"),
         Rule("wrong_type", "a field has the wrong type"),

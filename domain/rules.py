@@ -28,6 +28,8 @@ FRAME_CHECK_FIELDS = {
     "year_range": "vehicle.year",
     "duplicate_id": "service_record_id",
 }
+# A record's identity (domain.record_identity): the same id from two dealerships is no repeat.
+IDENTITY = ("dealer.dealer_id", "service_record_id")
 # A boolean column: rows known to be repeated later in the file, beyond the batch at hand.
 FORCED_DUPLICATE = "forced_duplicate"
 
@@ -76,7 +78,11 @@ def record_schema(now: datetime) -> pa.DataFrameSchema:
                 "duplicate_id",
                 lambda df: (
                     ~(
-                        (df["service_record_id"].duplicated(keep="last") & df["service_record_id"].notna())
+                        (
+                            df[list(IDENTITY)].duplicated(keep="last")
+                            & df["service_record_id"].notna()
+                            & df["dealer.dealer_id"].notna()
+                        )
                         | df[FORCED_DUPLICATE]
                     )
                 ),

@@ -66,6 +66,7 @@ TABLE_SCHEMAS: dict[str, pa.Schema] = {
         "dim_customer": [("customer_id", pa.string()), ("customer_name", pa.string())],
         "dim_services_performed": [
             ("service_record_id", pa.string()),
+            ("dealer_id", pa.string()),
             ("line_number", pa.int32()),
             ("service_code", pa.string()),
             ("service_name", pa.string()),
@@ -74,6 +75,7 @@ TABLE_SCHEMAS: dict[str, pa.Schema] = {
         ],
         "dim_parts_used": [
             ("service_record_id", pa.string()),
+            ("dealer_id", pa.string()),
             ("line_number", pa.int32()),
             ("part_code", pa.string()),
             ("part_name", pa.string()),

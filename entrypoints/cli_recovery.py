@@ -87,7 +87,7 @@ def reconcile(args: argparse.Namespace, container: Container) -> int:
     print(f"{len(report.problems):,} problems:")
     for problem in report.problems[:PROBLEMS_SHOWN]:
         row = "whole file" if problem.record_index is None else f"row {problem.record_index}"
-        record = f" ({problem.service_record_id})" if problem.service_record_id else ""
+        record = f" ({problem.dealer_id} {problem.service_record_id})" if problem.service_record_id else ""
         print(f"  {problem.raw_key} {row}{record}: {problem.problem}")
     if len(report.problems) > PROBLEMS_SHOWN:
         print(f"  ... and {len(report.problems) - PROBLEMS_SHOWN:,} more (--json lists them all)")

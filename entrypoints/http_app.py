@@ -30,10 +30,16 @@ from application.submit_record import (
     SubmissionTooLarge,
     SubmitRecord,
 )
-from application.vehicle_history import DEFAULT_PAGE_SIZE, BadPageSize, ServiceRecordLookup, VehicleHistory
+from application.vehicle_history import (
+    DEFAULT_PAGE_SIZE,
+    AmbiguousRecordId,
+    BadPageSize,
+    ServiceRecordLookup,
+    VehicleHistory,
+)
 from domain.dealer_access import Caller
 from entrypoints.access_log import AccessLog
-from entrypoints.openapi_docs import HISTORY_RESPONSES, READ_RESPONSES, SUBMIT_RESPONSES, document
+from entrypoints.openapi_docs import HISTORY_RESPONSES, READ_RESPONSES, RECORD_RESPONSES, SUBMIT_RESPONSES, document
 
 if TYPE_CHECKING:
     from entrypoints.container import Container
@@ -150,12 +156,22 @@ def create_app(
     if record_lookup is not None:
         lookup = record_lookup
 
-        @app.get("/service-records/{service_record_id}", responses=READ_RESPONSES, summary="One loaded record")
-        async def service_record(service_record_id: str, request: Request) -> Response:
+        @app.get("/service-records/{service_record_id}", responses=RECORD_RESPONSES, summary="One loaded record")
+        async def service_record(
+            service_record_id: str,
+            request: Request,
+            dealer_id: Annotated[
+                str | None,
+                Query(min_length=1, description="the dealership whose record this is (a dealer's key: its own)"),
+            ] = None,
+        ) -> Response:
             def answer(caller: Caller) -> Response:
-                record = lookup()(service_record_id, caller)
+                try:
+                    record = lookup()(service_record_id, caller, dealer_id)
+                except AmbiguousRecordId as err:
+                    return _error(409, "ambiguous_id", str(err), dealer_ids=err.dealer_ids)
                 if record is None:
-                    return _error(404, "not_found", f"no loaded service record {service_record_id!r}")
+                    return _error(404, "not_found", f"no loaded service record {service_record_id!r} of yours")
                 return JSONResponse(record)
 
             return await for_caller(request, answer)

@@ -39,6 +39,19 @@ class ErrorBody(BaseModel):
     message: str = Field(description="what was wrong and what to do")
 
 
+class AmbiguousIdBody(ErrorBody):
+    model_config = _examples(
+        {
+            "error": "ambiguous_id",
+            "message": (
+                "2 dealerships have a service record 'SR-1' (DLR-JKT-001, DLR-SBY-002): name one with ?dealer_id="
+            ),
+            "dealer_ids": ["DLR-JKT-001", "DLR-SBY-002"],
+        }
+    )
+    dealer_ids: list[str] = Field(description="the dealerships that have a record with this id")
+
+
 class ForbiddenBody(ErrorBody):
     model_config = _examples(
         {
@@ -114,6 +127,12 @@ SUBMIT_RESPONSES: dict[int | str, dict[str, Any]] = {
 READ_RESPONSES: dict[int | str, dict[str, Any]] = {
     401: _error("x-api-key missing, unknown or revoked"),
     404: _error("no such thing for this key (another dealer's submission looks the same)"),
+}
+RECORD_RESPONSES: dict[int | str, dict[str, Any]] = {
+    **READ_RESPONSES,
+    400: _error("an empty dealer_id"),
+    404: _error("this key's dealership has no loaded record with this id (another dealership's looks the same)"),
+    409: _error("admin keys: several dealerships use this id; name one with ?dealer_id=", AmbiguousIdBody),
 }
 HISTORY_RESPONSES: dict[int | str, dict[str, Any]] = {
     **READ_RESPONSES,

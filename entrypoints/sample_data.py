@@ -124,7 +124,7 @@ def _record(rng: random.Random, record_id: str, now: datetime) -> dict[str, Any]
     }
 
 
-def _break(rng: random.Random, record: dict[str, Any], previous_id: str | None, now: datetime) -> None:
+def _break(rng: random.Random, record: dict[str, Any], previous: dict[str, Any] | None, now: datetime) -> None:
     kind = rng.choice(BREAKAGES)
     vehicle, details = record["vehicle"], record["service_details"]
     if kind == "vin_format":
@@ -145,8 +145,9 @@ def _break(rng: random.Random, record: dict[str, Any], previous_id: str | None, 
         details["total_cost"] = 2_000_000_000_000.0
     elif kind == "service_date_range":
         details["service_date"] = rng.choice(["1999-12-31T08:00:00+07:00", f"{now.year + 1}-01-15T09:00:00+07:00"])
-    elif previous_id:
-        record["service_record_id"] = previous_id
+    elif previous:  # a repeat: the previous record's identity, its dealership and id
+        record["service_record_id"] = previous["service_record_id"]
+        record["dealer"] = dict(previous["dealer"])
     else:
         vehicle["vin"] = "SHORTVIN"
 
@@ -167,10 +168,10 @@ def generate_records(
     rng = random.Random(seed)
     now = now or datetime.now(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
     prefix = id_prefix or f"SR-{now:%Y%m}"
-    previous_id = None
+    previous = None
     for number in range(1, count + 1):
         record = _record(rng, f"{prefix}-{number:08d}", now)
         if rng.random() < bad_fraction:
-            _break(rng, record, previous_id, now)
-        previous_id = record["service_record_id"]
+            _break(rng, record, previous, now)
+        previous = record
         yield record

@@ -31,9 +31,10 @@ def keyed_app(
 JAKARTA, SURABAYA = "DLR-JKT-001", "DLR-SBY-002"
 
 
-def whole_app() -> tuple[Any, dict[str, str], InMemoryObjectStore]:
+def whole_app() -> tuple[Any, dict[str, str], InMemoryObjectStore, Any]:
     """The app with every route on in-memory stores, one record loaded (SR-JKT, Jakarta's, the
-    factories' VIN), and keys for Jakarta, Surabaya and an admin: (app, keys by name, raw store)."""
+    factories' VIN), and keys for Jakarta, Surabaya and an admin: (app, keys by name, raw store,
+    record repository)."""
     from adapters.local.in_memory import InMemoryRecordRepository
     from application.submit_record import SubmitRecord
     from application.vehicle_history import ServiceRecordLookup, VehicleHistory
@@ -53,4 +54,4 @@ def whole_app() -> tuple[Any, dict[str, str], InMemoryObjectStore]:
         lambda: VehicleHistory(repository),
         lambda: ServiceRecordLookup(repository),
     )
-    return app, named, raw
+    return app, named, raw, repository

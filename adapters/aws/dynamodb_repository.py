@@ -1,4 +1,7 @@
-"""The record repository in DynamoDB (table ``service_records``, key ``service_record_id``).
+"""The record repository in DynamoDB: table ``service_records``, partition key
+``service_record_id`` and sort key ``dealer_id`` (a record's identity is the pair; ids spread
+writes over partitions, where a dealership's whole file would load into one), and the GSI
+``vin-history-index`` (``vin``, ``history_position``: adapters/history_order.py).
 
 Newer-wins is part of each write: every Put carries a ConditionExpression that keeps the
 stored item when its ``ingested_at`` is newer, so that two loads running at once, or an old
@@ -30,8 +33,10 @@ from botocore.exceptions import ClientError
 
 from adapters.aws.errors import error_code, translated
 from adapters.aws.session import AwsClients
+from adapters.history_order import POSITION, history_position
 from adapters.page_tokens import decode_texts, encode_page
 from application.errors import BadPageToken, TransientError
+from domain.record_identity import RecordKey, key_of
 
 TRANSACTION_ITEMS = 100  # DynamoDB's most actions per TransactWriteItems
 TRANSACTION_BYTES = 3_000_000  # of the records' JSON per call: under the 4 MB a call may carry
@@ -44,7 +49,7 @@ MAX_ATTEMPTS = 8
 BASE_DELAY = 0.05
 MAX_DELAY = 5.0
 # An item written by someone else (no ingested_at, or not text) counts as older than any.
-VIN_INDEX = "vin-service_date-index"
+VIN_INDEX = "vin-history-index"
 NEWER_WINS = "attribute_not_exists(#at) OR NOT attribute_type(#at, :text) OR #at <= :at"
 
 _serializer = TypeSerializer()
@@ -98,7 +103,12 @@ def _attribute(value: Any) -> dict[str, Any]:
 
 
 def deserialize(item: Mapping[str, Any]) -> dict[str, Any]:
-    return from_dynamo({k: _deserializer.deserialize(v) for k, v in item.items()})
+    """A stored item as the record it holds (the index's sort key left out)."""
+    return from_dynamo({k: _deserializer.deserialize(v) for k, v in item.items() if k != POSITION})
+
+
+def _key(key: RecordKey) -> dict[str, Any]:
+    return {"service_record_id": {"S": key.service_record_id}, "dealer_id": {"S": key.dealer_id}}
 
 
 class DynamoRecordRepository:
@@ -134,9 +144,9 @@ class DynamoRecordRepository:
     def put_if_newer(self, records: Sequence[Mapping[str, object]]) -> int:
         """Write each record unless the stored item was ingested later; returns how many
         were written. Throttled and conflicting writes are retried with backoff."""
-        ids = [str(r["service_record_id"]) for r in records]
-        if len(ids) != len(set(ids)):
-            raise ValueError("duplicate service_record_id in one write: the later one must be chosen first")
+        keys = [key_of(r) for r in records]
+        if len(keys) != len(set(keys)):
+            raise ValueError("a record key twice in one write: the later version must be chosen first")
         transactions = list(_transactions(records))
         if not transactions:
             return 0
@@ -147,7 +157,7 @@ class DynamoRecordRepository:
         return {
             "Put": {
                 "TableName": self.table_name,
-                "Item": serialize(record),
+                "Item": serialize({**record, POSITION: history_position(record)}),
                 "ConditionExpression": NEWER_WINS,
                 "ExpressionAttributeNames": {"#at": "ingested_at"},
                 "ExpressionAttributeValues": {":at": {"S": str(record["ingested_at"])}, ":text": {"S": "S"}},
@@ -178,16 +188,16 @@ class DynamoRecordRepository:
             self._backoff(failures - 1)
         return 0
 
-    def ingested_at_of(self, record_ids: Sequence[str]) -> dict[str, str]:
-        """BatchGetItem, 100 keys a call, only the two attributes; the keys DynamoDB leaves
-        unprocessed (throttled) are asked again after a backoff."""
-        ids = list(dict.fromkeys(record_ids))
-        found: dict[str, str] = {}
-        for start in range(0, len(ids), KEYS_PER_BATCH_GET):
+    def ingested_at_of(self, keys: Sequence[RecordKey]) -> dict[RecordKey, str]:
+        """BatchGetItem, 100 keys a call, only the key and ``ingested_at``; the keys DynamoDB
+        leaves unprocessed (throttled) are asked again after a backoff."""
+        wanted = list(dict.fromkeys(keys))
+        found: dict[RecordKey, str] = {}
+        for start in range(0, len(wanted), KEYS_PER_BATCH_GET):
             request: dict[str, Any] = {
                 self.table_name: {
-                    "Keys": [{"service_record_id": {"S": i}} for i in ids[start : start + KEYS_PER_BATCH_GET]],
-                    "ProjectionExpression": "service_record_id, ingested_at",
+                    "Keys": [_key(key) for key in wanted[start : start + KEYS_PER_BATCH_GET]],
+                    "ProjectionExpression": "service_record_id, dealer_id, ingested_at",
                     "ConsistentRead": True,
                 }
             }
@@ -196,7 +206,8 @@ class DynamoRecordRepository:
                 with self._translated():
                     answer = self._dynamodb.batch_get_item(RequestItems=request)
                 for item in answer.get("Responses", {}).get(self.table_name, []):
-                    found[item["service_record_id"]["S"]] = item.get("ingested_at", {}).get("S", "")
+                    key = RecordKey(item["dealer_id"]["S"], item["service_record_id"]["S"])
+                    found[key] = item.get("ingested_at", {}).get("S", "")
                 request = answer.get("UnprocessedKeys") or {}
                 if request:
                     attempt += 1
@@ -205,17 +216,34 @@ class DynamoRecordRepository:
                     self._backoff(attempt - 1)
         return found
 
-    def get(self, record_id: str) -> dict[str, object] | None:
+    def get(self, key: RecordKey) -> dict[str, object] | None:
         with self._translated():
-            answer = self._dynamodb.get_item(
-                TableName=self.table_name, Key={"service_record_id": {"S": record_id}}, ConsistentRead=True
-            )
+            answer = self._dynamodb.get_item(TableName=self.table_name, Key=_key(key), ConsistentRead=True)
         item = answer.get("Item")
         return None if item is None else deserialize(item)
 
+    def with_id(self, service_record_id: str) -> list[dict[str, object]]:
+        """One Query on the partition key: every dealership's record with this id."""
+        request: dict[str, Any] = {
+            "TableName": self.table_name,
+            "KeyConditionExpression": "service_record_id = :id",
+            "ExpressionAttributeValues": {":id": {"S": service_record_id}},
+            "ConsistentRead": True,
+        }
+        records: list[dict[str, object]] = []
+        while True:
+            with self._translated():
+                answer = self._dynamodb.query(**request)
+            records += [deserialize(item) for item in answer.get("Items", [])]
+            if not answer.get("LastEvaluatedKey"):
+                return records
+            request["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
+
     def history(self, vin: str, limit: int, page: str | None = None) -> tuple[list[dict[str, object]], str | None]:
-        """From the ``vin-service_date-index`` GSI, newest first; the token is the query's
-        LastEvaluatedKey (vin, service_date, id), checked to be this vehicle's."""
+        """One Query of the ``vin-history-index`` GSI, newest first. DynamoDB ends a Query at
+        ``limit`` items or 1 MB, whichever comes first, so a page may be short: the token is
+        its LastEvaluatedKey whenever there is one (vin, position and the table's key),
+        checked to be this vehicle's when it comes back."""
         request: dict[str, Any] = {
             "TableName": self.table_name,
             "IndexName": VIN_INDEX,
@@ -225,21 +253,22 @@ class DynamoRecordRepository:
             "Limit": limit,
         }
         if page is not None:
-            after_vin, after_date, after_id = decode_texts(page, 3)
+            after_vin, after_position, after_id, after_dealer = decode_texts(page, 4)
             if after_vin != vin:
                 raise BadPageToken("the page token belongs to another vehicle: start again without it")
             request["ExclusiveStartKey"] = {
                 "vin": {"S": after_vin},
-                "service_date": {"S": after_date},
-                "service_record_id": {"S": after_id},
+                POSITION: {"S": after_position},
+                **_key(RecordKey(after_dealer, after_id)),
             }
         with self._translated():
             answer = self._dynamodb.query(**request)
         records = [deserialize(item) for item in answer.get("Items", [])]
         last = answer.get("LastEvaluatedKey")
         token = None
-        if last and len(records) == limit:
-            token = encode_page([last["vin"]["S"], last["service_date"]["S"], last["service_record_id"]["S"]])
+        if last:
+            position = [last["vin"]["S"], last[POSITION]["S"], last["service_record_id"]["S"], last["dealer_id"]["S"]]
+            token = encode_page(position)
         return records, token
 
     # DynamoDB refreshes a table's ItemCount about every six hours; a Scan would be exact but

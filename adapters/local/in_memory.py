@@ -9,10 +9,12 @@ from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime, timezone
 from typing import BinaryIO
 
+from adapters.history_order import history_position
 from adapters.page_tokens import decode_texts, encode_page
 from application.api_keys import ApiKeyEntry
 from application.errors import ObjectNotFound
 from application.ports import Message, ObjectInfo, QueueStats
+from domain.record_identity import RecordKey, key_of
 
 
 class InMemoryObjectStore:
@@ -112,7 +114,7 @@ class InMemoryQueue:
 
 class InMemoryRecordRepository:
     def __init__(self) -> None:
-        self.records: dict[str, dict[str, object]] = {}
+        self.records: dict[RecordKey, dict[str, object]] = {}
         self.put_calls = 0
 
     def verify(self) -> None:
@@ -120,33 +122,33 @@ class InMemoryRecordRepository:
 
     def put_if_newer(self, records: Sequence[Mapping[str, object]]) -> int:
         self.put_calls += 1
-        ids = [str(r["service_record_id"]) for r in records]
-        assert len(ids) == len(set(ids)), "duplicate keys in one write"
+        keys = [key_of(r) for r in records]
+        assert len(keys) == len(set(keys)), "duplicate keys in one write"
         written = 0
-        for record in records:
-            stored = self.records.get(str(record["service_record_id"]))
+        for key, record in zip(keys, records, strict=True):
+            stored = self.records.get(key)
             at = None if stored is None else stored.get("ingested_at")
             if not isinstance(at, str) or at <= str(record["ingested_at"]):
-                self.records[str(record["service_record_id"])] = dict(record)
+                self.records[key] = dict(record)
                 written += 1
         return written
 
-    def get(self, record_id: str) -> dict[str, object] | None:
-        return self.records.get(record_id)
+    def get(self, key: RecordKey) -> dict[str, object] | None:
+        return self.records.get(key)
 
-    def ingested_at_of(self, record_ids: Sequence[str]) -> dict[str, str]:
-        return {i: str(self.records[i]["ingested_at"]) for i in record_ids if i in self.records}
+    def with_id(self, service_record_id: str) -> list[dict[str, object]]:
+        return [self.records[k] for k in sorted(self.records) if k.service_record_id == service_record_id]
+
+    def ingested_at_of(self, keys: Sequence[RecordKey]) -> dict[RecordKey, str]:
+        return {k: str(self.records[k]["ingested_at"]) for k in keys if k in self.records}
 
     def history(self, vin: str, limit: int, page: str | None = None) -> tuple[list[dict[str, object]], str | None]:
-        def position(record: dict[str, object]) -> list[str]:
-            return [str(record.get("service_date")), str(record["service_record_id"])]
-
-        rows = sorted((r for r in self.records.values() if r.get("vin") == vin), key=position, reverse=True)
+        rows = sorted((r for r in self.records.values() if r.get("vin") == vin), key=history_position, reverse=True)
         if page is not None:
-            after = decode_texts(page, 2)
-            rows = [r for r in rows if position(r) < after]
+            (after,) = decode_texts(page, 1)
+            rows = [r for r in rows if history_position(r) < after]
         more = len(rows) > limit
-        return rows[:limit], encode_page(position(rows[limit - 1])) if more else None
+        return rows[:limit], encode_page([history_position(rows[limit - 1])]) if more else None
 
     count_is_exact = True
 

@@ -1,35 +1,46 @@
-"""The record repository as an embedded SQLite database file."""
+"""The record repository as an embedded SQLite database file, keyed by (dealer_id,
+service_record_id) like the DynamoDB table."""
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import orjson
 
+from adapters.history_order import history_position
 from adapters.local.sqlite_connection import transaction
 from adapters.page_tokens import decode_texts, encode_page
+from domain.record_identity import RecordKey, key_of
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS service_records (
-    service_record_id TEXT PRIMARY KEY,
+    dealer_id TEXT NOT NULL,
+    service_record_id TEXT NOT NULL,
     vin TEXT,
-    service_date TEXT,
+    history_position TEXT NOT NULL,
     ingested_at TEXT NOT NULL,
-    record BLOB NOT NULL
+    record BLOB NOT NULL,
+    PRIMARY KEY (service_record_id, dealer_id)
 );
-CREATE INDEX IF NOT EXISTS service_records_vin_date ON service_records (vin, service_date);
+CREATE INDEX IF NOT EXISTS service_records_vin_history ON service_records (vin, history_position);
 """
 # A row without a text ingested_at (written by hand or another tool) counts as older than any.
 _UPSERT_IF_NEWER = """
-INSERT INTO service_records (service_record_id, vin, service_date, ingested_at, record) VALUES (?, ?, ?, ?, ?)
-ON CONFLICT (service_record_id) DO UPDATE SET
-    vin = excluded.vin, service_date = excluded.service_date,
+INSERT INTO service_records (dealer_id, service_record_id, vin, history_position, ingested_at, record)
+VALUES (?, ?, ?, ?, ?, ?)
+ON CONFLICT (service_record_id, dealer_id) DO UPDATE SET
+    vin = excluded.vin, history_position = excluded.history_position,
     ingested_at = excluded.ingested_at, record = excluded.record
 WHERE typeof(service_records.ingested_at) != 'text' OR service_records.ingested_at <= excluded.ingested_at
 """
-_IDS_PER_QUERY = 500  # SQLite binds at most 999 parameters in older builds
-_INGESTED_AT_OF = "SELECT service_record_id, ingested_at FROM service_records WHERE service_record_id IN (?)"
+_KEYS_PER_QUERY = 400  # two parameters a key: SQLite binds at most 999 in older builds
+_INGESTED_AT_OF = "SELECT dealer_id, service_record_id, ingested_at FROM service_records WHERE "
+_ONE_KEY = "(service_record_id = ? AND dealer_id = ?)"
+_GET = "SELECT record FROM service_records WHERE service_record_id = ? AND dealer_id = ?"
+_WITH_ID = "SELECT record FROM service_records WHERE service_record_id = ? ORDER BY dealer_id"
+_HISTORY = "SELECT history_position, record FROM service_records WHERE vin = ?"
 
 
 class SqliteRecordRepository:
@@ -37,7 +48,21 @@ class SqliteRecordRepository:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with transaction(self.path) as db:
+            old = _keyed_by_id_alone(db)
+            if old:
+                db.execute("ALTER TABLE service_records RENAME TO service_records_by_id")
+                db.execute("DROP INDEX IF EXISTS service_records_vin_date")
             db.executescript(_SCHEMA)
+        if old:
+            self._migrate_from_id_keyed_table()
+
+    def _migrate_from_id_keyed_table(self) -> None:
+        """A data folder from before records were keyed by dealership: copy every record."""
+        with transaction(self.path) as db:
+            records = [orjson.loads(row[0]) for row in db.execute("SELECT record FROM service_records_by_id")]
+        self.put_if_newer(records)
+        with transaction(self.path) as db:
+            db.execute("DROP TABLE service_records_by_id")
 
     def verify(self) -> None:
         """Nothing to check: the file is created on first use."""
@@ -46,44 +71,48 @@ class SqliteRecordRepository:
         """Insert or replace each record unless the stored row was ingested later (one
         upsert whose WHERE makes the comparison part of the write); returns rows written."""
         rows = [
-            (str(r["service_record_id"]), r.get("vin"), r.get("service_date"), str(r["ingested_at"]), orjson.dumps(r))
-            for r in records
+            (*key_of(r), r.get("vin"), history_position(r), str(r["ingested_at"]), orjson.dumps(r)) for r in records
         ]
         with transaction(self.path) as db:
             before = db.total_changes
             db.executemany(_UPSERT_IF_NEWER, rows)
             return db.total_changes - before
 
-    def get(self, record_id: str) -> dict[str, object] | None:
+    def get(self, key: RecordKey) -> dict[str, object] | None:
         with transaction(self.path) as db:
-            row = db.execute("SELECT record FROM service_records WHERE service_record_id = ?", (record_id,)).fetchone()
+            row = db.execute(_GET, (key.service_record_id, key.dealer_id)).fetchone()
         return None if row is None else orjson.loads(row[0])
 
-    def ingested_at_of(self, record_ids: Sequence[str]) -> dict[str, str]:
-        ids = list(dict.fromkeys(record_ids))
-        found: dict[str, str] = {}
+    def with_id(self, service_record_id: str) -> list[dict[str, object]]:
         with transaction(self.path) as db:
-            for start in range(0, len(ids), _IDS_PER_QUERY):
-                chunk = ids[start : start + _IDS_PER_QUERY]
-                query = _INGESTED_AT_OF.replace("?", ", ".join("?" * len(chunk)), 1)
-                found.update(db.execute(query, chunk).fetchall())
+            return [orjson.loads(row[0]) for row in db.execute(_WITH_ID, (service_record_id,))]
+
+    def ingested_at_of(self, keys: Sequence[RecordKey]) -> dict[RecordKey, str]:
+        wanted = list(dict.fromkeys(keys))
+        found: dict[RecordKey, str] = {}
+        with transaction(self.path) as db:
+            for start in range(0, len(wanted), _KEYS_PER_QUERY):
+                chunk = wanted[start : start + _KEYS_PER_QUERY]
+                query = _INGESTED_AT_OF + " OR ".join([_ONE_KEY] * len(chunk))
+                parameters = [part for key in chunk for part in (key.service_record_id, key.dealer_id)]
+                for dealer_id, record_id, at in db.execute(query, parameters):
+                    found[RecordKey(dealer_id, record_id)] = at
         return found
 
     def history(self, vin: str, limit: int, page: str | None = None) -> tuple[list[dict[str, object]], str | None]:
-        """Newest first from the (vin, service_date) index; the token is the last row's
-        (service_date, id), so a page never repeats or skips a row when rows are added."""
-        query = "SELECT service_date, service_record_id, record FROM service_records WHERE vin = ?"
-        parameters: list[object] = [vin]
+        """Newest first from the (vin, history position) index; the token is the last row's
+        position, so a page never repeats or skips a row when rows are added."""
+        query, parameters = _HISTORY, [vin]
         if page is not None:
-            after_date, after_id = decode_texts(page, 2)
-            query += " AND (service_date < ? OR (service_date = ? AND service_record_id < ?))"
-            parameters += [after_date, after_date, after_id]
-        query += " ORDER BY service_date DESC, service_record_id DESC LIMIT ?"
+            (after,) = decode_texts(page, 1)
+            query += " AND history_position < ?"
+            parameters.append(after)
+        query += " ORDER BY history_position DESC LIMIT ?"
         with transaction(self.path) as db:
             rows = db.execute(query, [*parameters, limit + 1]).fetchall()
-        records = [orjson.loads(row[2]) for row in rows[:limit]]
-        last = rows[limit - 1] if len(rows) > limit else None
-        return records, None if last is None else encode_page([last[0], last[1]])
+        records = [orjson.loads(row[1]) for row in rows[:limit]]
+        more = len(rows) > limit
+        return records, encode_page([rows[limit - 1][0]]) if more else None
 
     count_is_exact = True
 
@@ -91,3 +120,9 @@ class SqliteRecordRepository:
         with transaction(self.path) as db:
             (n,) = db.execute("SELECT COUNT(*) FROM service_records").fetchone()
         return int(n)
+
+
+def _keyed_by_id_alone(db: sqlite3.Connection) -> bool:
+    """Whether the table is the earlier one, keyed by service_record_id alone."""
+    columns = {row[1] for row in db.execute("PRAGMA table_info(service_records)")}
+    return bool(columns) and "history_position" not in columns

@@ -106,7 +106,7 @@ def test_the_worker_gets_its_settings_and_time_to_stop(resources) -> None:
     assert resources["LoaderSchedule"]["Properties"]["Schedule"] == "cron(30 0 * * ? *)"
     table = resources["ServiceRecordsTable"]["Properties"]
     assert table["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
-    assert table["GlobalSecondaryIndexes"][0]["IndexName"] == "vin-service_date-index"
+    assert table["GlobalSecondaryIndexes"][0]["IndexName"] == "vin-history-index"
 
 
 def test_every_log_group_has_a_retention(resources) -> None:

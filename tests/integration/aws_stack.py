@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import boto3
 
+TEMPLATE = Path(__file__).resolve().parents[2] / "infra" / "template.yaml"
 REGION = "ap-southeast-3"  # Jakarta
 FAKE_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -41,6 +44,14 @@ class AwsStack:
         }
 
 
+def record_table_keys() -> dict[str, Any]:
+    """The service-record table's keys and indexes, as infra/template.yaml declares them."""
+    from cfnlint.decode import cfn_yaml
+
+    table = cfn_yaml.load(str(TEMPLATE))["Resources"]["ServiceRecordsTable"]["Properties"]
+    return {name: table[name] for name in ("AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes")}
+
+
 def create_stack(endpoint_url: str | None = None, max_receives: int = 5, visibility_timeout: int = 30) -> AwsStack:
     def client(name: str):
         return boto3.client(name, region_name=REGION, endpoint_url=endpoint_url)
@@ -71,26 +82,7 @@ def create_stack(endpoint_url: str | None = None, max_receives: int = 5, visibil
             ]
         },
     )
-    dynamodb.create_table(
-        TableName="service_records",
-        BillingMode="PAY_PER_REQUEST",
-        AttributeDefinitions=[
-            {"AttributeName": "service_record_id", "AttributeType": "S"},
-            {"AttributeName": "vin", "AttributeType": "S"},
-            {"AttributeName": "service_date", "AttributeType": "S"},
-        ],
-        KeySchema=[{"AttributeName": "service_record_id", "KeyType": "HASH"}],
-        GlobalSecondaryIndexes=[
-            {
-                "IndexName": "vin-service_date-index",
-                "KeySchema": [
-                    {"AttributeName": "vin", "KeyType": "HASH"},
-                    {"AttributeName": "service_date", "KeyType": "RANGE"},
-                ],
-                "Projection": {"ProjectionType": "ALL"},
-            }
-        ],
-    )
+    dynamodb.create_table(TableName="service_records", BillingMode="PAY_PER_REQUEST", **record_table_keys())
     dynamodb.create_table(
         TableName="sp-api-keys",
         BillingMode="PAY_PER_REQUEST",

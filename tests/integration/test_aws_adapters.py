@@ -12,6 +12,7 @@ from adapters.aws.s3_object_store import S3ObjectStore
 from adapters.aws.sqs_queue import SqsQueue
 from adapters.s3_events import object_keys
 from application.errors import ObjectNotFound
+from domain.record_identity import RecordKey
 
 
 def test_s3_store_round_trip_metadata_and_streams(stack, clients) -> None:
@@ -82,6 +83,7 @@ def test_dynamodb_repository_round_trip_with_decimals(stack, clients) -> None:
     repo = DynamoRecordRepository(clients, stack.table_name)
     record = {
         "service_record_id": "SR-1",
+        "dealer_id": "DLR-JKT-001",
         "vin": "MHFXX12G3K1234567",
         "service_date": "2026-11-20T03:30:00Z",
         "ingested_at": "2026-11-25T12:00:00Z",
@@ -90,12 +92,12 @@ def test_dynamodb_repository_round_trip_with_decimals(stack, clients) -> None:
         "customer": {"customer_id": None},
     }
     assert repo.put_if_newer([record]) == 1
-    stored = repo.get("SR-1")
+    stored = repo.get(RecordKey("DLR-JKT-001", "SR-1"))
     assert stored["service_details"] == {"total_cost": 650000.5, "parts_used": [{"quantity": 2, "unit_cost": 0.1}]}
     assert stored["bad_numbers"] == [None, None]
     assert repo.put_if_newer([{**record, "ingested_at": "2026-11-25T11:00:00Z"}]) == 0  # older: kept out
-    assert repo.get("SR-1")["ingested_at"] == "2026-11-25T12:00:00Z"
-    assert repo.get("SR-2") is None and repo.count() == 1
+    assert repo.get(RecordKey("DLR-JKT-001", "SR-1"))["ingested_at"] == "2026-11-25T12:00:00Z"
+    assert repo.get(RecordKey("DLR-JKT-001", "SR-2")) is None and repo.count() == 1
 
 
 def test_dynamodb_writes_feed_the_vin_index(stack, clients) -> None:
@@ -103,6 +105,7 @@ def test_dynamodb_writes_feed_the_vin_index(stack, clients) -> None:
     records = [
         {
             "service_record_id": f"SR-{i}",
+            "dealer_id": "DLR-JKT-001",
             "vin": f"VIN{i % 3}",
             "service_date": f"2026-11-{10 + i % 20:02d}T00:00:00Z",
             "ingested_at": "2026-11-25T12:00:00Z",
@@ -113,7 +116,7 @@ def test_dynamodb_writes_feed_the_vin_index(stack, clients) -> None:
     assert repo.write_calls == 3 and repo.count() == 260  # transactions of 100
     history = boto3.client("dynamodb").query(
         TableName=stack.table_name,
-        IndexName="vin-service_date-index",
+        IndexName="vin-history-index",
         KeyConditionExpression="vin = :v",
         ExpressionAttributeValues={":v": {"S": "VIN0"}},
         ScanIndexForward=False,
@@ -124,8 +127,8 @@ def test_dynamodb_writes_feed_the_vin_index(stack, clients) -> None:
 
 def test_dynamodb_refuses_duplicate_keys_in_one_write(stack, clients) -> None:
     repo = DynamoRecordRepository(clients, stack.table_name)
-    record = {"service_record_id": "SR-1", "ingested_at": "t"}
-    with pytest.raises(ValueError, match="duplicate"):
+    record = {"service_record_id": "SR-1", "dealer_id": "D", "ingested_at": "t"}
+    with pytest.raises(ValueError, match="twice in one write"):
         repo.put_if_newer([record, record])
     assert repo.write_calls == 0
 
@@ -175,7 +178,9 @@ def test_s3_store_sets_the_content_type(stack, clients) -> None:
 
 def test_counting_the_table_never_scans_it(stack, clients) -> None:
     repo = DynamoRecordRepository(clients, stack.table_name)
-    repo.put_if_newer([{"service_record_id": f"SR-{i}", "ingested_at": "2026-11-25T00:00:00Z"} for i in range(3)])
+    repo.put_if_newer(
+        [{"service_record_id": f"SR-{i}", "dealer_id": "D", "ingested_at": "2026-11-25T00:00:00Z"} for i in range(3)]
+    )
     client = clients.client("dynamodb")
 
     def no_scan(*args, **kwargs):

@@ -118,7 +118,7 @@ def test_submit_process_load_over_http(stack, endpoint, tmp_path) -> None:
     assert items["SR-1"]["service_date"] == "2026-11-20T03:30:00Z"
     assert items["SR-1"]["submission_id"] == receipt["submission_id"]
     history = table.query(
-        IndexName="vin-service_date-index",
+        IndexName="vin-history-index",
         KeyConditionExpression=boto3.dynamodb.conditions.Key("vin").eq("MHFXX12G3K1234567"),
     )
     assert sorted(i["service_record_id"] for i in history["Items"]) == ["SR-1", "SR-10"]

@@ -17,8 +17,11 @@ from pathlib import Path
 import orjson
 import pytest
 
+from domain.record_identity import RecordKey
 from tests.factories import a_record
 from tests.integration.backends import backend
+
+DEALER = "DLR-JKT-001"  # the factories' records' dealership
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
@@ -47,7 +50,7 @@ def loader_command(b, folder: Path) -> tuple[list[str], dict[str, str]]:
 
 
 def table_ids(b, ids: list[str]) -> set[str]:
-    return set(b.repository.ingested_at_of(ids))
+    return {key.service_record_id for key in b.repository.ingested_at_of([RecordKey(DEALER, i) for i in ids])}
 
 
 def test_a_loader_killed_halfway_loads_the_rest_on_rerun_and_a_late_file_still_loads(served, tmp_path) -> None:
@@ -108,9 +111,9 @@ def test_the_newer_correction_wins_whatever_the_load_order(name, order, tmp_path
         days = ["2026-11-24", "2026-11-25"] if order == "older-first" else ["2026-11-25", "2026-11-24"]
         for day in days:
             assert b.load(day).ok
-        stored = b.repository.get("SR-1")
+        stored = b.repository.get(RecordKey(DEALER, "SR-1"))
         assert stored is not None and stored["vehicle"]["odometer_reading"] == 54_000
         assert str(stored["ingested_at"]).startswith("2026-11-25T09:00:00")
-        assert b.repository.get("SR-2") is not None
+        assert b.repository.get(RecordKey(DEALER, "SR-2")) is not None
         for day in days:
             assert b.reconcile(day).ok  # the older version's row counts: a newer one is in the table

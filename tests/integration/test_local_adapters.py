@@ -12,6 +12,7 @@ from adapters.local.sqlite_queue import SqliteQueue
 from adapters.local.sqlite_repository import SqliteRecordRepository
 from adapters.s3_events import object_keys
 from application.errors import ObjectNotFound
+from domain.record_identity import RecordKey
 
 
 class Clock:
@@ -121,15 +122,17 @@ def test_sqlite_repository_newer_wins_inside_the_write(tmp_path) -> None:
     repo = SqliteRecordRepository(tmp_path / "db.sqlite")
     at = "2026-11-25T01:00:00.000000Z"
     later = "2026-11-25T02:00:00.000000Z"
-    assert repo.put_if_newer([{"service_record_id": "1", "vin": "V", "ingested_at": later, "x": 2}]) == 1
-    assert repo.put_if_newer([{"service_record_id": "1", "vin": "V", "ingested_at": at, "x": 1}]) == 0
     assert (
-        repo.put_if_newer([{"service_record_id": "1", "vin": "V", "ingested_at": later, "x": 3}]) == 1
+        repo.put_if_newer([{"service_record_id": "1", "dealer_id": "D", "vin": "V", "ingested_at": later, "x": 2}]) == 1
+    )
+    assert repo.put_if_newer([{"service_record_id": "1", "dealer_id": "D", "vin": "V", "ingested_at": at, "x": 1}]) == 0
+    assert (
+        repo.put_if_newer([{"service_record_id": "1", "dealer_id": "D", "vin": "V", "ingested_at": later, "x": 3}]) == 1
     )  # same: replaces
-    assert repo.count() == 1 and repo.get("1")["x"] == 3
-    assert SqliteRecordRepository(tmp_path / "db.sqlite").get("1")["ingested_at"] == later
+    assert repo.count() == 1 and repo.get(RecordKey("D", "1"))["x"] == 3
+    assert SqliteRecordRepository(tmp_path / "db.sqlite").get(RecordKey("D", "1"))["ingested_at"] == later
     ids = [str(i) for i in range(1200)]
-    assert repo.put_if_newer([{"service_record_id": i, "ingested_at": at} for i in ids]) == 1199
+    assert repo.put_if_newer([{"service_record_id": i, "dealer_id": "D", "ingested_at": at} for i in ids]) == 1199
     assert repo.count() == 1200
 
 
@@ -170,3 +173,30 @@ def test_folder_store_delete_removes_object_and_metadata(tmp_path) -> None:
     store.delete("rejected/date=2026-11-25/a.jsonl")  # again: nothing there, no error
     assert not store.exists("rejected/date=2026-11-25/a.jsonl")
     assert list(store.list_keys()) == [] and not list((tmp_path / "errors" / ".meta").rglob("*.json"))
+
+
+def test_a_data_folder_from_before_dealer_keys_is_migrated(tmp_path) -> None:
+    """A table keyed by service_record_id alone (before the identity was the pair) becomes
+    the (dealer_id, service_record_id) table on first open, every record kept."""
+    import sqlite3
+
+    import orjson
+
+    path = tmp_path / "db.sqlite"
+    with sqlite3.connect(path) as db:
+        db.executescript(
+            "CREATE TABLE service_records (service_record_id TEXT PRIMARY KEY, vin TEXT, service_date TEXT, "
+            "ingested_at TEXT NOT NULL, record BLOB NOT NULL);"
+            "CREATE INDEX service_records_vin_date ON service_records (vin, service_date);"
+        )
+        for i in range(3):
+            record = {"service_record_id": f"SR-{i}", "dealer_id": "D", "vin": "V", "service_date": f"2026-1{i}"}
+            record["ingested_at"] = "2026-11-25T01:00:00.000000Z"
+            db.execute(
+                "INSERT INTO service_records VALUES (?, 'V', ?, ?, ?)",
+                (record["service_record_id"], record["service_date"], record["ingested_at"], orjson.dumps(record)),
+            )
+    repo = SqliteRecordRepository(path)
+    assert repo.count() == 3 and repo.get(RecordKey("D", "SR-1"))["service_date"] == "2026-11"
+    assert [r["service_record_id"] for r in repo.history("V", 10)[0]] == ["SR-2", "SR-1", "SR-0"]
+    assert SqliteRecordRepository(path).count() == 3  # opened again: nothing to migrate

@@ -11,7 +11,7 @@ from schemathesis.config import SchemathesisConfig
 
 from tests.api_keys import whole_app
 
-APP, KEYS, _ = whole_app()
+APP, KEYS, _, _ = whole_app()
 KEYS = {**KEYS, "none": ""}
 # The checks the issue asks for: no 5xx, and every response as the schema documents it
 # (status, content type, headers, body), plus a 405 with its Allow header. Two of schemathesis's

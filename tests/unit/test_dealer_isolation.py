@@ -16,13 +16,13 @@ MASKED = {"customer_id": "***", "customer_name": "***"}
 
 @pytest.fixture
 def api():
-    app, key, raw = whole_app()
+    app, key, raw, repository = whole_app()
     client = TestClient(app)
     submitted = client.post(
         "/service-records", content=orjson.dumps([a_record("SR-NEW")]), headers={"x-api-key": key["jakarta"]}
     )
     assert submitted.status_code == 202
-    return client, key, raw, submitted.json()["submission_id"]
+    return client, key, raw, submitted.json()["submission_id"], repository
 
 
 def as_(key: str) -> dict[str, str]:
@@ -30,7 +30,7 @@ def as_(key: str) -> dict[str, str]:
 
 
 def test_writing_another_dealers_records_is_refused_and_stores_nothing(api) -> None:
-    client, key, raw, _ = api
+    client, key, raw, _, _ = api
     before = dict(raw.objects)
     theirs = orjson.dumps([a_record("SR-X")])  # Jakarta's records, sent with Surabaya's key
     answer = client.post("/service-records", content=theirs, headers=as_(key["surabaya"]))
@@ -39,7 +39,7 @@ def test_writing_another_dealers_records_is_refused_and_stores_nothing(api) -> N
 
 
 def test_reading_another_dealers_submission_is_as_if_it_did_not_exist(api) -> None:
-    client, key, _, submission = api
+    client, key, _, submission, _ = api
     assert client.get(f"/submissions/{submission}", headers=as_(key["jakarta"])).status_code == 200
     assert client.get(f"/submissions/{submission}", headers=as_(key["admin"])).status_code == 200
     refused = client.get(f"/submissions/{submission}", headers=as_(key["surabaya"]))
@@ -48,16 +48,43 @@ def test_reading_another_dealers_submission_is_as_if_it_did_not_exist(api) -> No
     assert refused.json()["error"] == unknown.json()["error"] == "not_found"  # no hint that it exists
 
 
-@pytest.mark.parametrize("path", [f"/vehicles/{VALID_VIN}/service-records", "/service-records/SR-JKT"])
-def test_another_dealers_customers_are_masked_on_every_read(api, path) -> None:
-    client, key, _, _ = api
+def test_another_dealers_customers_are_masked_in_a_vehicles_history(api) -> None:
+    client, key, _, _, _ = api
 
     def customer(who: str) -> dict:
-        body = client.get(path, headers=as_(key[who])).json()
-        return (body["records"][0] if "records" in body else body)["customer"]
+        return client.get(f"/vehicles/{VALID_VIN}/service-records", headers=as_(key[who])).json()["records"][0][
+            "customer"
+        ]
 
     assert customer("surabaya") == MASKED
     assert customer("jakarta") == customer("admin") == {"customer_id": "CUST-000001", "customer_name": "Budi Santoso"}
+
+
+def test_one_record_by_id_is_found_by_its_own_dealership_and_admins_only(api) -> None:
+    client, key, _, _, _ = api
+    assert client.get("/service-records/SR-JKT", headers=as_(key["jakarta"])).json()["customer"]["customer_id"] == (
+        "CUST-000001"
+    )
+    assert client.get("/service-records/SR-JKT", headers=as_(key["admin"])).status_code == 200
+    refused = client.get("/service-records/SR-JKT", headers=as_(key["surabaya"]))
+    unknown = client.get("/service-records/SR-NONE", headers=as_(key["surabaya"]))
+    assert refused.status_code == unknown.status_code == 404  # no hint that it exists
+
+
+def test_an_admin_is_asked_to_name_the_dealership_of_an_id_two_use(api) -> None:
+    client, key, _, _, repository = api
+    (jakartas,) = repository.with_id("SR-JKT")
+    repository.put_if_newer([{**jakartas, "dealer_id": "DLR-SBY-002"}])  # Surabaya's own SR-JKT
+    answer = client.get("/service-records/SR-JKT", headers=as_(key["admin"]))
+    assert answer.status_code == 409 and answer.json() == {
+        "error": "ambiguous_id",
+        "message": "2 dealerships have a service record 'SR-JKT' (DLR-JKT-001, DLR-SBY-002): name one with ?dealer_id=",
+        "dealer_ids": ["DLR-JKT-001", "DLR-SBY-002"],
+    }
+    named = client.get("/service-records/SR-JKT", params={"dealer_id": "DLR-SBY-002"}, headers=as_(key["admin"]))
+    assert named.status_code == 200 and named.json()["dealer_id"] == "DLR-SBY-002"
+    own = client.get("/service-records/SR-JKT", headers=as_(key["surabaya"]))
+    assert own.status_code == 200 and own.json()["dealer_id"] == "DLR-SBY-002"
 
 
 @pytest.mark.parametrize(
@@ -71,7 +98,7 @@ def test_another_dealers_customers_are_masked_on_every_read(api, path) -> None:
 )
 @pytest.mark.parametrize("sent", [None, "", "sp_0000000000000000_not-a-key"], ids=["no-header", "empty", "unknown"])
 def test_every_route_refuses_a_missing_or_unknown_key(api, method, path, sent) -> None:
-    client, _, raw, submission = api
+    client, _, raw, submission, _ = api
     before = dict(raw.objects)
     headers = {} if sent is None else as_(sent)
     body = orjson.dumps([a_record("SR-Y")]) if method == "POST" else None

@@ -19,6 +19,7 @@ from adapters.aws.dynamodb_repository import (
     DynamoRecordRepository,
     serialize,
 )
+from adapters.history_order import POSITION, history_position
 from application.errors import TransientError
 
 
@@ -31,7 +32,10 @@ class StubClients:
 
 
 def records(n: int, ingested_at: str = "2026-11-25T00:00:00.000000Z") -> list[dict]:
-    return [{"service_record_id": f"SR-{i}", "ingested_at": ingested_at, "total": 1.5} for i in range(n)]
+    return [
+        {"service_record_id": f"SR-{i}", "dealer_id": "DLR-JKT-001", "ingested_at": ingested_at, "total": 1.5}
+        for i in range(n)
+    ]
 
 
 def client_error(code: str) -> ClientError:
@@ -47,7 +51,7 @@ def test_records_go_up_to_a_hundred_conditional_puts_a_transaction() -> None:
                 {
                     "Put": {
                         "TableName": "service_records",
-                        "Item": serialize(record),
+                        "Item": serialize({**record, POSITION: history_position(record)}),
                         "ConditionExpression": NEWER_WINS,
                         "ExpressionAttributeNames": {"#at": "ingested_at"},
                         "ExpressionAttributeValues": {":at": {"S": record["ingested_at"]}, ":text": {"S": "S"}},
@@ -185,7 +189,10 @@ def test_load_batch_never_sends_one_key_twice_in_one_call(cleaned, clock) -> Non
     put_cleaned(
         cleaned,
         "dynamodb/date=2026-11-25/a.jsonl",
-        *({"service_record_id": i, "ingested_at": "2026-11-25T00:00:00Z", "n": n} for n, i in enumerate(ids)),
+        *(
+            {"service_record_id": i, "dealer_id": "D", "ingested_at": "2026-11-25T00:00:00Z", "n": n}
+            for n, i in enumerate(ids)
+        ),
     )
     fake = FakeDynamo()
     report = LoadBatch(cleaned, DynamoRecordRepository(StubClients(fake), "service_records"), clock)()

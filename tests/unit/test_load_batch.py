@@ -9,17 +9,29 @@ from adapters.local.in_memory import InMemoryObjectStore, InMemoryQueue
 from application.load_batch import LoadBatch, parse_instant, pending_files
 from application.pipeline_status import PipelineStatus
 from application.process_raw_file import ProcessRawFile
+from domain.record_identity import RecordKey
 from tests.factories import NOW, a_record, put_cleaned
 
+DEALER = "DLR-JKT-001"
 
-def rec(record_id: str, ingested_at: str, **extra) -> dict:
+
+def rec(record_id: str, ingested_at: str, dealer_id: str = DEALER, **extra) -> dict:
     return {
         "service_record_id": record_id,
+        "dealer_id": dealer_id,
         "vin": "V",
         "service_date": "2026-11-20T03:30:00Z",
         "ingested_at": ingested_at,
         **extra,
     }
+
+
+def ids(repository) -> list[str]:
+    return sorted(key.service_record_id for key in repository.records)
+
+
+def stored(repository, record_id: str, dealer_id: str = DEALER) -> dict:
+    return repository.records[RecordKey(dealer_id, record_id)]
 
 
 @pytest.fixture
@@ -34,7 +46,7 @@ def test_loads_every_pending_file_and_records_it_in_the_ledger(cleaned, reposito
     put_cleaned(cleaned, "dynamodb/date=2026-11-25/b.jsonl", rec("3", "2026-11-25T01:00:00Z"))
     report = load()
     assert (report.files_loaded, report.records_loaded, report.files_failed) == (2, 3, [])
-    assert sorted(repository.records) == ["1", "2", "3"]
+    assert ids(repository) == ["1", "2", "3"]
     assert any(key.startswith("load-ledger/date=2026-11-24/a/") for key in cleaned.objects)
     assert pending_files(cleaned) == []
 
@@ -45,14 +57,14 @@ def test_a_rerun_loads_nothing_twice_and_a_late_file_is_not_skipped(cleaned, rep
     calls = repository.put_calls
     assert load().files_loaded == 0 and repository.put_calls == calls
     put_cleaned(cleaned, "dynamodb/date=2026-11-20/late.jsonl", rec("9", "2026-11-20T01:00:00Z"))
-    assert load().files_loaded == 1 and "9" in repository.records
+    assert load().files_loaded == 1 and ids(repository) == ["1", "9"]
 
 
 def test_only_one_date_when_asked(cleaned, repository, load) -> None:
     put_cleaned(cleaned, "dynamodb/date=2026-11-24/a.jsonl", rec("1", "2026-11-24T01:00:00Z"))
     put_cleaned(cleaned, "dynamodb/date=2026-11-25/b.jsonl", rec("2", "2026-11-25T01:00:00Z"))
     assert load("2026-11-25").records_loaded == 1
-    assert list(repository.records) == ["2"]
+    assert ids(repository) == ["2"]
     assert pending_files(cleaned) == ["dynamodb/date=2026-11-24/a.jsonl"]
 
 
@@ -62,10 +74,10 @@ def test_newer_wins_whatever_the_load_order(cleaned, repository, load) -> None:
     put_cleaned(cleaned, "dynamodb/date=2026-11-24/old.jsonl", rec("1", "2026-11-25T10:00:00Z", odometer=1))
     report = load()
     assert (report.records_loaded, report.records_skipped_older) == (0, 1)
-    assert repository.records["1"]["odometer"] == 2
+    assert stored(repository, "1")["odometer"] == 2
     put_cleaned(cleaned, "dynamodb/date=2026-11-26/newer.jsonl", rec("1", "2026-11-26T00:00:00+00:00", odometer=3))
     load()
-    assert repository.records["1"]["odometer"] == 3
+    assert stored(repository, "1")["odometer"] == 3
 
 
 def test_the_same_id_twice_in_a_file_never_goes_in_one_write(cleaned, repository, load) -> None:
@@ -76,7 +88,19 @@ def test_the_same_id_twice_in_a_file_never_goes_in_one_write(cleaned, repository
         rec("1", "2026-11-25T01:00:00Z", n=2),
     )
     load()  # the fake repository asserts unique keys per put_many
-    assert repository.records["1"]["n"] == 2
+    assert stored(repository, "1")["n"] == 2
+
+
+def test_the_same_id_from_two_dealerships_is_two_records(cleaned, repository, load) -> None:
+    """In one file and one write: (dealer_id, service_record_id) is the key, never the id alone."""
+    put_cleaned(
+        cleaned,
+        "dynamodb/date=2026-11-25/a.jsonl",
+        rec("1", "2026-11-25T01:00:00Z", n=1),
+        rec("1", "2026-11-25T01:00:00Z", dealer_id="DLR-SBY-002", n=2),
+    )
+    assert load().records_loaded == 2
+    assert (stored(repository, "1")["n"], stored(repository, "1", "DLR-SBY-002")["n"]) == (1, 2)
 
 
 def test_a_broken_file_is_reported_and_the_others_still_load(cleaned, repository, load) -> None:
@@ -85,7 +109,7 @@ def test_a_broken_file_is_reported_and_the_others_still_load(cleaned, repository
     report = load()
     assert not report.ok
     assert [f["key"] for f in report.files_failed] == ["dynamodb/date=2026-11-25/bad.jsonl"]
-    assert "1" in repository.records
+    assert ids(repository) == ["1"]
     assert pending_files(cleaned) == ["dynamodb/date=2026-11-25/bad.jsonl"]  # retried next time
 
 
@@ -108,7 +132,7 @@ def test_new_content_under_a_loaded_name_is_loaded_again(raw, cleaned, errors, c
     # The same raw key processed again with corrected content (a replay after a fix).
     processed(raw, cleaned, errors, clock, a_record("SR-1", {"vehicle.odometer_reading": 2_000}))
     assert load().records_loaded == 1
-    assert repository.records["SR-1"]["vehicle"]["odometer_reading"] == 2_000
+    assert stored(repository, "SR-1")["vehicle"]["odometer_reading"] == 2_000
     assert load().files_loaded == 0  # and loaded once only
 
 

@@ -9,6 +9,7 @@ import pytest
 from application.load_batch import LoadBatch
 from application.process_raw_file import ProcessRawFile
 from application.reconcile import Reconcile
+from domain.record_identity import RecordKey
 from tests.factories import a_record
 
 DATE = "2026-11-25"
@@ -53,14 +54,15 @@ def test_a_row_in_two_stores_is_named(pipeline, errors) -> None:
 
 
 def test_a_loaded_row_missing_from_the_table_is_named(pipeline, repository) -> None:
-    del repository.records["SR-4"]
+    del repository.records[RecordKey("DLR-JKT-001", "SR-4")]
     report = pipeline(DATE)
-    assert [(p.raw_key, p.record_index, p.service_record_id) for p in report.problems] == [(KEY_B, 0, "SR-4")]
+    found = [(p.raw_key, p.record_index, p.dealer_id, p.service_record_id) for p in report.problems]
+    assert found == [(KEY_B, 0, "DLR-JKT-001", "SR-4")]
     assert report.problems[0].problem == "not in the table, though loaded"
 
 
 def test_a_newer_correction_in_the_table_is_not_a_problem(pipeline, repository) -> None:
-    repository.records["SR-1"]["ingested_at"] = "2027-01-01T00:00:00.000000Z"
+    repository.records[RecordKey("DLR-JKT-001", "SR-1")]["ingested_at"] = "2027-01-01T00:00:00.000000Z"
     assert pipeline(DATE).ok
 
 

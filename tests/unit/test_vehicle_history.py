@@ -10,8 +10,9 @@ from adapters.local.in_memory import InMemoryObjectStore, InMemoryRecordReposito
 from application.errors import BadPageToken
 from application.submission_status import SubmissionStatus
 from application.submit_record import SubmitRecord
-from application.vehicle_history import BadPageSize, ServiceRecordLookup, VehicleHistory
+from application.vehicle_history import AmbiguousRecordId, BadPageSize, ServiceRecordLookup, VehicleHistory
 from domain.dealer_access import MASKED, OPERATOR, Caller
+from domain.record_identity import RecordKey
 from tests.api_keys import keyed_app
 
 VIN = "MHFXX12G3K1234567"
@@ -47,7 +48,7 @@ def test_every_record_of_the_vin_newest_first_page_by_page(repository) -> None:
         if page is None:
             break
     assert len(seen) == 23 and len({r["service_record_id"] for r in seen}) == 23  # no gap, no repeat
-    keys = [(r["service_date"], r["service_record_id"]) for r in seen]
+    keys = [(r["service_date"], r["dealer_id"], r["service_record_id"]) for r in seen]
     assert keys == sorted(keys, reverse=True)
 
 
@@ -61,7 +62,8 @@ def test_other_dealers_customers_are_masked_for_a_dealer(repository) -> None:
     assert all(
         r["customer"]["customer_name"] == "Budi Santoso" for r in VehicleHistory(repository)(VIN, OPERATOR).records
     )
-    assert repository.get("SR-00")["customer"]["customer_name"] == "Budi Santoso"  # the store is untouched
+    stored_record = repository.get(RecordKey("DLR-SBY-002", "SR-00"))
+    assert stored_record is not None and stored_record["customer"]["customer_name"] == "Budi Santoso"  # untouched
 
 
 def test_bad_pages_and_sizes_are_refused(repository) -> None:
@@ -74,11 +76,30 @@ def test_bad_pages_and_sizes_are_refused(repository) -> None:
             history(VIN, OPERATOR, page=token)
 
 
-def test_one_record_by_id(repository) -> None:
+def test_one_record_by_id_is_the_callers_own(repository) -> None:
+    """A record is (dealer_id, service_record_id): a dealer's key finds its own dealership's
+    record; another dealership's is not found, as if absent, even when named."""
     lookup = ServiceRecordLookup(repository)
     assert lookup("SR-01", JAKARTA)["customer"]["customer_name"] == "Budi Santoso"  # its own
-    assert lookup("SR-00", JAKARTA)["customer"]["customer_name"] == MASKED
+    assert lookup("SR-00", JAKARTA) is None  # Surabaya's
+    assert lookup("SR-00", JAKARTA, dealer_id="DLR-SBY-002") is None
+    assert lookup("SR-01", JAKARTA, dealer_id="DLR-JKT-001") is not None
     assert lookup("SR-NONE", JAKARTA) is None
+
+
+def test_an_admin_names_the_dealership_when_several_use_an_id(repository) -> None:
+    lookup = ServiceRecordLookup(repository)
+    assert lookup("SR-00", OPERATOR)["dealer_id"] == "DLR-SBY-002"  # only one dealership uses it
+    repository.put_if_newer([stored("SR-00", 3, "DLR-JKT-001")])
+    with pytest.raises(AmbiguousRecordId) as refused:
+        lookup("SR-00", OPERATOR)
+    assert refused.value.dealer_ids == ["DLR-JKT-001", "DLR-SBY-002"]
+    assert str(refused.value) == (
+        "2 dealerships have a service record 'SR-00' (DLR-JKT-001, DLR-SBY-002): name one with ?dealer_id="
+    )
+    for dealer in ("DLR-JKT-001", "DLR-SBY-002"):
+        assert lookup("SR-00", OPERATOR, dealer_id=dealer)["dealer_id"] == dealer
+    assert lookup("SR-00", OPERATOR, dealer_id="DLR-NONE") is None
 
 
 def test_the_routes(repository, clock) -> None:
@@ -100,7 +121,13 @@ def test_the_routes(repository, clock) -> None:
     # "" would otherwise loop on the first page forever.
     assert client.get(f"/vehicles/{VIN}/service-records", params={"page": ""}).status_code == 400
     assert client.get(f"/vehicles/{VIN}/service-records", params={"limit": 0}).status_code == 400
-    assert client.get("/service-records/SR-00").json()["customer"]["customer_id"] == MASKED
+    assert client.get("/service-records/SR-01").json()["customer"]["customer_name"] == "Budi Santoso"
+    foreign = client.get("/service-records/SR-00")  # Surabaya's: as if it did not exist
+    assert foreign.status_code == 404 and foreign.json() == {
+        "error": "not_found",
+        "message": "no loaded service record 'SR-00' of yours",
+    }
+    assert client.get("/service-records/SR-00", params={"dealer_id": "DLR-SBY-002"}).status_code == 404
     assert client.get("/service-records/SR-NONE").status_code == 404
     assert client.get(f"/vehicles/{VIN}/service-records", headers={"x-api-key": ""}).status_code == 401
     assert client.get("/service-records/SR-00", headers={"x-api-key": ""}).status_code == 401
