@@ -96,6 +96,7 @@ class Worker:
         self.busy = False  # holding a message
         self.in_hand: Message | None = None
         self._hand = threading.Lock()
+        self._visible_since = 0.0  # monotonic; see handle
         self.on_file: Callable[[ProcessResult, float], None] | None = None  # with the seconds it took
 
     def run(self, drain: bool = False, wait_seconds: float = LONG_POLL_SECONDS) -> WorkerStats:
@@ -109,6 +110,7 @@ class Worker:
             while not self.stop.is_set():
                 if self.gate is not None and not self.gate.wait_to_receive(timeout=0.5):
                     continue  # a big file is in hand: look at the stop flag, then wait on
+                asked = time.monotonic()  # the message's visibility starts no earlier than this
                 try:
                     messages = self.queue.receive(MAX_MESSAGES, DRAIN_POLL_SECONDS if drain else wait_seconds)
                 except ConfigurationError:
@@ -127,16 +129,20 @@ class Worker:
                         self.queue.change_visibility(message.receipt_handle, 0)
                         self.stats.released += 1
                         continue
-                    self.handle(message)
+                    self.handle(message, received_since=asked)
         except KeyboardInterrupt:
             self.stats.interrupted = True
         return self.stats
 
-    def handle(self, message: Message) -> bool:
-        """Process every object a message names; True when the message was deleted."""
+    def handle(self, message: Message, received_since: float | None = None) -> bool:
+        """Process every object a message names; True when the message was deleted.
+        ``received_since``: when the receive call that brought it began (monotonic)."""
         with self._hand:
             self.busy, self.in_hand = True, message
         try:
+            # When the message's visibility last started, at the earliest: the receive call's
+            # start, then each renewal's (see _process_with_heartbeat).
+            self._visible_since = time.monotonic() if received_since is None else received_since
             return self._handle(message)
         finally:
             with self._hand:
@@ -226,6 +232,10 @@ class Worker:
         return True
 
     def _process_with_heartbeat(self, message: Message, key: str, size: int | None = None) -> ProcessResult:
+        """Process ``key`` on a thread of its own while this one renews the message's
+        visibility every ``heartbeat_seconds``. Each renewal is timed from when the last one
+        was *asked for* (the visibility it set starts no earlier), never from when it came
+        back: a renewal that waited on a busy queue must not push the next one late."""
         outcome: dict[str, object] = {}
 
         def work() -> None:
@@ -239,8 +249,7 @@ class Worker:
         log.info("processing raw file", extra={"raw_key": key, "message_id": message.message_id})
         thread = threading.Thread(target=work, name=f"process:{key}", daemon=True)
         thread.start()
-        extended = time.monotonic()  # about when the message was received, or last extended
-        next_beat = extended + self.heartbeat_seconds
+        next_beat = self._visible_since + self.heartbeat_seconds
         stop_deadline: float | None = None
         try:
             while thread.is_alive():
@@ -255,17 +264,18 @@ class Worker:
                         raise Released(key)
                 if now >= next_beat and thread.is_alive():
                     self._extend(message)
-                    extended, last_extended = time.monotonic(), extended
-                    if extended - last_extended > self.visibility_timeout:
+                    landed = time.monotonic()
+                    if landed - self._visible_since > self.visibility_timeout:
                         log.warning(
                             "heartbeat late: the message was visible, another worker may process the file too",
                             extra={
                                 "raw_key": key,
                                 "message_id": message.message_id,
-                                "late_seconds": round(extended - last_extended - self.visibility_timeout, 3),
+                                "late_seconds": round(landed - self._visible_since - self.visibility_timeout, 3),
                             },
                         )
-                    next_beat = extended + self.heartbeat_seconds
+                    self._visible_since = now
+                    next_beat = now + self.heartbeat_seconds
         except KeyboardInterrupt:
             # Stopped at once: give the message back, so that another worker takes the file
             # now rather than after the visibility timeout. Its outputs are all or nothing.

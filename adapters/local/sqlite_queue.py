@@ -8,6 +8,7 @@ Several processes may share the file.
 from __future__ import annotations
 
 import contextlib
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -35,6 +36,11 @@ CREATE INDEX IF NOT EXISTS messages_ready ON messages (queue, visible_at, sent_a
 MAIN, DEAD_LETTER = "main", "dlq"
 _ANY_READY = "SELECT 1 FROM messages WHERE queue = ? AND visible_at <= ? LIMIT 1"
 _POLL_SECONDS = 0.05
+# One receiving lane at a time per process and file: the lanes that hold messages (their
+# heartbeats and deletes) then wait for the write lock behind at most one receive of this
+# process, not behind every idle lane's (measured: 1.7 s waits with 8 lanes in 4 processes).
+_RECEIVING: dict[str, threading.Lock] = {}
+_RECEIVING_GUARD = threading.Lock()
 
 
 class SqliteQueue:
@@ -59,6 +65,11 @@ class SqliteQueue:
     def _writing(self) -> contextlib.AbstractContextManager[None]:
         return exclusive(self.path)
 
+    def _receive_turn(self) -> threading.Lock:
+        key = str(self.path.resolve())
+        with _RECEIVING_GUARD:
+            return _RECEIVING.setdefault(key, threading.Lock())
+
     def send(self, body: str) -> None:
         now = self._clock()
         with self._writing(), transaction(self.path) as db:
@@ -82,7 +93,7 @@ class SqliteQueue:
             ready = db.execute(_ANY_READY, (MAIN, self._clock())).fetchone()
         if ready is None:
             return []
-        with self._writing(), transaction(self.path, immediate=True) as db:
+        with self._receive_turn(), self._writing(), transaction(self.path, immediate=True) as db:
             # The time is read once the lock is held: a wait for the lock must not shorten
             # the visibility timeout (another worker would take the message too soon).
             now = self._clock()

@@ -1,6 +1,7 @@
 """Four worker processes drain 200 files with a 2 s visibility timeout while more keep
-arriving, on local adapters and on a moto server: every file is processed exactly once (one
-attempt, by one worker), and every row is in exactly one place."""
+arriving, on local adapters and on a moto server: every file's outputs exist exactly once
+(one manifest, every row in exactly one place, nothing in the DLQ), whoever processed it and
+however often a busy machine made its message come back."""
 
 from __future__ import annotations
 
@@ -140,11 +141,16 @@ def test_four_workers_process_each_arriving_file_exactly_once(backend, tmp_path,
     attempts = workers.attempts()
     by_key = Counter(key for _, key in attempts.elements())
     assert sorted(by_key) == sorted(key for key, _ in files)
-    assert set(by_key.values()) == {1}, [k for k, n in by_key.items() if n > 1]  # one attempt each
+    # Exactly once is judged by the outputs, not by attempts: with a 2 s visibility timeout
+    # on a busy 2-core machine a queue call can take longer than the timeout, and a file is
+    # then processed again, which must (and does) replace its outputs, never add to them.
     assert len({worker for worker, _ in attempts}) > 1  # the work was shared
     date = files[0][0].split("/")[1].removeprefix("date=")
+    if backend == "local":  # the moto server takes minutes to load 200 files; local shows the same
+        subprocess.run([SERVICEPIPE, *base, "load"], check=True, capture_output=True, env=env)
     done = subprocess.run([SERVICEPIPE, *base, "reconcile", "--date", date, "--json"], capture_output=True, env=env)
     report = json.loads(done.stdout)
     assert report["ok"], report["problems"][:5]
     assert (report["raw_files"], report["cleaned_rows"], report["rejected_rows"]) == (FILES, 1800, 200)
+    assert report["loaded_rows"] == (1800 if backend == "local" else 0)  # each valid row once in the table
     assert status(base, env)["in_dlq"] == 0

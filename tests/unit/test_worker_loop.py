@@ -190,3 +190,83 @@ def test_a_failed_delete_leaves_the_message_for_another_run_and_the_worker_goes_
     process = RecordingProcess()
     stats = Worker(DeleteFails(queue), process).run(drain=True)
     assert process.keys == ["a.json", "b.json"] and stats.failures == 2 and len(queue.messages) == 2
+
+
+class BusyQueueTime:
+    """Monotonic time for the worker that moves only when read (a quarter second a reading:
+    the lane's loop) or when the queue is slow (``call_seconds`` a call): the same steps on
+    any machine, however busy."""
+
+    def __init__(self) -> None:
+        self.now = 1_000.0
+        self._lock = threading.Lock()
+
+    def monotonic(self) -> float:
+        with self._lock:
+            self.now += 0.25
+            return self.now
+
+    def advance(self, seconds: float) -> None:
+        with self._lock:
+            self.now += seconds
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(min(seconds, 0.01))
+
+
+class BusyQueue:
+    """One message, on a queue that takes ``call_seconds`` to answer each call; its
+    visibility starts when a receive or a renewal *lands* (as late as SQS may set it).
+    Notes every moment the message was visible while held (a lapse)."""
+
+    def __init__(self, clock: BusyQueueTime, call_seconds: float, timeout: float, renewals_wanted: int) -> None:
+        self.clock, self.call_seconds, self.timeout = clock, call_seconds, timeout
+        self.sent = [object_created_event("raw", "a.json", 1)]
+        self.visible_until = 0.0
+        self.lapses: list[float] = []
+        self.renewals = 0
+        self.enough = threading.Event()
+        self.renewals_wanted = renewals_wanted
+        self.deleted = False
+
+    def receive(self, max_messages: int = 1, wait_seconds: float = 0):
+        from application.ports import Message
+
+        self.clock.advance(self.call_seconds)
+        if not self.sent:
+            return []
+        self.visible_until = self.clock.now + self.timeout
+        return [Message("m-1", "r-1", self.sent.pop(), 1)]
+
+    def change_visibility(self, receipt_handle: str, timeout_seconds: int) -> None:
+        self.clock.advance(self.call_seconds)
+        landed = self.clock.now
+        if landed > self.visible_until:
+            self.lapses.append(round(landed - self.visible_until, 2))
+        self.visible_until = landed + timeout_seconds
+        self.renewals += 1
+        if self.renewals >= self.renewals_wanted:
+            self.enough.set()
+
+    def delete(self, receipt_handle: str) -> None:
+        self.deleted = True
+
+
+def test_renewals_keep_a_file_invisible_on_a_queue_that_answers_slowly(monkeypatch) -> None:
+    """Each renewal is timed from when the previous one was asked for, not from when it came
+    back: a queue taking 2.2 s of a 3 s visibility timeout to answer every call must never
+    let the message be seen while its file is processed. (Timed from the answer, the next
+    renewal came a whole call later, and landed after the timeout.)"""
+    import entrypoints.worker_loop as worker_loop
+
+    clock = BusyQueueTime()
+    monkeypatch.setattr(worker_loop, "time", clock)
+    queue = BusyQueue(clock, call_seconds=2.2, timeout=3, renewals_wanted=6)
+
+    def process(key: str) -> ProcessResult:
+        assert queue.enough.wait(timeout=60)
+        return ProcessResult(key, "processed", 1, 1, 0)
+
+    stats = Worker(queue, process, visibility_timeout=3, heartbeat_seconds=1.0).run(drain=True)
+    assert stats.files_processed == 1 and queue.deleted
+    assert queue.renewals >= 6 and queue.lapses == []
