@@ -15,6 +15,7 @@ file of millions of tiny lines is read as many batches, and a line longer than
 
 from __future__ import annotations
 
+import bisect
 import codecs
 import json
 import re
@@ -30,7 +31,7 @@ import pyarrow.json as pa_json
 
 from application.batching import DEFAULT_CHUNK_BYTES
 from application.errors import UnreadableFile
-from application.json_array_splitter import ArraySplitter
+from application.json_array_splitter import ArraySplitter, BrokenArray
 from application.raw_formats import BYTE_ORDER_MARK, JSON_LINES, SNIFF_BYTES, UNKNOWN, content_type_of
 from domain.limits import MAX_LINE_BYTES, MAX_RECORD_BYTES
 from domain.problems import RejectedRow, Violation
@@ -319,13 +320,14 @@ def read_batches(stream: BinaryIO, chunk_bytes: int = DEFAULT_CHUNK_BYTES) -> It
     Raises ``UnreadableFile`` for a file that holds no records at all: empty, not JSON,
     or a top-level value that is neither an array nor objects.
     """
-    head = stream.read(min(SNIFF_BYTES, chunk_bytes)).removeprefix(BYTE_ORDER_MARK)
+    sniffed = stream.read(min(SNIFF_BYTES, chunk_bytes))
+    head = sniffed.removeprefix(BYTE_ORDER_MARK)
     first = head.lstrip()[:1]
     if not first:
         raise UnreadableFile("the file is empty: it holds no records", "empty")
     kind = content_type_of(head)  # the same sniffing that gave the upload its content type
     if first == b"[":
-        blocks = _line_blocks(head, stream, chunk_bytes, ArraySplitter().feed)
+        blocks = _array_blocks(head, stream, chunk_bytes, ArraySplitter(offset=len(sniffed) - len(head)))
     elif kind != UNKNOWN:
         blocks = _object_or_line_blocks(head, stream, chunk_bytes, is_lines=kind == JSON_LINES)
     else:
@@ -344,6 +346,54 @@ def read_batches(stream: BinaryIO, chunk_bytes: int = DEFAULT_CHUNK_BYTES) -> It
         del block
     if index == 0:
         raise UnreadableFile("the file holds no records (an empty array, or only blank lines)", "empty")
+
+
+def _array_blocks(head: bytes, stream: BinaryIO, chunk_bytes: int, splitter: ArraySplitter) -> Iterator[Lines]:
+    """A JSON array's elements as blocks of lines. A broken array (``BrokenArray``) is an
+    unreadable file, with the byte where it breaks. The last block is held back until the end
+    of the file is seen: an array that ends inside a string, its last line holding what were
+    several elements (a quote missing early on turned every later bracket into string text),
+    is broken too, not a file cut short whose last element is rejected."""
+    held: Lines | None = None
+    try:
+        for block in _line_blocks(head, stream, chunk_bytes, splitter.feed):
+            if held is not None:
+                yield held
+            held = block
+    except BrokenArray as err:
+        raise _broken(str(err)) from err
+    if held is None:
+        return
+    if splitter.unclosed():
+        raise _broken(str(splitter.unclosed()))
+    if len(held) and splitter.depth > 0 and splitter.in_string and _elements_inside_a_string(held[len(held) - 1]):
+        raise _broken(
+            f"the JSON array is broken at byte {splitter.element_start:,}: a string in the element there "
+            "is not closed (or has a quote too many), so the elements after it cannot be told apart"
+        )
+    yield held
+
+
+def _broken(reason: str) -> UnreadableFile:
+    return UnreadableFile(
+        f"{reason}; fix the file (elements are objects separated by commas) and upload it again", "broken_array"
+    )
+
+
+_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_ELEMENT_BOUNDARY = re.compile(rb"\}\s*,\s*\{")
+
+
+def _elements_inside_a_string(line: bytes) -> bool:
+    """Whether ``line`` (the text of one element, read from its start outside any string)
+    has an element boundary ``},{`` inside a string: one element's quotes did not pair."""
+    strings = [match.span() for match in _STRING.finditer(line)]
+    starts = [start for start, _ in strings]
+    for boundary in _ELEMENT_BOUNDARY.finditer(line):
+        i = bisect.bisect_right(starts, boundary.start()) - 1
+        if i >= 0 and strings[i][1] > boundary.start():
+            return True
+    return False
 
 
 def _line_blocks(

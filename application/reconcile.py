@@ -1,5 +1,8 @@
 """Reconcile: for one date, every row of every raw file accounted for across the stores.
 
+The raw file's rows are counted twice, by the worker's reader and by a JSON parser
+(``raw_row_count``): a file on which they disagree is named.
+
 A row of a raw file must be in exactly one of the cleaned data (JSON Lines and the fact
 Parquet, which must agree) or the error store (a rejected row, or its whole file unreadable).
 A cleaned row of a file the loader has loaded must be in the table, as this version or a newer
@@ -21,6 +24,7 @@ from application.errors import ObjectNotFound, UnreadableFile
 from application.load_batch import canonical_instant
 from application.ports import ObjectStore, RecordRepository
 from application.raw_reader import RECORD_INDEX, read_batches
+from application.raw_row_count import RowCount, count_rows
 from application.storage_keys import (
     LOAD_LEDGER_PREFIX,
     RAW_PREFIX,
@@ -104,14 +108,22 @@ class Reconcile:
         raw_key = keys.raw_key
         rows = self._raw_rows(raw_key)
         cleaned = self._cleaned_rows(keys.cleaned_jsonl)
+        counted = self._counted_rows(raw_key)
         if rows is None or manifest.get("status") == "unreadable":
             report.unreadable_files += 1
+            if counted.complete and counted.rows:
+                problem = f"unreadable to the worker, yet a JSON parser reads {counted.rows:,} rows in it"
+                report.problems.append(Problem(raw_key, None, problem))
             if not self._errors.exists(keys.unreadable):
                 report.problems.append(Problem(raw_key, None, "in none: unreadable, but not in the error store"))
             if cleaned is not None and cleaned.num_rows:
                 report.problems.append(Problem(raw_key, None, "in two: unreadable, yet it has cleaned rows"))
             return
         report.raw_rows += len(rows)
+        if len(rows) != counted.rows if counted.complete else len(rows) < counted.rows:
+            more = "" if counted.complete else " or more"
+            problem = f"the worker read {len(rows):,} rows, a JSON parser counts {counted.rows:,}{more}"
+            report.problems.append(Problem(raw_key, None, problem))
         cleaned = cleaned if cleaned is not None else pa.Table.from_pylist([], schema=_CLEANED_FIELDS)
         cleaned_index = cleaned.column("record_index").to_numpy(zero_copy_only=False)
         rejected_index = self._rejected_indices(keys.rejected)
@@ -171,6 +183,11 @@ class Reconcile:
         except UnreadableFile:
             return None
         return np.unique(np.concatenate(parts)) if parts else np.array([], dtype=np.int64)
+
+    def _counted_rows(self, raw_key: str) -> RowCount:
+        """The raw file's rows by a JSON parser, not the worker's reader (raw_row_count)."""
+        with self._raw.open_read(raw_key) as stream:
+            return count_rows(stream)
 
     def _cleaned_rows(self, key: str) -> pa.Table | None:
         return _json_lines(self._cleaned, key, _CLEANED_FIELDS)

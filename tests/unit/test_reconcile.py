@@ -90,3 +90,27 @@ def test_cleaned_json_lines_and_parquet_must_agree(pipeline, cleaned) -> None:
     cleaned.put_bytes(key, b"")
     assert (KEY_B, 0, "in none: neither cleaned nor rejected") in problems(pipeline(DATE))
     assert (KEY_B, 0, "cleaned JSON Lines and fact Parquet disagree") in problems(pipeline(DATE))
+
+
+def test_rows_the_workers_reader_misses_are_caught_by_an_independent_count(pipeline, monkeypatch) -> None:
+    """The raw rows are counted again by a JSON parser (ijson), not the worker's reader: a
+    reader that lost a row, and the outputs that lost it with it, cannot pass unnoticed."""
+    import application.reconcile as reconcile
+
+    real = reconcile.read_batches
+
+    def losing_the_last_row(stream, *args):
+        for batch in real(stream, *args):
+            yield batch.__class__(batch.table.slice(0, batch.table.num_rows - 1), batch.originals, batch.rejected)
+
+    monkeypatch.setattr(reconcile, "read_batches", losing_the_last_row)
+    found = [(p.raw_key, p.record_index, p.problem) for p in pipeline(DATE).problems]
+    assert (KEY_B, None, "the worker read 0 rows, a JSON parser counts 1") in found
+
+
+def test_a_file_unreadable_to_the_worker_yet_valid_json_is_named(pipeline, monkeypatch) -> None:
+    import application.reconcile as reconcile
+
+    monkeypatch.setattr(reconcile.Reconcile, "_raw_rows", lambda self, key: None)
+    found = [(p.raw_key, p.problem) for p in pipeline(DATE).problems]
+    assert (KEY_A, "unreadable to the worker, yet a JSON parser reads 3 rows in it") in found
