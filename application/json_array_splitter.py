@@ -46,7 +46,11 @@ def _first_text(data: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.nd
     Spans between elements are short: the first ``_LOOKAHEAD * 4`` bytes of all of them are
     looked at together, the rare longer rest one by one."""
     found = np.full(len(starts), -1)
-    if not len(starts):
+    filled = np.flatnonzero(ends > starts)  # most gaps are empty: '},{' in compact JSON
+    if not len(filled):
+        return found
+    if len(filled) < len(starts):
+        found[filled] = _first_text(data, starts[filled], ends[filled])
         return found
     width = _LOOKAHEAD * 4
     cells = starts[:, None] + np.arange(width)[None, :]
@@ -195,7 +199,10 @@ class ArraySplitter:
             return []
         opener = delta[brackets] == 1
         level = np.where(opener, depth_after[brackets], depth_after[brackets] + 1)
-        order = brackets[np.lexsort((brackets, level))]  # by level, then position
+        # By level, then position (already ascending): a stable sort on small integers is a
+        # radix sort in numpy.
+        small = level.astype(np.int16) if level.max() < np.iinfo(np.int16).max else level
+        order = brackets[np.argsort(small, kind="stable")]
         ordered_level = np.where(delta[order] == 1, depth_after[order], depth_after[order] + 1)
         is_closer = delta[order] == -1
         starts_group = np.ones(len(order), dtype=bool)
