@@ -181,23 +181,38 @@ def _line_violations(
     _collect(violations, parents, fields, failures["check"].tolist(), values)
 
 
-def _violate(violations: dict[int, list[Violation]], rows: np.ndarray, field_path: str, rule: str) -> None:
-    for row in rows.tolist():
-        violations.setdefault(row, []).append(Violation(field_path, rule, RULES[rule].message))
+def _violate(
+    violations: dict[int, list[Violation]], rows: np.ndarray, field_path: str, rule: str, values: list[object]
+) -> None:
+    for row, value in zip(rows.tolist(), values, strict=True):
+        violations.setdefault(row, []).append(Violation(field_path, rule, RULES[rule].message, value))
+
+
+def _shown(values: pa_arrow.Array | pa_arrow.ChunkedArray) -> list[object]:
+    """Refused values as the error store shows them: NaN and infinities as JSON cannot hold
+    them, by name."""
+    shown: list[object] = []
+    for value in values.to_pylist():
+        if isinstance(value, float) and not np.isfinite(value):
+            value = "NaN" if np.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+        shown.append(value)
+    return shown
 
 
 def _violate_at(
     table: pa_arrow.Table, rows: np.ndarray, column: str, list_path: str | None, rule: str, violations: dict
 ) -> None:
-    """Report ``rule`` for ``rows`` of a record table (``list_path`` None) or a line table."""
+    """Report ``rule`` for ``rows`` of a record table (``list_path`` None) or a line table,
+    each with the value it refused."""
+    values = _shown(table.column(column).take(pa_arrow.array(rows, pa_arrow.int64())))
     if list_path is None:
-        _violate(violations, rows, column, rule)
+        _violate(violations, rows, column, rule, values)
         return
     parents = table.column("parent").to_numpy()[rows]
     numbers = table.column("line_number").to_numpy()[rows] - 1
-    for parent, number in zip(parents.tolist(), numbers.tolist(), strict=True):
+    for parent, number, value in zip(parents.tolist(), numbers.tolist(), values, strict=True):
         field_path = f"{list_path}[{number}].{column}"
-        violations.setdefault(parent, []).append(Violation(field_path, rule, RULES[rule].message))
+        violations.setdefault(parent, []).append(Violation(field_path, rule, RULES[rule].message, value))
 
 
 def _rows(mask: pa_arrow.Array | pa_arrow.ChunkedArray) -> np.ndarray:
@@ -236,11 +251,11 @@ def _structural_violations(
     when ``control``, control characters) and values past the bounds every store takes.
     Returns the tables with amounts made finite."""
     for column in (SERVICES, PARTS):
+        lengths = pc.list_value_length(flat.column(column))
+        rows = _rows(pc.greater(lengths, MAX_LINE_ITEMS))
+        # The value shown is how many entries there were, not the entries themselves.
         _violate(
-            violations,
-            _rows(pc.greater(pc.list_value_length(flat.column(column)), MAX_LINE_ITEMS)),
-            column,
-            "too_many_lines",
+            violations, rows, column, "too_many_lines", _shown(lengths.take(pa_arrow.array(rows, pa_arrow.int64())))
         )
     if control:
         _control_characters(flat.drop_columns([SERVICES, PARTS]), None, violations)
