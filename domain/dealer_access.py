@@ -20,6 +20,10 @@ class Caller:
         return "admin" if self.admin else f"dealer:{self.dealer_id}"
 
     def may_act_for(self, dealer_id: object) -> bool:
+        """Whether this key may send a record whose ``dealer.dealer_id`` is ``dealer_id``, as
+        the contract reads it: trimmed, and a number as its text (12345 is "12345")."""
+        if isinstance(dealer_id, (int, float)) and not isinstance(dealer_id, bool):
+            dealer_id = str(dealer_id)
         return self.admin or (isinstance(dealer_id, str) and dealer_id.strip() == self.dealer_id)
 
 

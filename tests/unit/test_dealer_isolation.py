@@ -104,3 +104,19 @@ def test_every_route_refuses_a_missing_or_unknown_key(api, method, path, sent) -
     body = orjson.dumps([a_record("SR-Y")]) if method == "POST" else None
     answer = client.request(method, path.format(submission=submission), content=body, headers=headers)
     assert answer.status_code == 401 and answer.json()["error"] == "unauthorized" and raw.objects == before
+
+
+@pytest.mark.parametrize(("sent", "status"), [(12345, 202), ("12345", 202), (" 12345 ", 202), (123456, 403)])
+def test_a_numeric_dealer_id_is_compared_as_the_contract_reads_it(sent, status, clock) -> None:
+    """The contract reads numeric ids as text; the key check compares the same normalised id."""
+    from adapters.local.in_memory import InMemoryObjectStore
+    from application.submit_record import SubmitRecord
+    from tests.api_keys import keyed_app
+
+    raw = InMemoryObjectStore()
+    app, key, _ = keyed_app(lambda: SubmitRecord(raw, clock), dealer_id="12345")
+    answer = TestClient(app).post(
+        "/service-records", content=orjson.dumps([a_record("SR-1", {"dealer.dealer_id": sent})]), headers=as_(key)
+    )
+    assert answer.status_code == status, answer.json()
+    assert bool(raw.objects) == (status == 202)
