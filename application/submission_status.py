@@ -34,7 +34,7 @@ class SubmissionReport:
     submission_id: str
     status: str  # received, processed or failed
     received_at: str
-    record_count: int
+    record_count: int | None  # None for a bulk upload until it is processed
     valid_rows: int | None = None
     rejected_rows: int | None = None
     rejected: list[RejectedRowReport] = field(default_factory=list)
@@ -60,7 +60,7 @@ class SubmissionStatus:
             submission_id=submission_id,
             status="received",
             received_at=str(note["received_at"]),
-            record_count=int(str(note["record_count"])),
+            record_count=None if note.get("record_count") is None else int(str(note["record_count"])),
         )
         keys = output_keys(raw_key, datetime.fromisoformat(report.received_at))
         manifest = self._read_json(self._cleaned, keys.manifest)
@@ -72,6 +72,8 @@ class SubmissionStatus:
         report.status = "processed"
         report.valid_rows = int(str(manifest["valid_rows"]))
         report.rejected_rows = int(str(manifest["rejected_rows"]))
+        if report.record_count is None:
+            report.record_count = report.valid_rows + report.rejected_rows
         if report.rejected_rows:
             report.rejected = self._rejected_rows(keys.rejected)
         return report

@@ -19,7 +19,7 @@ import orjson
 from application.api_keys import UnknownDealerId
 from application.errors import BadPageToken
 from application.submit_record import SubmissionError, SubmissionRejected
-from application.upload_bulk_file import UploadBulkFile
+from application.upload_bulk_file import UploadBulkFile, UploadRefused
 from application.vehicle_history import BadPageSize
 from domain.dealer_access import OPERATOR
 from entrypoints.cli_arguments import EXIT_INTERRUPTED, UsageError
@@ -98,7 +98,10 @@ def submit(args: argparse.Namespace, container: Container) -> int:
 def upload(args: argparse.Namespace, container: Container) -> int:
     name = args.name or ("stdin.jsonl" if args.file == "-" else Path(args.file).name)
     with _input(args.file) as source:
-        receipt = UploadBulkFile(container.raw_store(), container.clock())(source, name)
+        try:
+            receipt = UploadBulkFile(container.raw_store(), container.clock())(source, name)
+        except UploadRefused as err:
+            raise UsageError(str(err)) from err
     print_json(receipt.to_dict())
     return 0
 

@@ -113,3 +113,40 @@ def test_a_mistake_in_a_real_process_prints_no_traceback(tmp_path) -> None:
     )
     assert done.returncode == 2 and done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
     assert json.dumps(done.stdout) == '""'
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (b"", "the file is empty: it holds no records. Nothing was uploaded"),
+        (b"\xef\xbb\xbf \n\n", "the file is empty: it holds no records. Nothing was uploaded"),
+        (b"dealer,vin\nDLR-1,MHF\n", "not a JSON array or JSON Lines file: it starts with b'dealer,vin\\nDLR-1'"),
+    ],
+    ids=["empty", "blank", "csv"],
+)
+def test_an_upload_that_can_hold_no_records_is_refused_at_once(tmp_path, monkeypatch, capsys, content, expected):
+    """As the API refuses such a body: exit 2 with one line, nothing stored or queued."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "export.json").write_bytes(content)
+    code, err = run_main(capsys, "--data-dir", str(tmp_path / "d"), "upload", str(tmp_path / "export.json"))
+    assert code == 2 and len(err.strip().splitlines()) == 1 and expected in err and "Traceback" not in err
+    raw = tmp_path / "d" / "raw"
+    assert not raw.exists() or not [p for p in raw.rglob("*") if p.is_file()]
+    assert cli.main(["--data-dir", str(tmp_path / "d"), "status", "--json"]) == 0
+    status = json.loads(capsys.readouterr().out)
+    assert (status["raw_files"], status["queued"]) == (0, 0)
+
+
+def test_an_uploads_receipt_can_be_looked_up(tmp_path, capsys) -> None:
+    data = str(tmp_path / "d")
+
+    def servicepipe(*argv: str) -> str:
+        assert cli.main(["--data-dir", data, *argv]) == 0
+        return capsys.readouterr().out
+
+    (tmp_path / "export.jsonl").write_bytes(b"".join(orjson.dumps(a_record(f"SR-{i}")) + b"\n" for i in range(3)))
+    receipt = json.loads(servicepipe("upload", str(tmp_path / "export.jsonl")))
+    assert "received" in servicepipe("status", "--submission", receipt["submission_id"])
+    servicepipe("worker", "--drain")
+    processed = servicepipe("status", "--submission", receipt["submission_id"])
+    assert "processed" in processed and "3" in processed

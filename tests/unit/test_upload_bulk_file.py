@@ -38,7 +38,6 @@ def test_two_uploads_of_one_name_on_one_day_are_both_kept_and_processed(raw, cle
         (b'{"a": 1}\n{"a": 2}\n', "application/x-ndjson"),
         (b'{"a": 1}', "application/x-ndjson"),
         (b'{\n  "a": 1\n}\n', "application/json"),  # one pretty-printed object
-        (b"\x89PNG\r\n", "application/octet-stream"),
     ],
 )
 def test_uploads_are_stored_with_their_content_type(raw, clock, body, content_type) -> None:
@@ -50,3 +49,36 @@ def test_uploads_are_stored_with_their_content_type(raw, clock, body, content_ty
 def test_submissions_are_stored_as_json(raw, clock) -> None:
     receipt = SubmitRecord(raw, clock)(orjson.dumps([a_record()]), OPERATOR)
     assert raw.head(receipt.file_key).content_type == "application/json"
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        (b"", "the file is empty: it holds no records. Nothing was uploaded"),
+        (b"\xef\xbb\xbf \r\n\t", "the file is empty: it holds no records. Nothing was uploaded"),
+        (b"\x89PNG\r\n", "not a JSON array or JSON Lines file: it starts with b'\\x89PNG\\r\\n'; send a JSON array"),
+        (b"nonsense", "not a JSON array or JSON Lines file: it starts with b'nonsense'"),
+    ],
+)
+def test_what_can_hold_no_records_is_refused_and_nothing_stored(raw, clock, body, reason) -> None:
+    from application.upload_bulk_file import UploadRefused
+
+    with pytest.raises(UploadRefused) as refused:
+        UploadBulkFile(raw, clock)(io.BytesIO(body), "export")
+    assert str(refused.value).startswith(reason) and raw.objects == {}
+
+
+def test_an_uploads_receipt_is_noted_for_the_submission_status(raw, cleaned, errors, clock) -> None:
+    from application.submission_status import SubmissionStatus
+
+    receipt = UploadBulkFile(raw, clock)(io.BytesIO(jsonl(4, "A")), "export.jsonl")
+    status = SubmissionStatus(raw, cleaned, errors)
+    received = status(receipt.submission_id, OPERATOR)
+    assert received is not None and (received.status, received.record_count) == ("received", None)
+    ProcessRawFile(raw, cleaned, errors, clock)(receipt.file_key)
+    processed = status(receipt.submission_id, OPERATOR)
+    assert processed is not None and (processed.status, processed.record_count, processed.valid_rows) == (
+        "processed",
+        4,
+        4,
+    )
