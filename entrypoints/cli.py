@@ -6,6 +6,7 @@ and exit status 2; never in a traceback.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Sequence
 
@@ -180,6 +181,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     use_system_allocator()
     try:
         return COMMANDS[args.command](args, build_container(settings))
+    except BrokenPipeError:
+        # The reader went away (`... | head`): say so once; stdout is pointed at /dev/null so
+        # that Python's flush at exit does not raise again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        print(f"{program}: the output was closed before it was all written (a pager or head?)", file=sys.stderr)
+        return EXIT_USAGE
     except UsageError as err:
         print(f"{program}: {err}", file=sys.stderr)
         return EXIT_USAGE

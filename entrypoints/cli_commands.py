@@ -192,8 +192,17 @@ def serve(args: argparse.Namespace, container: Container) -> int:
 
 
 def _insights_folder(container: Container, out: str | None) -> Path:
+    """Where the report goes: ``--out`` made ready (checked before any work is done), or the
+    default folder."""
     if out:
-        return Path(out)
+        folder = Path(out)
+        if folder.exists() and not folder.is_dir():
+            raise UsageError(f"--out {out} is a file; give a folder for the report and its CSV files")
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as err:
+            raise UsageError(f"--out {out}: cannot make that folder ({err.strerror}); give another") from err
+        return folder
     local = container.config.backend() == "local"
     return Path(container.config.data_dir()) / "insights" if local else Path("insights")
 

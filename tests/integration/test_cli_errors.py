@@ -150,3 +150,34 @@ def test_an_uploads_receipt_can_be_looked_up(tmp_path, capsys) -> None:
     servicepipe("worker", "--drain")
     processed = servicepipe("status", "--submission", receipt["submission_id"])
     assert "processed" in processed and "3" in processed
+
+
+@pytest.mark.parametrize("command", [["generate", "50000"], ["generate", "50000", "--jsonl"]])
+def test_output_closed_early_is_one_line_and_exit_2(tmp_path, command) -> None:
+    """`servicepipe generate ... | head -1`: the reader goes away; no BrokenPipeError traceback."""
+    servicepipe = str(Path(sys.executable).parent / "servicepipe")
+    process = subprocess.Popen(
+        [servicepipe, "--data-dir", str(tmp_path / "d"), *command],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert process.stdout is not None and process.stdout.readline()
+    process.stdout.close()  # as head does once it has its line
+    _, err = process.communicate(timeout=120)
+    lines = err.decode().strip().splitlines()
+    assert process.returncode == 2, err
+    assert lines == [f"servicepipe {command[0]}: the output was closed before it was all written (a pager or head?)"]
+
+
+@pytest.mark.parametrize(
+    ("out", "expected"),
+    [
+        ("{tmp}/a-file", "--out {tmp}/a-file is a file; give a folder for the report and its CSV files"),
+        ("/proc/no-such/report", "--out /proc/no-such/report: cannot make that folder"),
+    ],
+)
+def test_insights_out_that_cannot_be_a_folder_is_one_line(tmp_path, capsys, out, expected) -> None:
+    (tmp_path / "a-file").write_text("x")
+    code, err = run_main(capsys, "--data-dir", str(tmp_path / "d"), "insights", "--out", out.format(tmp=tmp_path))
+    assert code == 2 and len(err.strip().splitlines()) == 1 and expected.format(tmp=tmp_path) in err
+    assert "Traceback" not in err
