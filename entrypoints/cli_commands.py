@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import logging
 import os
+import socket
 import sys
 from collections import Counter
 from collections.abc import Iterator
@@ -184,11 +186,33 @@ def serve(args: argparse.Namespace, container: Container) -> int:
         log.warning(
             "no API key issued yet: every submission gets 401; issue one with `servicepipe dealers add DEALER_ID`"
         )
+    listening = _listening_socket(args.host, args.port)
     freeze_startup_objects()
     log.info(f"listening on http://{args.host}:{args.port}", extra={"host": args.host, "port": args.port})
     # Our own access lines (entrypoints.http_app) replace uvicorn's.
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False, log_config=None)
+    config = uvicorn.Config(app, log_level="warning", access_log=False, log_config=None)
+    uvicorn.Server(config).run(sockets=[listening])
     return 0
+
+
+def _listening_socket(host: str, port: int) -> socket.socket:
+    """The server's socket, bound before "listening" is said: a port in use is a UsageError."""
+    try:
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+        listening = socket.socket(family, socket.SOCK_STREAM)
+    except OSError as err:
+        raise UsageError(f"--host {host}: not an address this machine can listen on ({err}); try 127.0.0.1") from err
+    listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does
+    try:
+        listening.bind((host, port))
+    except OSError as err:
+        listening.close()
+        if err.errno == errno.EADDRINUSE:
+            raise UsageError(
+                f"port {port} on {host} is already in use (another serve?); choose another with --port"
+            ) from err
+        raise UsageError(f"cannot listen on {host}:{port} ({err.strerror}); choose another --host or --port") from err
+    return listening
 
 
 def _insights_folder(container: Container, out: str | None) -> Path:

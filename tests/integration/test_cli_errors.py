@@ -181,3 +181,26 @@ def test_insights_out_that_cannot_be_a_folder_is_one_line(tmp_path, capsys, out,
     code, err = run_main(capsys, "--data-dir", str(tmp_path / "d"), "insights", "--out", out.format(tmp=tmp_path))
     assert code == 2 and len(err.strip().splitlines()) == 1 and expected.format(tmp=tmp_path) in err
     assert "Traceback" not in err
+
+
+def test_serve_on_a_port_in_use_is_one_line_and_exit_2(tmp_path) -> None:
+    """It used to log "listening" and then exit 3 from inside uvicorn."""
+    import socket
+
+    servicepipe = str(Path(sys.executable).parent / "servicepipe")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = subprocess.run(
+            [servicepipe, "--data-dir", str(tmp_path / "d"), "serve", "--port", str(port)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    lines = [line for line in done.stderr.strip().splitlines() if not line.startswith("{")]  # JSON log lines
+    assert lines == [
+        f"servicepipe serve: port {port} on 127.0.0.1 is already in use (another serve?); choose another with --port"
+    ]
+    assert "listening on" not in done.stderr
