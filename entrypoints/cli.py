@@ -10,7 +10,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from application.errors import ConfigurationError
+from application.errors import ConfigurationError, TransientError
 from entrypoints import cli_commands, cli_recovery
 from entrypoints.cli_arguments import (
     EXIT_INTERRUPTED,
@@ -30,6 +30,8 @@ from entrypoints.logging_setup import configure_logging
 from entrypoints.memory import limit_malloc_arenas, use_system_allocator
 from entrypoints.readiness import EXIT_CONFIGURATION
 from entrypoints.settings import DEFAULT_DATA_DIR, LOG_LEVELS, Settings, SettingsError
+
+EXIT_NETWORK = 1  # a failure a retry may mend
 
 DEFAULT_SEED = 42
 
@@ -193,6 +195,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigurationError as err:
         print(f"{program}: {err}", file=sys.stderr)
         return EXIT_CONFIGURATION
+    except TransientError as err:  # the network, or a store that kept refusing: worth a retry
+        print(f"{program}: {err}; check the network (and AWS_ENDPOINT_URL), then try again", file=sys.stderr)
+        return EXIT_NETWORK
     except KeyboardInterrupt:
         print(f"{program}: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED

@@ -204,3 +204,34 @@ def test_serve_on_a_port_in_use_is_one_line_and_exit_2(tmp_path) -> None:
         f"servicepipe serve: port {port} on 127.0.0.1 is already in use (another serve?); choose another with --port"
     ]
     assert "listening on" not in done.stderr
+
+
+def test_an_unreachable_aws_endpoint_is_one_line_and_exit_1(tmp_path) -> None:
+    """It printed 35 frames of traceback; a network failure is exit 1 (a retry may mend it)."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # closed again: nothing listens there
+    endpoint = f"http://127.0.0.1:{port}"
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "ap-southeast-3",
+        "AWS_MAX_ATTEMPTS": "1",
+        "RAW_BUCKET_NAME": "raw",
+        "CLEANED_BUCKET_NAME": "cleaned",
+        "ERROR_BUCKET_NAME": "error",
+        "SQS_QUEUE_URL": f"{endpoint}/000000000000/q",
+        "DYNAMODB_TABLE_NAME": "t",
+    }
+    servicepipe = str(Path(sys.executable).parent / "servicepipe")
+    done = subprocess.run(
+        [servicepipe, "--backend", "aws", "status"], capture_output=True, text=True, env=env, timeout=300
+    )
+    lines = [line for line in done.stderr.strip().splitlines() if not line.startswith("{")]
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
+    assert len(lines) == 1 and lines[0].startswith("servicepipe status: network error talking to AWS: ")
+    assert lines[0].endswith("; check the network (and AWS_ENDPOINT_URL), then try again")
