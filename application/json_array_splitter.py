@@ -23,6 +23,7 @@ import numpy as np
 QUOTE, BACKSLASH, COMMA, NEWLINE, RETURN, SPACE, TAB = 34, 92, 44, 10, 13, 32, 9
 BRACE_OPEN, BRACE_CLOSE, BRACKET_OPEN, BRACKET_CLOSE = b"{}[]"
 _OPENER_OF = {BRACE_CLOSE: BRACE_OPEN, BRACKET_CLOSE: BRACKET_OPEN}
+BREAK_IN_STRING = 0x1F  # what a raw line break inside a string becomes (see feed)
 
 _LOOKAHEAD = 8
 # The events at the array's own level, in the order they come.
@@ -121,11 +122,17 @@ class ArraySplitter:
             return
         data = np.frombuffer(chunk, dtype=np.uint8)
         out = data  # in place: everything below reads positions it has not changed
-        data[(data == NEWLINE) | (data == RETURN)] = SPACE
+        breaks = np.flatnonzero((data == NEWLINE) | (data == RETURN))
+        data[breaks] = SPACE
         state = self._state
 
         quotes = np.flatnonzero(data == QUOTE)
         quotes = quotes[~self._escaped(data, quotes)]
+        if len(breaks):
+            # A raw line break inside a string is not JSON (the API refuses it): it becomes a
+            # control character, which keeps the element on its line and gets it rejected.
+            inside = ((np.searchsorted(quotes, breaks) + state.in_string) % 2) == 1
+            out[breaks[inside]] = BREAK_IN_STRING
         structural = np.flatnonzero(
             (data == COMMA)
             | (data == BRACE_OPEN)
@@ -256,13 +263,15 @@ class ArraySplitter:
         previous = np.concatenate(([state.last_event], events))
         following = np.concatenate((events, [-1]))
         wanted = (following == _START) | (previous == _END) | (previous == _CLOSE)
+        wanted |= (previous == _COMMA) & ((following == _COMMA) | (following == _CLOSE))
+        wanted |= (previous == _OPEN) & (following == _COMMA)
         wanted[-1] = True  # the next chunk may need to know what the last gap holds
         text_at = np.full(len(bounds) - 1, -1)
         chosen = np.flatnonzero(wanted)
         text_at[chosen] = _first_text(data, bounds[chosen] + 1, bounds[chosen + 1])
-        if state.text_after_event >= 0:  # text after the last event, seen in an earlier chunk
-            text_at[0] = state.text_after_event - state.offset
         has_text = text_at != -1
+        if state.text_after_event >= 0:  # text after the last event, seen in an earlier chunk
+            text_at[0], has_text[0] = state.text_after_event - state.offset, True  # (a negative offset)
         found: list[tuple[int, str]] = []
         for i in np.flatnonzero(following == _START):
             if previous[i] not in (_OPEN, _COMMA):
@@ -271,6 +280,12 @@ class ArraySplitter:
                 found.append((int(text_at[i]), "a value and an element without a ',' between them"))
         for i in np.flatnonzero((previous == _END) & has_text):
             found.append((int(text_at[i]), "something after an element where ',' or ']' should be"))
+        for i in np.flatnonzero(~has_text & (previous == _COMMA) & (following == _CLOSE)):
+            found.append((int(bounds[i]), "a ',' with no element after it (a trailing comma)"))
+        for i in np.flatnonzero(~has_text & (previous == _COMMA) & (following == _COMMA)):
+            found.append((int(bounds[i + 1]), "an empty element between two ','"))
+        for i in np.flatnonzero(~has_text & (previous == _OPEN) & (following == _COMMA)):
+            found.append((int(bounds[i + 1]), "a ',' with no element before it"))
         for i in np.flatnonzero(previous == _CLOSE):
             if has_text[i] or following[i] >= 0:
                 where = int(text_at[i]) if has_text[i] else int(bounds[i + 1])

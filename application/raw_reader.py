@@ -52,6 +52,7 @@ _PREVIEW_BYTES = 1024  # of a line too long to keep, shown in the error store
 # pyarrow reads an explicit null list as an absent one; the contract refuses it.
 _NULL_LIST = re.compile(rb'"(?:services_performed|parts_used)"\s*:\s*null')
 _CONTROL_ESCAPE = re.compile(rb"\\u00")
+DELETE = 0x7F
 _NON_FINITE = re.compile(rb"NaN|Infinity|\d[eE]\+?\d{3}")
 _PARSE_OPTIONS = pa_json.ParseOptions(explicit_schema=RAW_SCHEMA, unexpected_field_behavior="ignore")
 _ARROW_ERRORS = (pa.ArrowInvalid, pa.ArrowTypeError)
@@ -231,9 +232,12 @@ def _explicit_null_lists(table: pa.Table, lines: Lines) -> set[int]:
 
 
 def _may_hold_control_characters(lines: Lines) -> bool:
-    """Whether a line may hold an escaped control character, ``\\u0000`` to ``\\u001f`` or
-    ``\\u007f`` (pyarrow refuses raw ones)."""
+    """Whether a line may hold a control character: escaped, ``\\u0000`` to ``\\u001f`` or
+    ``\\u007f``, or a raw DEL (0x7f), which JSON allows unescaped (pyarrow refuses the raw
+    others). Decided per block, so a row's verdict never depends on its neighbours'."""
     data = np.frombuffer(lines.data, dtype=np.uint8)
+    if (data == DELETE).any():
+        return True
     return bool((data == ord("\\")).any()) and _CONTROL_ESCAPE.search(lines.data) is not None
 
 

@@ -81,6 +81,8 @@ CASES = {
         ACCEPTED,
     ),
     "lone surrogate": (with_text(b'"Budi Santoso"', b'"Budi \\ud800"'), REJECTED),
+    "raw DEL in a name": (with_text(b'"Budi Santoso"', b'"Budi\x7fSantoso"'), REJECTED),
+    "raw DEL in notes": (with_text(b'"Ganti oli"', b'"Ganti\x7f oli"'), REJECTED),
     "1,001 parts": (
         with_value("service_details.parts_used", [{"part_name": "x", "quantity": 1, "unit_cost": 0}] * 1001),
         REJECTED,
@@ -117,3 +119,53 @@ def test_the_same_verdict_through_the_api_and_a_bulk_upload(raw, cleaned, errors
     first, second = worker_verdicts(raw, cleaned, errors, clock, body)
     assert first == expected
     assert second == ACCEPTED  # one bad row costs that row, never its file
+
+
+def test_a_raw_del_row_gets_its_verdict_whatever_its_neighbours(raw, cleaned, errors, clock) -> None:
+    """Control characters were only looked for in a block holding a \\u00 escape somewhere:
+    a raw DEL went through alone and was rejected beside an escaped one."""
+    del_row = with_text(b'"Budi Santoso"', b'"Budi\x7fSantoso"')
+    escaped = with_value("customer.customer_name", "Budi\x00Santoso")
+    for neighbours in ([], [BASE], [escaped]):
+        key = f"service-records/date=2026-11-25/12-00-00_u_{len(neighbours)}.jsonl"
+        raw.put_bytes(key, b"\n".join([del_row, *neighbours]) + b"\n")
+        ProcessRawFile(raw, cleaned, errors, clock)(key)
+        lines = errors.objects[f"rejected/date=2026-11-25/12-00-00_u_{len(neighbours)}.jsonl.jsonl"].splitlines()
+        rules = {orjson.loads(line)["index"]: {e["rule"] for e in orjson.loads(line)["errors"]} for line in lines}
+        assert "control_character" in rules[0]  # (and duplicate_id: the neighbours reuse its id)
+
+
+def array_verdicts(raw, cleaned, errors, clock, body: bytes) -> str | list[str]:
+    """The worker's verdict on an array file: "unreadable", or each element's."""
+    key = "service-records/date=2026-11-25/12-00-00_u_bulk.json"
+    raw.put_bytes(key, body)
+    result = ProcessRawFile(raw, cleaned, errors, clock)(key)
+    if result.status == "unreadable":
+        return "unreadable"
+    rejected_key = "rejected/date=2026-11-25/12-00-00_u_bulk.json.jsonl"
+    rejected = {orjson.loads(line)["index"] for line in errors.objects.get(rejected_key, b"").splitlines()}
+    return [REJECTED if i in rejected else ACCEPTED for i in range(result.total_rows)]
+
+
+NEXT = orjson.dumps(a_record("SR-NEXT"))
+
+
+@pytest.mark.parametrize(
+    ("body", "worker"),
+    [
+        # A raw line break inside a string: the API refuses the body, the worker that element.
+        (b"[" + with_text(b'"Budi Santoso"', b'"Budi\nSantoso"') + b"," + NEXT + b"]", [REJECTED, ACCEPTED]),
+        (b"[" + with_text(b'"Ganti oli"', b'"Ganti\r\noli"') + b"," + NEXT + b"]", [REJECTED, ACCEPTED]),
+        # A trailing comma, or an empty element: not JSON, and no element to judge alone.
+        (b"[" + BASE + b"," + NEXT + b",]", "unreadable"),
+        (b"[" + BASE + b",," + NEXT + b"]", "unreadable"),
+        (b"[," + BASE + b"]", "unreadable"),
+    ],
+    ids=["line feed in a string", "CR LF in a string", "trailing comma", "empty element", "leading comma"],
+)
+def test_what_the_api_refuses_in_an_array_the_worker_refuses_too(raw, cleaned, errors, clock, body, worker) -> None:
+    from adapters.local.in_memory import FixedClock, InMemoryObjectStore
+
+    with pytest.raises(SubmissionError):
+        SubmitRecord(InMemoryObjectStore(), FixedClock(NOW))(body, OPERATOR)
+    assert array_verdicts(raw, cleaned, errors, clock, body) == worker
