@@ -26,7 +26,9 @@ from application.ports import ObjectStore, RecordRepository
 from application.raw_reader import RECORD_INDEX, read_batches
 from application.raw_row_count import RowCount, count_rows
 from application.storage_keys import (
+    ERROR_PREFIXES,
     LOAD_LEDGER_PREFIX,
+    MANIFEST_PREFIX,
     RAW_PREFIX,
     OutputKeys,
     date_partition,
@@ -46,6 +48,10 @@ _CLEANED_FIELDS = pa.schema(
     ]
 )
 _REJECTED_FIELDS = pa.schema([("index", pa.int64())])
+
+
+class UnreadableOutput(Exception):
+    """An output of a processed file that is missing or cannot be read."""
 
 
 @dataclass(frozen=True)
@@ -88,9 +94,11 @@ class Reconcile:
         """Reconcile the raw files that arrived on ``date`` (YYYY-MM-DD)."""
         report = Reconciliation(date)
         loaded = {ledger_entry(key) for key in self._cleaned.list_keys(date_partition(LOAD_LEDGER_PREFIX, date))}
+        manifests_seen: set[str] = set()
         for info in self._raw.list_objects(f"{RAW_PREFIX}date={date}/"):
             report.raw_files += 1
             keys = output_keys(info.key, info.last_modified)
+            manifests_seen.add(keys.manifest)
             try:
                 manifest_info = self._cleaned.head(keys.manifest)
             except ObjectNotFound:
@@ -100,12 +108,52 @@ class Reconcile:
                 count = "unknown" if rows is None else f"{len(rows):,}"
                 report.problems.append(Problem(info.key, None, f"in none: not processed yet ({count} rows)"))
                 continue
-            manifest = json.loads(self._cleaned.read_bytes(keys.manifest))
-            self._reconcile_file(keys, manifest, (keys.manifest, manifest_info.version) in loaded, report)
+            try:
+                manifest = json.loads(self._cleaned.read_bytes(keys.manifest))
+                if not isinstance(manifest, dict):
+                    raise ValueError("not a JSON object")
+            except ValueError as err:  # truncated, or not JSON
+                problem = f"its manifest {keys.manifest} cannot be read ({err}): replay the raw file"
+                report.problems.append(Problem(info.key, None, problem))
+                continue
+            try:
+                self._reconcile_file(keys, manifest, (keys.manifest, manifest_info.version) in loaded, report)
+            except UnreadableOutput as err:
+                report.problems.append(Problem(info.key, None, str(err)))
+        self._outputs_without_raw(date, manifests_seen, report)
         return report
+
+    def _outputs_without_raw(self, date: str, manifests_seen: set[str], report: Reconciliation) -> None:
+        """Processed outputs whose raw file is gone: the system of record for replay."""
+        for key in self._cleaned.list_keys(f"{MANIFEST_PREFIX}date={date}/"):
+            if key.endswith(".json") and key not in manifests_seen:
+                problem = f"outputs ({key}) whose raw file is gone: restore it from a backup, or delete the outputs"
+                report.problems.append(Problem(key, None, problem))
+
+    def _check_outputs(self, raw_key: str, manifest: dict, report: Reconciliation) -> None:
+        """Every output the manifest lists can be read (Parquet, JSON Lines line by line),
+        or ``UnreadableOutput`` names the first that cannot. A missing one is named too: the
+        files of rows by the row checks that follow, the tables without rows here."""
+        for key in manifest.get("outputs", []):
+            store = self._errors if key.startswith(ERROR_PREFIXES) else self._cleaned
+            try:
+                data = store.read_bytes(key)
+            except ObjectNotFound:
+                if key.endswith(".parquet") and f"/{FACT_TABLE}/" not in key:
+                    report.problems.append(Problem(raw_key, None, f"its output {key} is missing: replay the raw file"))
+                continue
+            try:
+                if key.endswith(".parquet"):
+                    pq.read_table(io.BytesIO(data))
+                elif key.endswith(".jsonl") and data.strip():
+                    pa_json.read_json(io.BytesIO(data))
+            except (pa.ArrowInvalid, pa.ArrowTypeError, OSError) as err:
+                raise UnreadableOutput(f"its output {key} cannot be read ({err}): replay the raw file") from err
 
     def _reconcile_file(self, keys: OutputKeys, manifest: dict, was_loaded: bool, report: Reconciliation) -> None:
         raw_key = keys.raw_key
+        if manifest.get("status") != "unreadable":
+            self._check_outputs(raw_key, manifest, report)
         rows = self._raw_rows(raw_key)
         cleaned = self._cleaned_rows(keys.cleaned_jsonl)
         counted = self._counted_rows(raw_key)

@@ -114,3 +114,81 @@ def test_a_file_unreadable_to_the_worker_yet_valid_json_is_named(pipeline, monke
     monkeypatch.setattr(reconcile.Reconcile, "_raw_rows", lambda self, key: None)
     found = [(p.raw_key, p.problem) for p in pipeline(DATE).problems]
     assert (KEY_A, "unreadable to the worker, yet a JSON parser reads 3 rows in it") in found
+
+
+NAME_A = "10-00-00_a.json"
+
+
+@pytest.mark.parametrize(
+    ("store", "key", "damage", "expected"),
+    [
+        (
+            "cleaned",
+            f"parquet/fact_service_records/date={DATE}/{NAME_A}.parquet",
+            bytes(range(256)) * 4,
+            f"its output parquet/fact_service_records/date={DATE}/{NAME_A}.parquet cannot be read (",
+        ),
+        (
+            "cleaned",
+            f"parquet/dim_dealer/date={DATE}/{NAME_A}.parquet",
+            b"PAR1 not really",
+            f"its output parquet/dim_dealer/date={DATE}/{NAME_A}.parquet cannot be read (",
+        ),
+        (
+            "cleaned",
+            f"parquet/dim_vehicle/date={DATE}/{NAME_A}.parquet",
+            None,
+            f"its output parquet/dim_vehicle/date={DATE}/{NAME_A}.parquet is missing: replay the raw file",
+        ),
+        (
+            "cleaned",
+            f"dynamodb/date={DATE}/{NAME_A}.jsonl",
+            "garbage line",
+            f"its output dynamodb/date={DATE}/{NAME_A}.jsonl cannot be read (",
+        ),
+        (
+            "errors",
+            f"rejected/date={DATE}/{NAME_A}.jsonl",
+            "garbage line",
+            f"its output rejected/date={DATE}/{NAME_A}.jsonl cannot be read (",
+        ),
+        (
+            "cleaned",
+            f"manifests/date={DATE}/{NAME_A}.json",
+            "truncated",
+            f"its manifest manifests/date={DATE}/{NAME_A}.json cannot be read (",
+        ),
+    ],
+    ids=[
+        "fact random bytes",
+        "dimension corrupt",
+        "dimension deleted",
+        "cleaned garbage line",
+        "rejected garbage",
+        "manifest truncated",
+    ],
+)
+def test_a_damaged_output_is_a_named_finding_not_a_traceback(pipeline, cleaned, errors, store, key, damage, expected):
+    target = cleaned if store == "cleaned" else errors
+    if damage is None:
+        target.delete(key)
+    elif damage == "garbage line":
+        target.put_bytes(key, target.read_bytes(key) + b"{not json at all\n")
+    elif damage == "truncated":
+        target.put_bytes(key, target.read_bytes(key)[:40])
+    else:
+        target.put_bytes(key, damage)
+    report = pipeline(DATE)
+    assert not report.ok
+    assert [(p.raw_key, p.record_index) for p in report.problems if p.problem.startswith(expected)] == [(KEY_A, None)]
+
+
+def test_outputs_whose_raw_file_is_gone_are_named(pipeline, raw) -> None:
+    raw.delete(KEY_A)
+    report = pipeline(DATE)
+    manifest = f"manifests/date={DATE}/{NAME_A}.json"
+    assert (
+        manifest,
+        None,
+        f"outputs ({manifest}) whose raw file is gone: restore it from a backup, or delete the outputs",
+    ) in [(p.raw_key, p.record_index, p.problem) for p in report.problems]
