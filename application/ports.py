@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import BinaryIO, ContextManager, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple
 
-from domain.record_identity import RecordKey
+from domain.record_identity import RecordKey, StoredVersion
 
 try:  # Protocol is in typing from Python 3.8; the Glue loader imports this module on 3.9.
     from typing import Protocol
@@ -121,9 +121,10 @@ class RecordRepository(Protocol):
         ordered by dealer id."""
         ...
 
-    def ingested_at_of(self, keys: Sequence[RecordKey]) -> Dict[RecordKey, str]:
-        """The stored ``ingested_at`` of each of ``keys`` that is stored (for ``reconcile``:
-        which version of a record the table holds), read in few calls."""
+    def stored_versions(self, keys: Sequence[RecordKey]) -> Dict[RecordKey, StoredVersion]:
+        """For each of ``keys`` that is stored, its stored ``ingested_at`` and content hash
+        (``domain.record_identity.content_hash`` of the record as written), read in few
+        calls: ``reconcile`` checks the table holds what was loaded."""
         ...
 
     def history(

@@ -35,7 +35,7 @@ from application.storage_keys import (
     ledger_entry,
     output_keys,
 )
-from domain.record_identity import RecordKey
+from domain.record_identity import content_hash, key_of
 
 FACT_TABLE = "fact_service_records"
 IDS_PER_LOOKUP = 1_000
@@ -190,35 +190,46 @@ class Reconcile:
         for index in np.setxor1d(fact, cleaned_index):
             report.problems.append(Problem(raw_key, int(index), "cleaned JSON Lines and fact Parquet disagree"))
         if was_loaded:
-            self._check_table(raw_key, cleaned, report)
+            self._check_table(raw_key, keys.cleaned_jsonl, report)
         else:
             report.awaiting_load_rows += cleaned.num_rows
 
-    def _check_table(self, raw_key: str, cleaned: pa.Table, report: Reconciliation) -> None:
-        keys = [
-            RecordKey(dealer, record)
-            for dealer, record in zip(
-                cleaned.column("dealer_id").to_pylist(), cleaned.column("service_record_id").to_pylist(), strict=True
-            )
-        ]
-        indices = cleaned.column("record_index").to_pylist()
-        versions = cleaned.column("ingested_at").to_pylist()
-        for start in range(0, len(keys), IDS_PER_LOOKUP):
-            stored = self._repository.ingested_at_of(keys[start : start + IDS_PER_LOOKUP])
-            for key, index, version in zip(
-                keys[start : start + IDS_PER_LOOKUP],
-                indices[start : start + IDS_PER_LOOKUP],
-                versions[start : start + IDS_PER_LOOKUP],
-                strict=True,
-            ):
-                held = stored.get(key)
-                if held is not None and canonical_instant(held) >= canonical_instant(version):
-                    report.loaded_rows += 1
-                elif held is None:
-                    report.problems.append(Problem(raw_key, index, "not in the table, though loaded", *key))
-                else:
-                    problem = f"the table holds an older version ({held}), though loaded"
-                    report.problems.append(Problem(raw_key, index, problem, *key))
+    def _check_table(self, raw_key: str, key: str, report: Reconciliation) -> None:
+        """Each cleaned record of a loaded file is in the table: this version (the same
+        content, by ``content_hash``) or a newer correction. Read as the loader reads it."""
+        batch: list[dict] = []
+        with self._cleaned.open_read(key) as stream:
+            for line in stream:
+                if line.strip():
+                    record = json.loads(line)
+                    record["ingested_at"] = canonical_instant(str(record["ingested_at"]))
+                    batch.append(record)
+                if len(batch) >= IDS_PER_LOOKUP:
+                    self._compare_with_table(raw_key, batch, report)
+                    batch = []
+        if batch:
+            self._compare_with_table(raw_key, batch, report)
+
+    def _compare_with_table(self, raw_key: str, records: list[dict], report: Reconciliation) -> None:
+        keys = [key_of(record) for record in records]
+        stored = self._repository.stored_versions(keys)
+        for key, record in zip(keys, records, strict=True):
+            index, held = record.get("record_index"), stored.get(key)
+            held_at = _instant_or_none(held.ingested_at) if held is not None else None
+            if held is None:
+                report.problems.append(Problem(raw_key, index, "not in the table, though loaded", *key))
+            elif held_at is not None and held_at > record["ingested_at"]:
+                report.loaded_rows += 1  # a newer correction
+            elif held_at == record["ingested_at"] and held.content_hash == content_hash(record):
+                report.loaded_rows += 1
+            elif held_at == record["ingested_at"]:
+                problem = (
+                    "the table's record differs from its cleaned line, at the same ingested_at (changed in place?)"
+                )
+                report.problems.append(Problem(raw_key, index, problem, *key))
+            else:
+                problem = f"the table holds an older version ({held.ingested_at or 'no ingested_at'}), though loaded"
+                report.problems.append(Problem(raw_key, index, problem, *key))
 
     def _raw_rows(self, raw_key: str) -> np.ndarray | None:
         """The record index of every row of the raw file; None if it holds no records at all."""
@@ -268,3 +279,11 @@ def _where(index: int, cleaned: np.ndarray, rejected: np.ndarray) -> str:
     in_cleaned, in_rejected = int((cleaned == index).sum()), int((rejected == index).sum())
     parts = [f"cleaned x{in_cleaned}" if in_cleaned else "", f"rejected x{in_rejected}" if in_rejected else ""]
     return " and ".join(p for p in parts if p)
+
+
+def _instant_or_none(text: str) -> str | None:
+    """``text`` as canonical UTC text, or None if it is not an instant (another tool's)."""
+    try:
+        return canonical_instant(text)
+    except ValueError:
+        return None

@@ -36,7 +36,7 @@ from adapters.aws.session import AwsClients
 from adapters.history_order import POSITION, history_position
 from adapters.page_tokens import decode_texts, encode_page
 from application.errors import BadPageToken, TransientError
-from domain.record_identity import RecordKey, key_of
+from domain.record_identity import RecordKey, StoredVersion, content_hash, key_of
 
 TRANSACTION_ITEMS = 100  # DynamoDB's most actions per TransactWriteItems
 TRANSACTION_BYTES = 3_000_000  # of the records' JSON per call: under the 4 MB a call may carry
@@ -188,16 +188,16 @@ class DynamoRecordRepository:
             self._backoff(failures - 1)
         return 0
 
-    def ingested_at_of(self, keys: Sequence[RecordKey]) -> dict[RecordKey, str]:
-        """BatchGetItem, 100 keys a call, only the key and ``ingested_at``; the keys DynamoDB
-        leaves unprocessed (throttled) are asked again after a backoff."""
+    def stored_versions(self, keys: Sequence[RecordKey]) -> dict[RecordKey, StoredVersion]:
+        """BatchGetItem, 100 keys a call, whole items (their content is hashed: reconcile's
+        occasional reads, not the API's); the keys DynamoDB leaves unprocessed (throttled)
+        are asked again after a backoff."""
         wanted = list(dict.fromkeys(keys))
-        found: dict[RecordKey, str] = {}
+        found: dict[RecordKey, StoredVersion] = {}
         for start in range(0, len(wanted), KEYS_PER_BATCH_GET):
             request: dict[str, Any] = {
                 self.table_name: {
                     "Keys": [_key(key) for key in wanted[start : start + KEYS_PER_BATCH_GET]],
-                    "ProjectionExpression": "service_record_id, dealer_id, ingested_at",
                     "ConsistentRead": True,
                 }
             }
@@ -206,8 +206,10 @@ class DynamoRecordRepository:
                 with self._translated():
                     answer = self._dynamodb.batch_get_item(RequestItems=request)
                 for item in answer.get("Responses", {}).get(self.table_name, []):
-                    key = RecordKey(item["dealer_id"]["S"], item["service_record_id"]["S"])
-                    found[key] = item.get("ingested_at", {}).get("S", "")
+                    record = deserialize(item)
+                    key = RecordKey(str(record["dealer_id"]), str(record["service_record_id"]))
+                    at = record.get("ingested_at")  # another tool's item may have none, or a number
+                    found[key] = StoredVersion(at if isinstance(at, str) else "", content_hash(record))
                 request = answer.get("UnprocessedKeys") or {}
                 if request:
                     attempt += 1

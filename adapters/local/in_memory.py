@@ -14,7 +14,7 @@ from adapters.page_tokens import decode_texts, encode_page
 from application.api_keys import ApiKeyEntry
 from application.errors import ObjectNotFound
 from application.ports import Message, ObjectInfo, QueueStats
-from domain.record_identity import RecordKey, key_of
+from domain.record_identity import RecordKey, StoredVersion, content_hash, key_of
 
 
 class InMemoryObjectStore:
@@ -139,8 +139,12 @@ class InMemoryRecordRepository:
     def with_id(self, service_record_id: str) -> list[dict[str, object]]:
         return [self.records[k] for k in sorted(self.records) if k.service_record_id == service_record_id]
 
-    def ingested_at_of(self, keys: Sequence[RecordKey]) -> dict[RecordKey, str]:
-        return {k: str(self.records[k]["ingested_at"]) for k in keys if k in self.records}
+    def stored_versions(self, keys: Sequence[RecordKey]) -> dict[RecordKey, StoredVersion]:
+        return {
+            k: StoredVersion(str(self.records[k]["ingested_at"]), content_hash(self.records[k]))
+            for k in keys
+            if k in self.records
+        }
 
     def history(self, vin: str, limit: int, page: str | None = None) -> tuple[list[dict[str, object]], str | None]:
         rows = sorted((r for r in self.records.values() if r.get("vin") == vin), key=history_position, reverse=True)

@@ -12,7 +12,7 @@ import orjson
 from adapters.history_order import history_position
 from adapters.local.sqlite_connection import transaction
 from adapters.page_tokens import decode_texts, encode_page
-from domain.record_identity import RecordKey, key_of
+from domain.record_identity import RecordKey, StoredVersion, content_hash, key_of
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS service_records (
@@ -36,7 +36,7 @@ ON CONFLICT (service_record_id, dealer_id) DO UPDATE SET
 WHERE typeof(service_records.ingested_at) != 'text' OR service_records.ingested_at <= excluded.ingested_at
 """
 _KEYS_PER_QUERY = 400  # two parameters a key: SQLite binds at most 999 in older builds
-_INGESTED_AT_OF = "SELECT dealer_id, service_record_id, ingested_at FROM service_records WHERE "
+_VERSIONS_OF = "SELECT dealer_id, service_record_id, ingested_at, record FROM service_records WHERE "
 _ONE_KEY = "(service_record_id = ? AND dealer_id = ?)"
 _GET = "SELECT record FROM service_records WHERE service_record_id = ? AND dealer_id = ?"
 _WITH_ID = "SELECT record FROM service_records WHERE service_record_id = ? ORDER BY dealer_id"
@@ -87,16 +87,16 @@ class SqliteRecordRepository:
         with transaction(self.path) as db:
             return [orjson.loads(row[0]) for row in db.execute(_WITH_ID, (service_record_id,))]
 
-    def ingested_at_of(self, keys: Sequence[RecordKey]) -> dict[RecordKey, str]:
+    def stored_versions(self, keys: Sequence[RecordKey]) -> dict[RecordKey, StoredVersion]:
         wanted = list(dict.fromkeys(keys))
-        found: dict[RecordKey, str] = {}
+        found: dict[RecordKey, StoredVersion] = {}
         with transaction(self.path) as db:
             for start in range(0, len(wanted), _KEYS_PER_QUERY):
                 chunk = wanted[start : start + _KEYS_PER_QUERY]
-                query = _INGESTED_AT_OF + " OR ".join([_ONE_KEY] * len(chunk))
+                query = _VERSIONS_OF + " OR ".join([_ONE_KEY] * len(chunk))
                 parameters = [part for key in chunk for part in (key.service_record_id, key.dealer_id)]
-                for dealer_id, record_id, at in db.execute(query, parameters):
-                    found[RecordKey(dealer_id, record_id)] = at
+                for dealer_id, record_id, at, record in db.execute(query, parameters):
+                    found[RecordKey(dealer_id, record_id)] = StoredVersion(at, content_hash(orjson.loads(record)))
         return found
 
     def history(self, vin: str, limit: int, page: str | None = None) -> tuple[list[dict[str, object]], str | None]:

@@ -50,7 +50,7 @@ def loader_command(b, folder: Path) -> tuple[list[str], dict[str, str]]:
 
 
 def table_ids(b, ids: list[str]) -> set[str]:
-    return {key.service_record_id for key in b.repository.ingested_at_of([RecordKey(DEALER, i) for i in ids])}
+    return {key.service_record_id for key in b.repository.stored_versions([RecordKey(DEALER, i) for i in ids])}
 
 
 def test_a_loader_killed_halfway_loads_the_rest_on_rerun_and_a_late_file_still_loads(served, tmp_path) -> None:

@@ -192,3 +192,11 @@ def test_outputs_whose_raw_file_is_gone_are_named(pipeline, raw) -> None:
         None,
         f"outputs ({manifest}) whose raw file is gone: restore it from a backup, or delete the outputs",
     ) in [(p.raw_key, p.record_index, p.problem) for p in report.problems]
+
+
+def test_a_table_record_changed_in_place_is_named(pipeline, repository) -> None:
+    """The same ingested_at but other values: the content hash tells it from what was loaded."""
+    repository.records[RecordKey("DLR-JKT-001", "SR-2")]["vehicle"]["odometer_reading"] = 1
+    found = [(p.raw_key, p.record_index, p.service_record_id, p.problem) for p in pipeline(DATE).problems]
+    problem = "the table's record differs from its cleaned line, at the same ingested_at (changed in place?)"
+    assert found == [(KEY_A, 1, "SR-2", problem)]
