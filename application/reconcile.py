@@ -16,6 +16,7 @@ import json
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
+import orjson
 import pyarrow as pa
 import pyarrow.json as pa_json
 import pyarrow.parquet as pq
@@ -145,9 +146,9 @@ class Reconcile:
             try:
                 if key.endswith(".parquet"):
                     pq.read_table(io.BytesIO(data))
-                elif key.endswith(".jsonl") and data.strip():
-                    pa_json.read_json(io.BytesIO(data))
-            except (pa.ArrowInvalid, pa.ArrowTypeError, OSError) as err:
+                elif key.endswith(".jsonl"):
+                    _every_line_json(data)
+            except (pa.ArrowInvalid, pa.ArrowTypeError, OSError, ValueError) as err:
                 raise UnreadableOutput(f"its output {key} cannot be read ({err}): replay the raw file") from err
 
     def _reconcile_file(self, keys: OutputKeys, manifest: dict, was_loaded: bool, report: Reconciliation) -> None:
@@ -287,3 +288,18 @@ def _instant_or_none(text: str) -> str | None:
         return canonical_instant(text)
     except ValueError:
         return None
+
+
+def _every_line_json(data: bytes) -> None:
+    """Raise ``ValueError`` naming the first line of ``data`` that is not a JSON object (a
+    JSON parser per line: pyarrow's reader would also refuse a value whose type varies from
+    row to row, as a rejected row's refused value does)."""
+    for number, line in enumerate(data.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            value = orjson.loads(line)
+        except orjson.JSONDecodeError as err:
+            raise ValueError(f"line {number:,} is not JSON: {err}") from err
+        if not isinstance(value, dict):
+            raise ValueError(f"line {number:,} is not a JSON object")

@@ -200,3 +200,15 @@ def test_a_table_record_changed_in_place_is_named(pipeline, repository) -> None:
     found = [(p.raw_key, p.record_index, p.service_record_id, p.problem) for p in pipeline(DATE).problems]
     problem = "the table's record differs from its cleaned line, at the same ingested_at (changed in place?)"
     assert found == [(KEY_A, 1, "SR-2", problem)]
+
+
+def test_rejected_rows_refusing_values_of_different_types_read_fine(raw, cleaned, errors, repository, clock) -> None:
+    """A rejected row's refused value is a number in one row and text in the next: valid
+    JSON Lines, not a damaged output (a reader inferring one type per column would say so)."""
+    rows = [a_record("SR-1", {"vehicle.vin": "short"}), a_record("SR-2", {"vehicle.odometer_reading": -5})]
+    raw.put_bytes(KEY_A, orjson.dumps(rows), META)
+    ProcessRawFile(raw, cleaned, errors, clock)(KEY_A)
+    LoadBatch(cleaned, repository, clock)()
+    report = Reconcile(raw, cleaned, errors, repository)(DATE)
+    assert report.ok, report.problems
+    assert report.rejected_rows == 2
