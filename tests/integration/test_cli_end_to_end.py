@@ -96,11 +96,17 @@ def test_submit_upload_worker_load_with_bad_inputs(tmp_path) -> None:
 
     binary = tmp_path / "photo.png"
     binary.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)))
+    png = cli(data, "upload", str(binary), ok=False)  # refused at once, as the API would
+    assert png.returncode == 2 and "not a JSON array or JSON Lines file" in png.stderr
+    broken_array = tmp_path / "broken array.json"  # an array, but a '}' too many: unreadable later
+    broken_array.write_bytes(b"[" + orjson.dumps(a_record("A1")) + b"}]")
     all_bad = tmp_path / "all bad.jsonl"
     all_bad.write_bytes(b"\n".join(orjson.dumps(a_record(f"X{i}", {"vehicle.odometer_reading": -1})) for i in range(4)))
     dupes = tmp_path / "dupes.jsonl"
     dupes.write_bytes(b"\n".join(orjson.dumps(a_record(i)) for i in ["D1", "D2", "D1", "D1"]))
-    uploaded = {p.name: json.loads(cli(data, "upload", str(p)).stdout)["file_key"] for p in (binary, all_bad, dupes)}
+    uploaded = {
+        p.name: json.loads(cli(data, "upload", str(p)).stdout)["file_key"] for p in (broken_array, all_bad, dupes)
+    }
     assert "_all_bad.jsonl-" in uploaded["all bad.jsonl"]  # the client's name, sanitised, stays readable
     assert status(data)["raw_files"] == 4 and status(data)["queued"] == 4
 
@@ -125,12 +131,11 @@ def test_submit_upload_worker_load_with_bad_inputs(tmp_path) -> None:
     assert_every_row_accounted_for(data, receipt["file_key"], 3)
     assert_every_row_accounted_for(data, uploaded["all bad.jsonl"], 4)
     assert_every_row_accounted_for(data, uploaded["dupes.jsonl"], 4)
-    unreadable = data / "error/unreadable" / uploaded["photo.png"].split("service-records/")[1]
-    assert unreadable.read_bytes() == binary.read_bytes()
-    assert (
-        "not a JSON array" in json.loads(unreadable.with_name(unreadable.name + ".reason.json").read_text())["reason"]
-    )
-    assert (data / "raw" / uploaded["photo.png"]).read_bytes() == binary.read_bytes()
+    unreadable = data / "error/unreadable" / uploaded["broken array.json"].split("service-records/")[1]
+    assert unreadable.read_bytes() == broken_array.read_bytes()
+    reason = json.loads(unreadable.with_name(unreadable.name + ".reason.json").read_text())["reason"]
+    assert reason.startswith("the JSON array is broken at byte ")
+    assert (data / "raw" / uploaded["broken array.json"]).read_bytes() == broken_array.read_bytes()
 
 
 def _free_port() -> int:

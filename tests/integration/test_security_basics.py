@@ -53,7 +53,10 @@ def test_control_characters_in_a_name_never_reach_a_key(name) -> None:
 
     raw = InMemoryObjectStore(NOW)
     receipt = UploadBulkFile(raw, FixedClock(NOW))(io.BytesIO(b'{"service_record_id": "SR-1"}\n'), name)
-    assert SAFE_KEY.match(receipt.file_key) and list(raw.objects) == [receipt.file_key]
+    from application.storage_keys import submission_record_key
+
+    assert SAFE_KEY.match(receipt.file_key)
+    assert sorted(raw.objects) == sorted([receipt.file_key, submission_record_key(receipt.submission_id)])
 
 
 def test_no_customer_name_in_the_logs_of_a_full_run(tmp_path) -> None:
@@ -104,7 +107,8 @@ def test_no_customer_name_or_phone_number_in_the_logs_of_bad_input_and_recovery(
     data = tmp_path / "d"
     (tmp_path / "rows.json").write_bytes(json.dumps(rows).encode())
     (tmp_path / "refused.json").write_bytes(json.dumps([{**rows[0], "vehicle": name}]).encode())
-    (tmp_path / "unreadable.json").write_bytes(f"{name} {phone} is not JSON".encode())
+    # An array that passes the upload's look but breaks (a '}' too many): unreadable to the worker.
+    (tmp_path / "unreadable.json").write_bytes(json.dumps([{"customer_name": f"{name} {phone}"}]).encode()[:-1] + b"}]")
     logged = ""
     for command in (
         ["upload", str(tmp_path / "rows.json")],
