@@ -37,3 +37,9 @@ class RawFileMissing(LookupError):
 
 class BadPageToken(ValueError):
     """A page token the repository did not make (edited, or from another listing)."""
+
+
+class MessageNotHeld(LookupError):
+    """The receipt handle no longer holds its message: the message was deleted, or its
+    visibility lapsed (and another worker may have received it). Its file is the new
+    holder's to finish and delete."""

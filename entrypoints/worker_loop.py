@@ -26,7 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from adapters.s3_events import NotAnS3Event, objects_of
-from application.errors import ConfigurationError, RawFileMissing
+from application.errors import ConfigurationError, MessageNotHeld, RawFileMissing
 from application.ports import Message, Queue
 from application.process_raw_file import ProcessResult
 from entrypoints.file_gate import FileGate
@@ -41,6 +41,12 @@ RECEIVE_BACKOFF_SECONDS = 0.5  # doubled after each failed receive in a row, up 
 MAX_RECEIVE_BACKOFF_SECONDS = 20
 
 
+TAKEN_OVER = (
+    "message taken over after its visibility lapsed: the file was finished here and "
+    "its new holder writes the same outputs again (nothing doubles)"
+)
+
+
 class Released(Exception):
     """The worker stopped before the file was done and gave its message back."""
 
@@ -52,12 +58,13 @@ class WorkerStats:
     files_unreadable: int = 0
     failures: int = 0
     released: int = 0
+    taken_over: int = 0  # finished here, but the message was another worker's by then
     interrupted: bool = False
     results: list[ProcessResult] = field(default_factory=list)
 
     def add(self, other: WorkerStats) -> None:
         """Count ``other``'s messages and files in too (the lanes of one process)."""
-        for name in ("messages", "files_processed", "files_unreadable", "failures", "released"):
+        for name in ("messages", "files_processed", "files_unreadable", "failures", "released", "taken_over"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.interrupted = self.interrupted or other.interrupted
         self.results.extend(other.results)
@@ -69,6 +76,7 @@ class WorkerStats:
             "files_unreadable": self.files_unreadable,
             "failures": self.failures,
             "released": self.released,
+            "taken_over": self.taken_over,
         }
 
 
@@ -126,8 +134,9 @@ class Worker:
                     break
                 for message in messages:
                     if self.stop.is_set() or self.abort.is_set():
-                        self.queue.change_visibility(message.receipt_handle, 0)
-                        self.stats.released += 1
+                        with self._hand:  # given back as a message in hand is, once
+                            self.in_hand = message
+                        self.release_in_hand()
                         continue
                     self.handle(message, received_since=asked)
         except KeyboardInterrupt:
@@ -188,7 +197,7 @@ class Worker:
         for key, size in objects:
             started = time.monotonic()
             try:
-                result = self._process_with_heartbeat(message, key, size)
+                result, held = self._process_with_heartbeat(message, key, size)
             except Released:  # already given back and counted (release_in_hand)
                 log.warning("stopping: the file is left for another worker", extra={**context, "raw_key": key})
                 return False
@@ -215,11 +224,21 @@ class Worker:
                 self.stats.files_unreadable += 1
             else:
                 self.stats.files_processed += 1
+            if not held:  # its new holder processes every object the message names
+                self._taken_over(context, key)
+                return False
         return self._delete(message, context)
+
+    def _taken_over(self, context: dict[str, object], key: str | None = None) -> None:
+        log.warning(TAKEN_OVER, extra={**context, **({"raw_key": key} if key else {})})
+        self.stats.taken_over += 1
 
     def _delete(self, message: Message, context: dict[str, object]) -> bool:
         try:
             self.queue.delete(message.receipt_handle)
+        except MessageNotHeld:
+            self._taken_over(context)
+            return False
         except Exception as err:
             # The work is done and stays done: the message comes back after the visibility
             # timeout and its files are processed again, replacing the same outputs.
@@ -231,11 +250,15 @@ class Worker:
             return False
         return True
 
-    def _process_with_heartbeat(self, message: Message, key: str, size: int | None = None) -> ProcessResult:
+    def _process_with_heartbeat(
+        self, message: Message, key: str, size: int | None = None
+    ) -> tuple[ProcessResult, bool]:
         """Process ``key`` on a thread of its own while this one renews the message's
-        visibility every ``heartbeat_seconds``. Each renewal is timed from when the last one
-        was *asked for* (the visibility it set starts no earlier), never from when it came
-        back: a renewal that waited on a busy queue must not push the next one late."""
+        visibility every ``heartbeat_seconds``; the result, and whether the message is still
+        this worker's. Each renewal is timed from when the last one was *asked for* (the
+        visibility it set starts no earlier), never from when it came back: a renewal that
+        waited on a busy queue must not push the next one late. A refused renewal never ends
+        the wait for the file (see ``_renew``)."""
         outcome: dict[str, object] = {}
 
         def work() -> None:
@@ -251,6 +274,7 @@ class Worker:
         thread.start()
         next_beat = self._visible_since + self.heartbeat_seconds
         stop_deadline: float | None = None
+        held = True
         try:
             while thread.is_alive():
                 thread.join(timeout=0.1)
@@ -262,19 +286,8 @@ class Worker:
                     if now >= stop_deadline and thread.is_alive():
                         self.release_in_hand()
                         raise Released(key)
-                if now >= next_beat and thread.is_alive():
-                    self._extend(message)
-                    landed = time.monotonic()
-                    if landed - self._visible_since > self.visibility_timeout:
-                        log.warning(
-                            "heartbeat late: the message was visible, another worker may process the file too",
-                            extra={
-                                "raw_key": key,
-                                "message_id": message.message_id,
-                                "late_seconds": round(landed - self._visible_since - self.visibility_timeout, 3),
-                            },
-                        )
-                    self._visible_since = now
+                if held and now >= next_beat and thread.is_alive():
+                    held = self._renew(message, key, asked=now)
                     next_beat = now + self.heartbeat_seconds
         except KeyboardInterrupt:
             # Stopped at once: give the message back, so that another worker takes the file
@@ -283,7 +296,29 @@ class Worker:
             raise
         if "error" in outcome:
             raise outcome["error"]  # type: ignore[misc]
-        return outcome["result"]  # type: ignore[return-value]
+        return outcome["result"], held  # type: ignore[return-value]
+
+    def _renew(self, message: Message, key: str, asked: float) -> bool:
+        """One heartbeat, asked for at ``asked``; False once the message is no longer held.
+        Any other refusal (the network, throttling, a denied call) is logged and tried again
+        at the next heartbeat: the file goes on either way, and should the message reappear
+        meanwhile, its next holder's outputs replace the same ones."""
+        context = {"raw_key": key, "message_id": message.message_id}
+        try:
+            self._extend(message)
+        except MessageNotHeld:
+            return False
+        except Exception as err:
+            log.warning("renewing the message's visibility failed; trying again", extra={**context, "error": str(err)})
+            return True
+        landed = time.monotonic()
+        if landed - self._visible_since > self.visibility_timeout:
+            log.warning(
+                "heartbeat late: the message was visible, another worker may process the file too",
+                extra={**context, "late_seconds": round(landed - self._visible_since - self.visibility_timeout, 3)},
+            )
+        self._visible_since = asked
+        return True
 
 
 def run_worker(

@@ -4,18 +4,42 @@ from __future__ import annotations
 
 import contextlib
 import json
+from collections.abc import Iterator
 from datetime import datetime, timezone
 
-from adapters.aws.errors import translated
+from botocore.exceptions import ClientError
+
+from adapters.aws.errors import error_code, translated
 from adapters.aws.session import AwsClients
 from adapters.s3_events import dead_letter_of
 from application.dead_letters import DeadLetter, Redrive
-from application.errors import ConfigurationError
+from application.errors import ConfigurationError, MessageNotHeld
 from application.ports import Message, QueueStats
 
 MAX_WAIT_SECONDS = 20  # the SQS long-poll maximum
 _EPOCH = datetime.fromtimestamp(0, timezone.utc)
 PEEK_SECONDS = 30  # how long ``dead_letters`` hides what it reads before giving it back
+# SQS's answers when a receipt handle no longer holds its message (deleted, received again,
+# or its visibility lapsed); an expired handle comes as an InvalidParameterValue naming it.
+NOT_HELD = {"ReceiptHandleIsInvalid", "AWS.SimpleQueueService.MessageNotInflight", "MessageNotInflight"}
+
+
+def _not_held(err: ClientError) -> bool:
+    code = error_code(err)
+    message = str(err.response.get("Error", {}).get("Message", ""))
+    return code in NOT_HELD or (code == "InvalidParameterValue" and "parameter ReceiptHandle is invalid" in message)
+
+
+@contextlib.contextmanager
+def _held() -> Iterator[None]:
+    try:
+        yield
+    except ClientError as err:
+        if _not_held(err):
+            raise MessageNotHeld(
+                "the receipt handle no longer holds its message (deleted, or its visibility lapsed)"
+            ) from err
+        raise
 
 
 class SqsQueue:
@@ -61,11 +85,11 @@ class SqsQueue:
         ]
 
     def delete(self, receipt_handle: str) -> None:
-        with self._translated():
+        with _held(), self._translated():
             self._sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=receipt_handle)
 
     def change_visibility(self, receipt_handle: str, timeout_seconds: int) -> None:
-        with self._translated():
+        with _held(), self._translated():
             self._sqs.change_message_visibility(
                 QueueUrl=self.queue_url, ReceiptHandle=receipt_handle, VisibilityTimeout=int(timeout_seconds)
             )

@@ -12,7 +12,7 @@ from typing import BinaryIO
 from adapters.history_order import history_position
 from adapters.page_tokens import decode_texts, encode_page
 from application.api_keys import ApiKeyEntry
-from application.errors import ObjectNotFound
+from application.errors import MessageNotHeld, ObjectNotFound
 from application.ports import Message, ObjectInfo, QueueStats
 from domain.record_identity import RecordKey, StoredVersion, content_hash, key_of
 
@@ -105,6 +105,8 @@ class InMemoryQueue:
         self.in_flight.discard(receipt_handle)
 
     def change_visibility(self, receipt_handle: str, timeout_seconds: int) -> None:
+        if receipt_handle not in self.in_flight:
+            raise MessageNotHeld("the receipt handle no longer holds its message (deleted, or given back)")
         if timeout_seconds == 0:
             self.in_flight.discard(receipt_handle)
 

@@ -19,6 +19,7 @@ from adapters.local.file_lock import exclusive
 from adapters.local.sqlite_connection import transaction
 from adapters.s3_events import dead_letter_of
 from application.dead_letters import DeadLetter, Redrive
+from application.errors import MessageNotHeld
 from application.ports import Message, QueueStats
 
 _SCHEMA = """
@@ -125,11 +126,16 @@ class SqliteQueue:
             db.execute("DELETE FROM messages WHERE receipt_handle = ?", (receipt_handle,))
 
     def change_visibility(self, receipt_handle: str, timeout_seconds: int) -> None:
+        """Refused, as SQS refuses it, unless the handle is the message's latest and its
+        visibility has not lapsed: renewing then would hide a message another worker may hold."""
         with self._writing(), transaction(self.path, immediate=True) as db:  # the time read with the lock held
-            db.execute(
-                "UPDATE messages SET visible_at = ? WHERE receipt_handle = ? AND queue = ?",
-                (self._clock() + timeout_seconds, receipt_handle, MAIN),
-            )
+            now = self._clock()
+            changed = db.execute(
+                "UPDATE messages SET visible_at = ? WHERE receipt_handle = ? AND queue = ? AND visible_at > ?",
+                (now + timeout_seconds, receipt_handle, MAIN, now),
+            ).rowcount
+        if not changed:
+            raise MessageNotHeld("the receipt handle no longer holds its message (deleted, or its visibility lapsed)")
 
     def stats(self) -> QueueStats:
         now = self._clock()

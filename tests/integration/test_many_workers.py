@@ -62,9 +62,10 @@ class Workers:
     def stop(self) -> None:
         for process in self.processes:
             process.send_signal(signal.SIGTERM)
-        for process, reader in zip(self.processes, self.readers, strict=True):
-            assert process.wait(timeout=60) == 0
+        for process, reader, lines in zip(self.processes, self.readers, self.lines, strict=True):
+            code = process.wait(timeout=60)
             reader.join(timeout=5)
+            assert code == 0, [line for line in lines if '"level": "ERROR"' in line or "Traceback" in line][:5]
 
     def attempts(self) -> Counter[tuple[int, str]]:
         """(worker, raw key) of every 'processing raw file' line."""
