@@ -40,14 +40,7 @@ from domain.record_identity import content_hash, key_of
 
 FACT_TABLE = "fact_service_records"
 IDS_PER_LOOKUP = 1_000
-_CLEANED_FIELDS = pa.schema(
-    [
-        ("record_index", pa.int64()),
-        ("dealer_id", pa.string()),
-        ("service_record_id", pa.string()),
-        ("ingested_at", pa.string()),
-    ]
-)
+_CLEANED_FIELDS = pa.schema([("record_index", pa.int64())])  # the records themselves: _check_table
 _REJECTED_FIELDS = pa.schema([("index", pa.int64())])
 
 

@@ -64,3 +64,18 @@ def put_cleaned(store: Any, key: str, *records: dict[str, Any], body: bytes | No
     store.put_bytes(key, body if body is not None else b"".join(json.dumps(r).encode() + b"\n" for r in records))
     date, name = key.removeprefix("dynamodb/").removesuffix(".jsonl").split("/")
     store.put_bytes(f"manifests/{date}/{name}.json", json.dumps({"status": "processed"}).encode())
+
+
+BYTE_CHANGES = ["delete", "insert", "replace"]
+
+
+def one_byte_changed(body: bytes, at: int, how: str, byte: int) -> bytes:
+    """``body`` with the byte at ``at`` deleted, ``byte`` inserted before it, or ``byte`` in
+    its place (``how``, one of ``BYTE_CHANGES``)."""
+    if how == "delete":
+        return body[:at] + body[at + 1 :]
+    if how == "insert":
+        return body[:at] + bytes([byte]) + body[at:]
+    if how == "replace":
+        return body[:at] + bytes([byte]) + body[at + 1 :]
+    raise ValueError(f"unknown change {how!r}: one of {BYTE_CHANGES}")

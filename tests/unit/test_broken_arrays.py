@@ -9,13 +9,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from adapters.local.in_memory import FixedClock, InMemoryObjectStore
-from application.process_raw_file import ProcessRawFile
-from tests.factories import NOW, a_record
-
-KEY = "service-records/date=2026-11-25/12-00-00_sub-1.json"
-NAME = "12-00-00_sub-1.json"
-META = {"submission-id": "sub-1", "ingested-at": "2026-11-25T12:00:00+00:00"}
+from tests.factories import BYTE_CHANGES, a_record, one_byte_changed
+from tests.one_file import process_one_file
 
 
 def array_of(count: int) -> bytes:
@@ -29,20 +24,15 @@ def element_start(body: bytes, index: int) -> int:
 def process(body: bytes, mutated: bool = False) -> tuple[str, str, list[int], dict[int, bytes]]:
     """(status, reason, cleaned record indices in order, rejected rows' text by index). Each
     cleaned row is its own element (its id names its index), but for one ``mutated`` row."""
-    raw, cleaned, errors = InMemoryObjectStore(), InMemoryObjectStore(), InMemoryObjectStore()
-    raw.put_bytes(KEY, body, META)
-    result = ProcessRawFile(raw, cleaned, errors, FixedClock(NOW))(KEY)
-    lines = cleaned.objects.get(f"dynamodb/date=2026-11-25/{NAME}.jsonl", b"").splitlines()
-    valid = [orjson.loads(line)["record_index"] for line in lines]
-    strangers = [r for r in map(orjson.loads, lines) if r["service_record_id"] != f"SR-{r['record_index']}"]
+    done = process_one_file(body)
+    lines = done.cleaned_lines()
+    valid = [r["record_index"] for r in lines]
+    strangers = [r for r in lines if r["service_record_id"] != f"SR-{r['record_index']}"]
     assert len(strangers) <= int(mutated), strangers
-    rejected = {
-        (row := orjson.loads(line))["index"]: orjson.dumps(row["record"])
-        for line in errors.objects.get(f"rejected/date=2026-11-25/{NAME}.jsonl", b"").splitlines()
-    }
-    if result.status == "unreadable":
-        assert not valid and not rejected and errors.objects[f"unreadable/date=2026-11-25/{NAME}"] == body
-    return result.status, result.reason or "", valid, rejected
+    rejected = {row["index"]: orjson.dumps(row["record"]) for row in done.rejected_rows()}
+    if done.result.status == "unreadable":
+        assert not valid and not rejected and done.unreadable() == body
+    return done.result.status, done.result.reason or "", valid, rejected
 
 
 def test_a_missing_brace_makes_the_file_unreadable_at_the_element_that_lacks_it() -> None:
@@ -112,22 +102,15 @@ def test_the_checks_hold_across_chunk_boundaries(chunk) -> None:
     assert raised.value.offset == len(broken) - 1 and f"byte {start:,}" in str(raised.value)
 
 
-MUTATIONS = ["delete", "insert", "replace"]
 STRUCTURE = b'{}[],": \n'
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.integers(0, 10**9), st.sampled_from(MUTATIONS), st.sampled_from(list(STRUCTURE)))
+@given(st.integers(0, 10**9), st.sampled_from(BYTE_CHANGES), st.sampled_from(list(STRUCTURE)))
 def test_one_byte_changed_never_merges_or_fragments_elements(where, how, byte) -> None:
     body = array_of(12)
     at = 1 + where % (len(body) - 1)  # not the first byte: the opening bracket decides the format
-    if how == "delete":
-        broken = body[:at] + body[at + 1 :]
-    elif how == "insert":
-        broken = body[:at] + bytes([byte]) + body[at:]
-    else:
-        broken = body[:at] + bytes([byte]) + body[at + 1 :]
-    status, reason, valid, rejected = process(broken, mutated=True)
+    status, reason, valid, rejected = process(one_byte_changed(body, at, how, byte), mutated=True)
     if status == "unreadable":
         assert reason  # with its reason (a broken array names the byte)
         return

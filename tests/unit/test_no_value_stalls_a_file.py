@@ -11,41 +11,27 @@ import math
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-import orjson
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from adapters.local.in_memory import FixedClock, InMemoryObjectStore
-from application.process_raw_file import ProcessRawFile
 from domain.limits import INT64_MAX, INT64_MIN, MAX_COST, MAX_PART_QUANTITY
 from domain.rule_catalog import MAX_ODOMETER_KM, MIN_YEAR
 from domain.timezones import ZONES
-from tests.factories import NOW, a_record, set_path
-
-KEY = "service-records/date=2026-11-25/12-00-00_sub-1.json"
-NAME = "12-00-00_sub-1.json"
-META = {"submission-id": "sub-1", "ingested-at": "2026-11-25T12:00:00+00:00"}
+from tests.factories import a_record, set_path
+from tests.one_file import process_one_file
 
 
 def outcome(rows: list[object]) -> tuple[list[int], dict[int, list[str]]]:
     """Process one file of ``rows`` once, as the worker's first receive does: (indices of the
     cleaned rows, rules of each rejected row). Raises if processing does not finish."""
-    raw, cleaned, errors = InMemoryObjectStore(), InMemoryObjectStore(), InMemoryObjectStore()
     # json, not orjson: NaN, integers past 64 bits and lone surrogates (as escapes) go through.
-    raw.put_bytes(KEY, json.dumps(rows).encode(), META)
-    result = ProcessRawFile(raw, cleaned, errors, FixedClock(NOW))(KEY)
-    assert result.status == "processed"
-    valid = [
-        orjson.loads(line)["record_index"]
-        for line in cleaned.objects.get(f"dynamodb/date=2026-11-25/{NAME}.jsonl", b"").splitlines()
-    ]
-    rejected = {
-        (row := orjson.loads(line))["index"]: sorted({e["rule"] for e in row["errors"]})
-        for line in errors.objects.get(f"rejected/date=2026-11-25/{NAME}.jsonl", b"").splitlines()
-    }
+    done = process_one_file(json.dumps(rows).encode())
+    assert done.result.status == "processed"
+    valid = done.cleaned_indices()
+    rejected = {row["index"]: sorted({e["rule"] for e in row["errors"]}) for row in done.rejected_rows()}
     assert sorted(valid + list(rejected)) == list(range(len(rows))), "a row in none, or in two"
-    assert (result.valid_rows, result.rejected_rows) == (len(valid), len(rejected))
+    assert (done.result.valid_rows, done.result.rejected_rows) == (len(valid), len(rejected))
     return valid, rejected
 
 

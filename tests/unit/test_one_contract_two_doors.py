@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from application.process_raw_file import ProcessRawFile
 from application.submit_record import SubmissionError, SubmitRecord
 from domain.dealer_access import OPERATOR
-from tests.factories import NOW, a_record
+from tests.factories import BYTE_CHANGES, NOW, a_record, one_byte_changed
 
 BASE = orjson.dumps(a_record("SR-X"))
 FIRST_SERVICE = "service_details.services_performed.0"
@@ -211,16 +211,10 @@ def worker_structural_verdict(body: bytes) -> str:
 # 300 examples in make test; 1,500 passed by hand, and found a raw DEL's disagreement when
 # its fix was taken out.
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.integers(0, 10**9), st.sampled_from(["delete", "insert", "replace"]), st.sampled_from(list(BYTES)))
+@given(st.integers(0, 10**9), st.sampled_from(BYTE_CHANGES), st.sampled_from(list(BYTES)))
 def test_one_byte_changed_gets_one_verdict_at_both_doors(where, how, byte) -> None:
     """Any single byte of a valid record deleted, inserted or replaced (structural bytes,
     escapes, control bytes, a DEL, bytes that are not UTF-8): the API and an array upload
     accept or refuse it alike."""
-    at = where % len(BASE)
-    if how == "delete":
-        body = BASE[:at] + BASE[at + 1 :]
-    elif how == "insert":
-        body = BASE[:at] + bytes([byte]) + BASE[at:]
-    else:
-        body = BASE[:at] + bytes([byte]) + BASE[at + 1 :]
+    body = one_byte_changed(BASE, where % len(BASE), how, byte)
     assert worker_structural_verdict(body) == api_verdict(body), body

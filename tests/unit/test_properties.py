@@ -17,14 +17,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from adapters.local.in_memory import FixedClock, InMemoryObjectStore
-from application.process_raw_file import ProcessRawFile
 from application.submit_record import SubmissionError, SubmitRecord
 from domain.dealer_access import OPERATOR
 from tests.factories import NOW, a_record, set_path
+from tests.one_file import NAME, process_one_file
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-KEY = "service-records/date=2026-11-25/12-00-00_sub-1.json"
-META = {"submission-id": "sub-1", "ingested-at": "2026-11-25T12:00:00+00:00"}
 
 scalars = (
     st.none()
@@ -89,21 +87,14 @@ def test_every_row_of_any_file_is_cleaned_or_rejected_exactly_once(rows) -> None
     for i, row in enumerate(rows):
         if isinstance(row, dict) and isinstance(row.get("service_record_id"), str):
             row["service_record_id"] = f"SR-{i}"
-    raw, cleaned, errors = InMemoryObjectStore(), InMemoryObjectStore(), InMemoryObjectStore()
-    raw.put_bytes(KEY, json.dumps(rows).encode(), META)
-    result = ProcessRawFile(raw, cleaned, errors, FixedClock(NOW))(KEY)
-    assert result.status == "processed"
-    valid = [
-        orjson.loads(line)["record_index"]
-        for line in cleaned.objects[f"dynamodb/date=2026-11-25/{NAME}.jsonl"].splitlines()
-    ]
-    rejected_key = f"rejected/date=2026-11-25/{NAME}.jsonl"
-    rejected = [orjson.loads(line)["index"] for line in errors.objects.get(rejected_key, b"").splitlines()]
+    done = process_one_file(json.dumps(rows).encode())
+    assert done.result.status == "processed"
+    valid = done.cleaned_indices()
+    rejected = [row["index"] for row in done.rejected_rows()]
     assert sorted(valid + rejected) == list(range(len(rows)))
-    assert (result.valid_rows, result.rejected_rows) == (len(valid), len(rejected))
+    assert (done.result.valid_rows, done.result.rejected_rows) == (len(valid), len(rejected))
 
 
-NAME = "12-00-00_sub-1.json"
 VIN_CHARACTERS = "ABCDEFGHJKLMNPRSTUVWXYZ0123456789"
 words = st.text(alphabet=st.characters(blacklist_categories=("Cc", "Cs", "Zl", "Zp")), min_size=1, max_size=24).filter(
     lambda s: s.strip() == s
@@ -166,11 +157,9 @@ def valid_records(draw, record_id: str) -> dict:
     )
 )
 def test_valid_records_round_trip_to_json_lines_and_parquet(records) -> None:
-    raw, cleaned, errors = InMemoryObjectStore(), InMemoryObjectStore(), InMemoryObjectStore()
-    raw.put_bytes(KEY, orjson.dumps(list(records)), META)
-    result = ProcessRawFile(raw, cleaned, errors, FixedClock(NOW))(KEY)
-    assert (result.valid_rows, result.rejected_rows) == (len(records), 0), errors.objects
-    lines = [orjson.loads(line) for line in cleaned.objects[f"dynamodb/date=2026-11-25/{NAME}.jsonl"].splitlines()]
+    done = process_one_file(orjson.dumps(list(records)))
+    assert (done.result.valid_rows, done.result.rejected_rows) == (len(records), 0), done.rejected_rows()
+    cleaned, lines = done.cleaned, done.cleaned_lines()
     fact = {r["service_record_id"]: r for r in parquet(cleaned, "fact_service_records")}
     services, parts = parquet(cleaned, "dim_services_performed"), parquet(cleaned, "dim_parts_used")
     for sent, line in zip(records, lines, strict=True):
