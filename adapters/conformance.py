@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from adapters.local.sqlite_queue import SqliteQueue
     from adapters.local.sqlite_repository import SqliteRecordRepository
     from adapters.local.temporary_files import TemporaryFiles
-    from application.api_keys import ApiKeyStore, KeyGateway, NoGateway
+    from application.access.api_keys import ApiKeyStore, KeyGateway, NoGateway
     from application.ports import Clock, ObjectStore, Queue, RecordRepository, ScratchSpace
 
     def _key_stores(a: DynamoApiKeyStore, b: SqliteApiKeyStore, c: InMemoryApiKeyStore) -> list[ApiKeyStore]:

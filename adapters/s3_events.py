@@ -8,7 +8,7 @@ import json
 from datetime import datetime
 from urllib.parse import quote_plus, unquote_plus
 
-from application.dead_letters import DeadLetter
+from application.operations.dead_letters import DeadLetter
 
 
 def object_created_event(bucket: str, key: str, size: int) -> str:

@@ -52,7 +52,7 @@ def process(path: str, chunk_bytes: str | None = None) -> dict:
 
     from adapters.clock import SystemClock
     from adapters.local.temporary_files import TemporaryFiles
-    from application.process_raw_file import ProcessRawFile
+    from application.processing.process_raw_file import ProcessRawFile
     from entrypoints.sample_data import generate_records
 
     root = Path(tempfile.mkdtemp())
@@ -81,7 +81,7 @@ def small_files(files: str, records: str, latency: str = "0") -> dict:
     from entrypoints.container import build_container
     from entrypoints.sample_data import generate_records
     from entrypoints.settings import Settings
-    from entrypoints.worker_loop import run_worker
+    from entrypoints.worker.loop import run_worker
 
     root = Path(tempfile.mkdtemp())
     container = build_container(Settings.from_env(data_dir=str(root), backend="local"))
@@ -113,9 +113,9 @@ def submit_latency(records: str, requests: str) -> dict:
 
     from adapters.clock import SystemClock
     from adapters.local.in_memory import InMemoryApiKeyStore, InMemoryObjectStore
-    from application.api_keys import Authenticate, IssueApiKey
-    from application.submit_record import SubmitRecord
-    from entrypoints.http_app import create_app
+    from application.access.api_keys import Authenticate, IssueApiKey
+    from application.intake.submit_record import SubmitRecord
+    from entrypoints.api.http_app import create_app
     from entrypoints.memory import freeze_startup_objects
     from entrypoints.sample_data import generate_records
 
@@ -153,7 +153,7 @@ def load_slow(records: str, seconds: str = "0.02") -> dict:
     from adapters.aws.dynamodb_repository import DynamoRecordRepository
     from adapters.clock import SystemClock
     from adapters.local.in_memory import InMemoryObjectStore
-    from application.load_batch import LoadBatch
+    from application.loading.load_batch import LoadBatch
 
     class SlowDynamo:
         calls = in_flight = most_in_flight = items = 0
@@ -197,7 +197,7 @@ def load_botocore(records: str, seconds: str = "0.02") -> dict:
     from adapters.aws.dynamodb_repository import DynamoRecordRepository
     from adapters.clock import SystemClock
     from adapters.local.in_memory import InMemoryObjectStore
-    from application.load_batch import LoadBatch
+    from application.loading.load_batch import LoadBatch
 
     class Body:
         def stream(self, **_):

@@ -80,9 +80,9 @@ def whole_processes(base: dict, small_jsonl: Path, big_jsonl: Path) -> list[tupl
     )
     runs = max(RUNS, 5)
     needed = import_seconds("import fastapi, mangum, boto3, pydantic", runs)
-    handler = import_seconds("import entrypoints.api_lambda", runs)
+    handler = import_seconds("import entrypoints.api.lambda_handler", runs)
     row(
-        "API cold import (entrypoints.api_lambda)",
+        "API cold import (entrypoints.api.lambda_handler)",
         f"{handler / needed:.2f}x",
         "<= 1.3x",
         handler / needed <= 1.3,

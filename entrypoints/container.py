@@ -21,13 +21,13 @@ from adapters.local.sqlite_queue import SqliteQueue
 from adapters.local.sqlite_repository import SqliteRecordRepository
 from adapters.local.temporary_files import TemporaryFiles
 from adapters.raw_file_announcer import RawFileAnnouncer
-from application.api_keys import Authenticate, IssueApiKey, NoGateway, RevokeApiKey
-from application.load_batch import LoadBatch
-from application.pipeline_status import PipelineStatus
-from application.replay_raw_files import ReplayRawFiles
-from application.submission_status import SubmissionStatus
-from application.submit_record import SubmitRecord
-from application.vehicle_history import ServiceRecordLookup, VehicleHistory
+from application.access.api_keys import Authenticate, IssueApiKey, NoGateway, RevokeApiKey
+from application.history.vehicle_history import ServiceRecordLookup, VehicleHistory
+from application.intake.submission_status import SubmissionStatus
+from application.intake.submit_record import SubmitRecord
+from application.loading.load_batch import LoadBatch
+from application.operations.pipeline_status import PipelineStatus
+from application.operations.replay_raw_files import ReplayRawFiles
 from entrypoints.memory import release_free_memory
 from entrypoints.settings import Settings
 
@@ -80,7 +80,7 @@ class Container(containers.DeclarativeContainer):
         local=providers.Singleton(FolderObjectStore, root=config.error_dir, bucket="error"),
         aws=providers.Singleton(S3ObjectStore, aws, bucket=config.error_bucket, setting="ERROR_BUCKET_NAME"),
     )
-    # The queue adapters hold their dead-letter queue too (application/dead_letters.py).
+    # The queue adapters hold their dead-letter queue too (application/operations/dead_letters.py).
     dead_letter_queue = queue
     # Replayed files are announced with S3's own event, naming the bucket they are in.
     raw_file_announcer = providers.Factory(
@@ -112,11 +112,13 @@ class Container(containers.DeclarativeContainer):
     submission_status = providers.Factory(SubmissionStatus, raw=raw_store, cleaned=cleaned_store, errors=error_store)
     vehicle_history = providers.Factory(VehicleHistory, repository=repository)
     build_insights = providers.Factory(
-        _built_on_first_use("application.insights", "BuildInsights"), cleaned=cleaned_store, errors=error_store
+        _built_on_first_use("application.analytics.insights", "BuildInsights"),
+        cleaned=cleaned_store,
+        errors=error_store,
     )
     record_lookup = providers.Factory(ServiceRecordLookup, repository=repository)
     process_raw_file = providers.Factory(
-        _built_on_first_use("application.process_raw_file", "ProcessRawFile"),
+        _built_on_first_use("application.processing.process_raw_file", "ProcessRawFile"),
         raw=raw_store,
         cleaned=cleaned_store,
         errors=error_store,
@@ -128,7 +130,7 @@ class Container(containers.DeclarativeContainer):
     load_batch = providers.Factory(LoadBatch, cleaned=cleaned_store, repository=repository, clock=clock)
     replay_raw_files = providers.Factory(ReplayRawFiles, raw=raw_store, announce=raw_file_announcer)
     reconcile = providers.Factory(
-        _built_on_first_use("application.reconcile", "Reconcile"),
+        _built_on_first_use("application.operations.reconcile", "Reconcile"),
         raw=raw_store,
         cleaned=cleaned_store,
         errors=error_store,

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from application.batching import DEFAULT_CHUNK_BYTES
+from application.processing.batching import DEFAULT_CHUNK_BYTES
 
 DEFAULT_DATA_DIR = ".servicepipe-data"
 BACKENDS = ("local", "aws")
@@ -67,7 +67,7 @@ def _whole_number(env: Mapping[str, str], variable: str, default: int, minimum: 
 
 
 # Small files wait on the object store more than they compute: eight in hand keep a worker
-# busy (a big file still runs alone; entrypoints/file_gate.py).
+# busy (a big file still runs alone; entrypoints/worker/file_gate.py).
 DEFAULT_FILES_IN_FLIGHT = 8
 
 

@@ -3,7 +3,7 @@
     python infra/build_glue_bundle.py dist/servicepipe-glue.zip   # the bundle
     python infra/build_glue_bundle.py --list                      # the files it holds
 
-Glue runs ``entrypoints/glue_load_to_dynamo.py`` as the job script with this zip in
+Glue runs ``entrypoints/loader/glue_load_to_dynamo.py`` as the job script with this zip in
 ``--extra-py-files``. The loader's imports are found by importing it with every dependency
 Glue lacks made unimportable, so a stray import fails here rather than in Glue.
 """
@@ -26,7 +26,7 @@ _PROBE = """
 import json, sys
 for name in {blocked!r}:
     sys.modules[name] = None
-import entrypoints.glue_load_to_dynamo
+import entrypoints.loader.glue_load_to_dynamo
 files = {{m.__file__ for m in list(sys.modules.values()) if getattr(m, "__file__", None)}}
 print(json.dumps(sorted(f for f in files if f.startswith({root!r}) and "/.venv/" not in f)))
 """

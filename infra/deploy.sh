@@ -60,7 +60,7 @@ done
 run .venv/bin/python infra/build_glue_bundle.py dist/servicepipe-glue.zip
 run aws s3api head-bucket --bucket "$ARTIFACTS" 2>/dev/null \
     || run aws s3 mb "s3://$ARTIFACTS" --region "$REGION"
-run aws s3 cp entrypoints/glue_load_to_dynamo.py "s3://$ARTIFACTS/glue/$COMMIT/glue_load_to_dynamo.py"
+run aws s3 cp entrypoints/loader/glue_load_to_dynamo.py "s3://$ARTIFACTS/glue/$COMMIT/glue_load_to_dynamo.py"
 run aws s3 cp dist/servicepipe-glue.zip "s3://$ARTIFACTS/glue/$COMMIT/servicepipe-glue.zip"
 
 # 3. The stack. The task definition and the Lambda are rendered from the template with the

@@ -131,10 +131,10 @@ def run_worker_and_loader(
     def run(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run([sys.executable, "-m", *args], cwd=ROOT, env=env, capture_output=True, text=True)
 
-    worker = run("entrypoints.fargate_worker", "--drain")
+    worker = run("entrypoints.worker.fargate", "--drain")
     table, cleaned = outputs["TableName"], outputs["CleanedBucketName"]
     loader = run(
-        "entrypoints.glue_load_to_dynamo",
+        "entrypoints.loader.glue_load_to_dynamo",
         *("--DYNAMODB_TABLE_NAME", table, "--SOURCE_BUCKET_NAME", cleaned),
         *("--ENVIRONMENT_NAME", outputs["EnvironmentName"]),
     )
@@ -147,7 +147,7 @@ def admin_key(outputs: dict[str, str]) -> str:
     from adapters.aws.dynamodb_api_keys import DynamoApiKeyStore
     from adapters.aws.session import AwsClients
     from adapters.clock import SystemClock
-    from application.api_keys import IssueApiKey
+    from application.access.api_keys import IssueApiKey
 
     store = DynamoApiKeyStore(AwsClients(), outputs["ApiKeysTableName"])
     return IssueApiKey(store, SystemClock())(None, admin=True)[1]
@@ -155,7 +155,7 @@ def admin_key(outputs: dict[str, str]) -> str:
 
 def run_pipeline(endpoint: str, outputs: dict[str, str], records: int = 500) -> dict[str, Any]:
     """Sample records through the Lambda handler, then the worker and the loader as processes."""
-    from entrypoints import api_lambda
+    from entrypoints.api import lambda_handler as api_lambda
     from entrypoints.sample_data import generate_records
 
     environment = {**CREDENTIALS, **stack_environment(outputs), "AWS_ENDPOINT_URL": endpoint}

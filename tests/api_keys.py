@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from adapters.local.in_memory import FixedClock, InMemoryApiKeyStore, InMemoryObjectStore
-from application.api_keys import Authenticate, IssueApiKey
-from application.submission_status import SubmissionStatus
-from entrypoints.http_app import create_app
+from application.access.api_keys import Authenticate, IssueApiKey
+from application.intake.submission_status import SubmissionStatus
+from entrypoints.api.http_app import create_app
 from tests.factories import NOW
 
 
@@ -36,8 +36,8 @@ def whole_app() -> tuple[Any, dict[str, str], InMemoryObjectStore, Any]:
     factories' VIN), and keys for Jakarta, Surabaya and an admin: (app, keys by name, raw store,
     record repository)."""
     from adapters.local.in_memory import InMemoryRecordRepository
-    from application.submit_record import SubmitRecord
-    from application.vehicle_history import ServiceRecordLookup, VehicleHistory
+    from application.history.vehicle_history import ServiceRecordLookup, VehicleHistory
+    from application.intake.submit_record import SubmitRecord
     from tests.factories import VALID_VIN, a_record
 
     raw, cleaned, errors = InMemoryObjectStore(NOW), InMemoryObjectStore(NOW), InMemoryObjectStore(NOW)

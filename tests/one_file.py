@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import orjson
 
 from adapters.local.in_memory import FixedClock, InMemoryObjectStore
-from application.process_raw_file import ProcessRawFile, ProcessResult
+from application.processing.process_raw_file import ProcessRawFile, ProcessResult
 from tests.factories import NOW
 
 KEY = "service-records/date=2026-11-25/12-00-00_sub-1.json"

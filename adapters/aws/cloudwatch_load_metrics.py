@@ -14,7 +14,7 @@ import logging
 from botocore.exceptions import BotoCoreError, ClientError
 
 from adapters.aws.session import AwsClients
-from application.load_batch import LoadReport
+from application.loading.load_batch import LoadReport
 
 NAMESPACE = "servicepipe"
 log = logging.getLogger(__name__)

@@ -10,7 +10,7 @@ from typing import Any
 from adapters.aws.dynamodb_repository import deserialize, serialize
 from adapters.aws.errors import translated
 from adapters.aws.session import AwsClients
-from application.api_keys import ApiKeyEntry
+from application.access.api_keys import ApiKeyEntry
 
 
 class DynamoApiKeyStore:

@@ -12,8 +12,8 @@ from botocore.exceptions import ClientError
 from adapters.aws.errors import error_code, translated
 from adapters.aws.session import AwsClients
 from adapters.s3_events import dead_letter_of
-from application.dead_letters import DeadLetter, Redrive
 from application.errors import ConfigurationError, MessageNotHeld
+from application.operations.dead_letters import DeadLetter, Redrive
 from application.ports import Message, QueueStats
 
 MAX_WAIT_SECONDS = 20  # the SQS long-poll maximum

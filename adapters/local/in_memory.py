@@ -11,7 +11,7 @@ from typing import BinaryIO
 
 from adapters.history_order import history_position
 from adapters.page_tokens import decode_texts, encode_page
-from application.api_keys import ApiKeyEntry
+from application.access.api_keys import ApiKeyEntry
 from application.errors import MessageNotHeld, ObjectNotFound
 from application.ports import Message, ObjectInfo, QueueStats
 from domain.record_identity import RecordKey, StoredVersion, content_hash, key_of

@@ -1,4 +1,4 @@
-"""Dealer API keys in a local SQLite file (hashes only: application/api_keys.py)."""
+"""Dealer API keys in a local SQLite file (hashes only: application/access/api_keys.py)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from dataclasses import astuple
 from pathlib import Path
 
 from adapters.local.sqlite_connection import transaction
-from application.api_keys import ApiKeyEntry
+from application.access.api_keys import ApiKeyEntry
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS api_keys (

@@ -18,8 +18,8 @@ from pathlib import Path
 from adapters.local.file_lock import exclusive
 from adapters.local.sqlite_connection import transaction
 from adapters.s3_events import dead_letter_of
-from application.dead_letters import DeadLetter, Redrive
 from application.errors import MessageNotHeld
+from application.operations.dead_letters import DeadLetter, Redrive
 from application.ports import Message, QueueStats
 
 _SCHEMA = """

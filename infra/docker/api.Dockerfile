@@ -1,4 +1,4 @@
-# The API on AWS Lambda: entrypoints.api_lambda.handler behind API Gateway (docs/aws.md).
+# The API on AWS Lambda: entrypoints.api.lambda_handler.handler behind API Gateway (docs/aws.md).
 # checkov:skip=CKV_DOCKER_2: Lambda does not run a HEALTHCHECK; API Gateway and the Errors alarm watch the function
 # checkov:skip=CKV_DOCKER_3: the Lambda base image runs the handler as its own unprivileged user
 # Build from the repository root: docker build -f infra/docker/api.Dockerfile .
@@ -19,4 +19,4 @@ RUN pip install --no-cache-dir --no-deps -r /tmp/requirements.lock
 COPY --from=wheel /wheels /wheels
 RUN pip install --no-cache-dir --no-deps /wheels/*.whl \
     && rm -rf /wheels /tmp/requirements.lock
-CMD ["entrypoints.api_lambda.handler"]
+CMD ["entrypoints.api.lambda_handler.handler"]

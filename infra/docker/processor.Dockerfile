@@ -1,4 +1,4 @@
-# The Fargate worker: python -m entrypoints.fargate_worker (docs/aws.md).
+# The Fargate worker: python -m entrypoints.worker.fargate (docs/aws.md).
 # checkov:skip=CKV_DOCKER_2: the worker serves no port to probe; ECS watches the process, and failed tasks raise an alarm
 # Build from the repository root: docker build -f infra/docker/processor.Dockerfile .
 FROM python:3.11-slim-bookworm AS wheel
@@ -22,4 +22,4 @@ USER 10001
 WORKDIR /home/servicepipe
 # ECS sends SIGTERM, then SIGKILL 30 s later: the worker finishes or releases its file in 25 s.
 STOPSIGNAL SIGTERM
-ENTRYPOINT ["python", "-m", "entrypoints.fargate_worker"]
+ENTRYPOINT ["python", "-m", "entrypoints.worker.fargate"]

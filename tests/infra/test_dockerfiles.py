@@ -42,7 +42,7 @@ def test_the_api_lock_holds_no_data_library_and_agrees_with_the_main_lock() -> N
 
 def test_the_worker_image_runs_as_a_user_not_root() -> None:
     text = (DOCKER / "processor.Dockerfile").read_text()
-    assert "USER 10001" in text and 'ENTRYPOINT ["python", "-m", "entrypoints.fargate_worker"]' in text
+    assert "USER 10001" in text and 'ENTRYPOINT ["python", "-m", "entrypoints.worker.fargate"]' in text
 
 
 def test_the_build_context_leaves_out_everything_but_the_package() -> None:

@@ -96,7 +96,7 @@ def issue_key(dynamodb: object, table: str, dealer_id: str | None = None) -> str
     """A key issued into ``table`` through the application's own use-case (admin by default)."""
     from adapters.aws.dynamodb_api_keys import DynamoApiKeyStore
     from adapters.clock import SystemClock
-    from application.api_keys import IssueApiKey
+    from application.access.api_keys import IssueApiKey
 
     class Clients:
         def client(self, service: str) -> object:

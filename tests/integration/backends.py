@@ -27,11 +27,11 @@ from adapters.local.folder_object_store import FolderObjectStore
 from adapters.local.queue_notifier import QueueNotifier
 from adapters.local.sqlite_queue import SqliteQueue
 from adapters.local.sqlite_repository import SqliteRecordRepository
-from application.load_batch import LoadBatch
+from application.loading.load_batch import LoadBatch
+from application.operations.reconcile import Reconcile, Reconciliation
 from application.ports import ObjectStore, Queue, RecordRepository
-from application.process_raw_file import ProcessRawFile
-from application.reconcile import Reconcile, Reconciliation
-from entrypoints.worker_loop import run_worker
+from application.processing.process_raw_file import ProcessRawFile
+from entrypoints.worker.loop import run_worker
 from tests.integration.aws_stack import create_stack
 
 BACKENDS = ["local", "moto"]

@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 _ANSWER_HEALTH = """
 import json, sys
-from entrypoints import api_lambda
+from entrypoints.api import lambda_handler as api_lambda
 event = {"resource": "/health", "path": "/health", "httpMethod": "GET", "headers": {}, "multiValueHeaders": {},
          "queryStringParameters": None, "multiValueQueryStringParameters": None, "pathParameters": None,
          "stageVariables": None, "requestContext": {"resourcePath": "/health", "httpMethod": "GET",

@@ -19,7 +19,7 @@ for name in {DATA_LIBRARIES!r}:
 import boto3
 from moto import mock_aws
 import orjson
-from entrypoints import api_lambda
+from entrypoints.api import lambda_handler as api_lambda
 from tests.factories import a_record
 from tests.integration.aws_stack import issue_key
 from tests.integration.lambda_events import LambdaContext, api_gateway_event

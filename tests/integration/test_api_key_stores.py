@@ -7,7 +7,7 @@ import pytest
 
 from adapters.aws.dynamodb_api_keys import ApiGatewayKeys, DynamoApiKeyStore
 from adapters.local.sqlite_api_keys import SqliteApiKeyStore
-from application.api_keys import Authenticate, IssueApiKey, RevokeApiKey
+from application.access.api_keys import Authenticate, IssueApiKey, RevokeApiKey
 from application.errors import ConfigurationError
 
 

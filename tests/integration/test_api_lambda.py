@@ -8,7 +8,7 @@ import boto3
 import orjson
 import pytest
 
-from entrypoints import api_lambda
+from entrypoints.api import lambda_handler as api_lambda
 from tests.factories import a_record
 from tests.integration.lambda_events import LambdaContext, api_gateway_event
 

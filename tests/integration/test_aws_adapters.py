@@ -152,7 +152,7 @@ def test_s3_reads_iterate_by_line(stack, clients) -> None:
 
 
 def test_a_message_that_is_not_an_s3_event_ends_in_the_dlq(stack, clients) -> None:
-    from entrypoints.worker_loop import Worker
+    from entrypoints.worker.loop import Worker
 
     sqs = boto3.client("sqs")
     sqs.purge_queue(QueueUrl=stack.queue_url)

@@ -15,9 +15,9 @@ from adapters.aws.s3_object_store import S3ObjectStore
 from adapters.aws.sqs_queue import SqsQueue
 from adapters.clock import SystemClock
 from application.errors import ConfigurationError, ObjectNotFound
-from application.process_raw_file import ProcessRawFile
-from entrypoints import cli
-from entrypoints.worker_loop import Worker
+from application.processing.process_raw_file import ProcessRawFile
+from entrypoints.cli import main as cli
+from entrypoints.worker.loop import Worker
 from tests.factories import a_record
 
 RAW_KEY = "service-records/date=2026-11-25/12-00-00_sub-1.json"

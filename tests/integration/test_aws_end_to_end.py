@@ -20,7 +20,7 @@ import orjson
 import pyarrow.parquet as pq
 import pytest
 
-from entrypoints import api_lambda
+from entrypoints.api import lambda_handler as api_lambda
 from entrypoints.sample_data import generate_records
 from tests.factories import a_record
 from tests.integration.aws_stack import create_stack
@@ -56,7 +56,7 @@ def run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str
 
 
 def run_loader(stack, env: dict[str, str], *extra: str) -> subprocess.CompletedProcess[str]:
-    module = [sys.executable, "-m", "entrypoints.glue_load_to_dynamo"]
+    module = [sys.executable, "-m", "entrypoints.loader.glue_load_to_dynamo"]
     tables = ["--DYNAMODB_TABLE_NAME", stack.table_name, "--SOURCE_BUCKET_NAME", stack.cleaned_bucket]
     return run([*module, *tables, *extra], env)
 
@@ -99,7 +99,7 @@ def test_submit_process_load_over_http(stack, endpoint, tmp_path) -> None:
     s3.put_object(Bucket=stack.raw_bucket, Key=bulk_key, Body=b"\n".join(orjson.dumps(r) for r in bulk))
 
     env = child_env(stack, endpoint)
-    worker = run([sys.executable, "-m", "entrypoints.fargate_worker", "--drain"], env)
+    worker = run([sys.executable, "-m", "entrypoints.worker.fargate", "--drain"], env)
     assert worker.returncode == 0, worker.stderr
     queue = boto3.client("sqs").get_queue_attributes(QueueUrl=stack.queue_url, AttributeNames=["All"])["Attributes"]
     assert queue["ApproximateNumberOfMessages"] == "0" and queue["ApproximateNumberOfMessagesNotVisible"] == "0"
@@ -198,7 +198,7 @@ def test_sigterm_mid_file_exits_zero_within_30_seconds_and_loses_nothing(stack, 
     key = "service-records/date=2026-11-25/big.jsonl"
     s3.put_object(Bucket=stack.raw_bucket, Key=key, Body=body)
     worker = subprocess.Popen(
-        [sys.executable, "-m", "entrypoints.fargate_worker"],
+        [sys.executable, "-m", "entrypoints.worker.fargate"],
         cwd=ROOT,
         env=child_env(stack, endpoint),
         stderr=subprocess.PIPE,

@@ -339,7 +339,7 @@ def test_insights_for_a_period_into_a_folder(tmp_path) -> None:
     out = tmp_path / "report"
     done = cli(tmp_path / "d", "insights", "--since", "2020-01-01", "--until", "2100-12-31", "--out", str(out))
     assert "service records analysed" in done.stdout and (out / "insights.html").exists()
-    from application.insights import TABLES
+    from application.analytics.insights import TABLES
 
     assert sorted(p.name for p in out.glob("*.csv")) == sorted(f"{name}.csv" for name in TABLES)
     backwards = cli(tmp_path / "d", "insights", "--since", "2026-12-01", "--until", "2026-01-01", ok=False)

@@ -12,7 +12,8 @@ from pathlib import Path
 import orjson
 import pytest
 
-from entrypoints import cli, glue_load_to_dynamo
+from entrypoints.cli import main as cli
+from entrypoints.loader import glue_load_to_dynamo
 from tests.factories import a_record
 
 SERVICEPIPE = str(Path(sys.executable).parent / "servicepipe")

@@ -12,7 +12,7 @@ from adapters.aws.dynamodb_repository import DynamoRecordRepository
 from adapters.clock import SystemClock
 from adapters.local.in_memory import InMemoryObjectStore
 from adapters.local.sqlite_repository import SqliteRecordRepository
-from application.load_batch import LoadBatch
+from application.loading.load_batch import LoadBatch
 from domain.record_identity import RecordKey
 from tests.factories import put_cleaned
 

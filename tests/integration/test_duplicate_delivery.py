@@ -59,7 +59,7 @@ def test_a_twice_delivered_event_makes_one_set_of_outputs(tmp_path, in_flight) -
 
 @pytest.mark.parametrize("in_flight", [8, 1], ids=["at-once", "one-after-the-other"])
 def test_a_twice_delivered_event_makes_one_set_of_outputs_on_moto(tmp_path, in_flight, request) -> None:
-    from entrypoints.worker_loop import run_worker
+    from entrypoints.worker.loop import run_worker
     from tests.integration.backends import backend
 
     request.getfixturevalue("aws_env")

@@ -20,8 +20,8 @@ def loader_import_path() -> list[str]:
 
 def test_the_loader_imports_without_our_heavy_dependencies() -> None:
     files = loader_import_path()
-    assert str(ROOT / "entrypoints/glue_load_to_dynamo.py") in files
-    assert str(ROOT / "application/load_batch.py") in files
+    assert str(ROOT / "entrypoints/loader/glue_load_to_dynamo.py") in files
+    assert str(ROOT / "application/loading/load_batch.py") in files
     # Of the domain, only the record's identity (standard library only): no rules, no pandas.
     assert [f for f in files if "/domain/" in f] == [
         str(ROOT / "domain" / n) for n in ("__init__.py", "record_identity.py")
@@ -48,7 +48,7 @@ def test_vermin_would_catch_a_3_10_construct(tmp_path) -> None:
 
 
 def test_plain_argument_parsing_outside_glue() -> None:
-    from entrypoints.glue_load_to_dynamo import parse_arguments
+    from entrypoints.loader.glue_load_to_dynamo import parse_arguments
 
     options = parse_arguments(
         [
@@ -76,7 +76,7 @@ def test_plain_argument_parsing_outside_glue() -> None:
 def test_a_malformed_process_date_is_refused(capsys) -> None:
     import pytest
 
-    from entrypoints.glue_load_to_dynamo import parse_arguments
+    from entrypoints.loader.glue_load_to_dynamo import parse_arguments
 
     with pytest.raises(SystemExit) as exit_:
         parse_arguments(
@@ -88,7 +88,7 @@ def test_a_malformed_process_date_is_refused(capsys) -> None:
 def test_glue_resolved_options_are_used_when_awsglue_is_there(monkeypatch) -> None:
     import types
 
-    from entrypoints.glue_load_to_dynamo import parse_arguments
+    from entrypoints.loader.glue_load_to_dynamo import parse_arguments
 
     calls = []
 
@@ -118,5 +118,5 @@ def test_the_bundle_holds_the_loader_and_its_modules(tmp_path) -> None:
         [sys.executable, str(ROOT / "infra/build_glue_bundle.py"), str(out)], cwd=ROOT, check=True, capture_output=True
     )
     names = zipfile.ZipFile(out).namelist()
-    assert "entrypoints/glue_load_to_dynamo.py" in names and "adapters/aws/dynamodb_repository.py" in names
+    assert "entrypoints/loader/glue_load_to_dynamo.py" in names and "adapters/aws/dynamodb_repository.py" in names
     assert [n for n in names if n.startswith("domain/")] == ["domain/__init__.py", "domain/record_identity.py"]

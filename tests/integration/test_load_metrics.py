@@ -9,7 +9,7 @@ import boto3
 from botocore.exceptions import ClientError
 
 from adapters.aws.cloudwatch_load_metrics import CloudWatchLoadMetrics
-from application.load_batch import LoadReport
+from application.loading.load_batch import LoadReport
 
 REPORT = LoadReport(
     files_loaded=3, records_loaded=120, records_skipped_older=4, files_failed=[{"key": "k", "error": "e"}]

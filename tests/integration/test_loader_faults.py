@@ -45,7 +45,7 @@ def loader_command(b, folder: Path) -> tuple[list[str], dict[str, str]]:
         servicepipe, env = b.command_line(folder)
         return [*servicepipe, "load"], env
     env = {**os.environ, **b.stack.environment()}
-    module = [sys.executable, "-m", "entrypoints.glue_load_to_dynamo"]
+    module = [sys.executable, "-m", "entrypoints.loader.glue_load_to_dynamo"]
     return [*module, "--DYNAMODB_TABLE_NAME", b.stack.table_name, "--SOURCE_BUCKET_NAME", b.stack.cleaned_bucket], env
 
 

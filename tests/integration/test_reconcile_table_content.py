@@ -11,7 +11,7 @@ import boto3
 import orjson
 import pytest
 
-from application.submit_record import SubmitRecord
+from application.intake.submit_record import SubmitRecord
 from domain.dealer_access import OPERATOR
 from tests.factories import a_record
 from tests.integration.backends import BACKENDS, backend, settle

@@ -13,10 +13,10 @@ from datetime import datetime, timedelta, timezone
 import orjson
 import pytest
 
-from application.insights import BuildInsights
-from application.submission_status import SubmissionStatus
-from application.submit_record import SubmitRecord
-from application.vehicle_history import ServiceRecordLookup, VehicleHistory
+from application.analytics.insights import BuildInsights
+from application.history.vehicle_history import ServiceRecordLookup, VehicleHistory
+from application.intake.submission_status import SubmissionStatus
+from application.intake.submit_record import SubmitRecord
 from domain.dealer_access import Caller
 from domain.record_identity import RecordKey
 from tests.factories import a_record

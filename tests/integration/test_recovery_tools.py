@@ -11,7 +11,7 @@ import orjson
 import pytest
 from moto import mock_aws
 
-from entrypoints import cli
+from entrypoints.cli import main as cli
 from tests.factories import a_record
 from tests.integration.aws_stack import create_stack
 

@@ -48,7 +48,7 @@ def test_control_characters_in_a_name_never_reach_a_key(name) -> None:
     import io
 
     from adapters.local.in_memory import FixedClock, InMemoryObjectStore
-    from application.upload_bulk_file import UploadBulkFile
+    from application.intake.upload_bulk_file import UploadBulkFile
     from tests.factories import NOW
 
     raw = InMemoryObjectStore(NOW)

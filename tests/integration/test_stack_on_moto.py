@@ -18,7 +18,7 @@ import orjson
 import pytest
 from moto.server import ThreadedMotoServer
 
-from entrypoints import api_lambda
+from entrypoints.api import lambda_handler as api_lambda
 from infra.sandbox import deploy_to_moto, run_worker_and_loader, stack_environment
 from tests.factories import a_record
 from tests.integration.aws_stack import FAKE_CREDENTIALS, issue_key

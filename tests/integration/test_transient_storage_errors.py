@@ -10,9 +10,9 @@ import orjson
 import pytest
 
 from adapters.raw_file_announcer import RawFileAnnouncer
-from application.replay_raw_files import ReplayRawFiles
+from application.operations.replay_raw_files import ReplayRawFiles
 from application.storage_keys import output_keys
-from entrypoints.worker_loop import run_worker
+from entrypoints.worker.loop import run_worker
 from tests.factories import a_record
 from tests.integration.backends import BACKENDS, DeleteAfterOutputs, Flaky, InjectedFault, backend, cleaned_ids, settle
 

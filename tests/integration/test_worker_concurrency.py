@@ -8,8 +8,8 @@ from collections import Counter
 
 from adapters.local.sqlite_queue import SqliteQueue
 from adapters.s3_events import object_created_event
-from application.process_raw_file import ProcessResult
-from entrypoints.worker_loop import Worker
+from application.processing.process_raw_file import ProcessResult
+from entrypoints.worker.loop import Worker
 
 
 def test_two_workers_with_a_short_visibility_timeout_never_share_a_file(tmp_path) -> None:

@@ -8,9 +8,9 @@ import time
 
 from adapters.local.sqlite_queue import SqliteQueue
 from adapters.s3_events import object_created_event
-from application.process_raw_file import ProcessResult
-from entrypoints.file_gate import SMALL_FILE_BYTES
-from entrypoints.worker_loop import run_worker
+from application.processing.process_raw_file import ProcessResult
+from entrypoints.worker.file_gate import SMALL_FILE_BYTES
+from entrypoints.worker.loop import run_worker
 
 
 class SlowProcess:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from adapters.local.in_memory import InMemoryApiKeyStore
-from application.api_keys import Authenticate, IssueApiKey, RevokeApiKey, UnknownDealerId
+from application.access.api_keys import Authenticate, IssueApiKey, RevokeApiKey, UnknownDealerId
 from domain.dealer_access import Caller
 
 

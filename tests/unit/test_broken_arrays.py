@@ -90,7 +90,7 @@ def test_a_file_cut_short_keeps_its_whole_elements_and_rejects_the_tail() -> Non
 
 @pytest.mark.parametrize("chunk", [1, 7, 64])
 def test_the_checks_hold_across_chunk_boundaries(chunk) -> None:
-    from application.json_array_splitter import ArraySplitter, BrokenArray
+    from application.processing.json_array_splitter import ArraySplitter, BrokenArray
 
     body = array_of(5)
     start = element_start(body, 3)

@@ -9,7 +9,7 @@ import orjson
 import pandas as pd
 import pytest
 
-from application.raw_reader import parse_lines
+from application.processing.raw_reader import parse_lines
 from domain.cleaning import CleanResult, clean
 from tests.factories import NOW, VALID_VIN, a_record
 

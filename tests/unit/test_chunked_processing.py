@@ -9,8 +9,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from adapters.local.in_memory import InMemoryObjectStore, InMemoryScratch
-from application.dimension_tables import PARTITIONS
-from application.process_raw_file import ProcessRawFile
+from application.processing.dimension_tables import PARTITIONS
+from application.processing.process_raw_file import ProcessRawFile
 from entrypoints.sample_data import generate_records
 from tests.factories import NOW, a_record
 

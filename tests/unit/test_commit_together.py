@@ -10,7 +10,7 @@ from contextlib import ExitStack
 import pytest
 
 from adapters.local.in_memory import InMemoryObjectStore
-from application.commit_together import CommitTogether
+from application.processing.commit_together import CommitTogether
 from tests.factories import NOW
 
 

@@ -110,7 +110,7 @@ def test_every_route_refuses_a_missing_or_unknown_key(api, method, path, sent) -
 def test_a_numeric_dealer_id_is_compared_as_the_contract_reads_it(sent, status, clock) -> None:
     """The contract reads numeric ids as text; the key check compares the same normalised id."""
     from adapters.local.in_memory import InMemoryObjectStore
-    from application.submit_record import SubmitRecord
+    from application.intake.submit_record import SubmitRecord
     from tests.api_keys import keyed_app
 
     raw = InMemoryObjectStore()

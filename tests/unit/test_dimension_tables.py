@@ -14,8 +14,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from adapters.local.in_memory import InMemoryObjectStore, InMemoryScratch
-from application.dimension_tables import PARTITIONS, DimensionTable
-from application.process_raw_file import ProcessRawFile
+from application.processing.dimension_tables import PARTITIONS, DimensionTable
+from application.processing.process_raw_file import ProcessRawFile
 from tests.factories import NOW, a_record
 
 SCHEMA = pa.schema([("vin", pa.string()), ("model", pa.string())])
@@ -65,7 +65,7 @@ def test_spooled_and_in_memory_rows_are_equal_row_for_row() -> None:
 def test_partitions_are_the_same_in_every_process() -> None:
     keys = [f"MHFXX12G3K{i:07d}" for i in range(200)] + [None]
     probe = (
-        "import json, pyarrow as pa; from application.dimension_tables import partitions_of; "
+        "import json, pyarrow as pa; from application.processing.dimension_tables import partitions_of; "
         f"print(json.dumps(partitions_of(pa.array({keys!r})).tolist()))"
     )
     seen = set()

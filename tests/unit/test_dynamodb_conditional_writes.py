@@ -182,7 +182,7 @@ def test_writes_in_flight_are_bounded() -> None:
 
 
 def test_load_batch_never_sends_one_key_twice_in_one_call(cleaned, clock) -> None:
-    from application.load_batch import LoadBatch
+    from application.loading.load_batch import LoadBatch
     from tests.factories import put_cleaned
 
     ids = [f"SR-{i % 40}" for i in range(120)]  # every id three times

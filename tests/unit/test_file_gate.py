@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 
-from entrypoints.file_gate import FileGate
+from entrypoints.worker.file_gate import FileGate
 
 KB = 1024
 

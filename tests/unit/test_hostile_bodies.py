@@ -7,7 +7,7 @@ import orjson
 import pytest
 from fastapi.testclient import TestClient
 
-from application.submit_record import SubmitRecord
+from application.intake.submit_record import SubmitRecord
 from tests.api_keys import keyed_app
 from tests.factories import a_record
 

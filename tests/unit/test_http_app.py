@@ -8,7 +8,7 @@ import orjson
 import pytest
 from fastapi.testclient import TestClient
 
-from application.submit_record import SubmitRecord
+from application.intake.submit_record import SubmitRecord
 from tests.api_keys import keyed_app
 from tests.factories import a_record
 
@@ -91,7 +91,7 @@ def test_a_dealer_key_submits_only_its_own_records(raw, clock) -> None:
 
 
 def test_a_revoked_key_is_refused(raw, clock) -> None:
-    from application.api_keys import RevokeApiKey
+    from application.access.api_keys import RevokeApiKey
 
     app, key, store = keyed_app(lambda: SubmitRecord(raw, clock), dealer_id="DLR-JKT-001")
     client = TestClient(app, headers={"x-api-key": key})

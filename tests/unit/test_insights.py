@@ -10,10 +10,10 @@ import orjson
 import pytest
 
 from adapters.local.in_memory import InMemoryObjectStore
-from application.insights import BuildInsights
-from application.process_raw_file import ProcessRawFile
+from application.analytics.insights import BuildInsights
+from application.processing.process_raw_file import ProcessRawFile
 from application.storage_keys import META_INGESTED_AT, META_SUBMISSION_ID
-from entrypoints.insights_report import write_report
+from entrypoints.cli.insights_report import write_report
 from tests.factories import NOW, a_record
 
 AVANZA, XENIA = "MHFXX12G3K1234567", "MHFXX12G3K7654321"

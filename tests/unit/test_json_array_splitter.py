@@ -7,7 +7,7 @@ import random
 import orjson
 import pytest
 
-from application.json_array_splitter import ArraySplitter
+from application.processing.json_array_splitter import ArraySplitter
 
 TRICKY = ['"', "\\", "\\\\", '\\"', ",", "[", "]", "{", "}", "\n", "\t", " ", "é", "€", "\u2028", "x"]
 

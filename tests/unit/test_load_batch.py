@@ -6,9 +6,9 @@ import orjson
 import pytest
 
 from adapters.local.in_memory import InMemoryObjectStore, InMemoryQueue
-from application.load_batch import LoadBatch, parse_instant, pending_files
-from application.pipeline_status import PipelineStatus
-from application.process_raw_file import ProcessRawFile
+from application.loading.load_batch import LoadBatch, parse_instant, pending_files
+from application.operations.pipeline_status import PipelineStatus
+from application.processing.process_raw_file import ProcessRawFile
 from domain.record_identity import RecordKey
 from tests.factories import NOW, a_record, put_cleaned
 

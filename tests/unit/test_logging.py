@@ -8,8 +8,8 @@ import logging
 
 import orjson
 
-from application.process_raw_file import ProcessRawFile
-from application.submit_record import SubmitRecord
+from application.intake.submit_record import SubmitRecord
+from application.processing.process_raw_file import ProcessRawFile
 from domain.dealer_access import OPERATOR
 from entrypoints.logging_setup import JsonFormatter
 from tests.factories import a_record

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from application.process_raw_file import ProcessResult
-from entrypoints.metrics import FileMetrics
+from application.processing.process_raw_file import ProcessResult
+from entrypoints.worker.metrics import FileMetrics
 
 
 def emitted(capsys) -> list[dict]:

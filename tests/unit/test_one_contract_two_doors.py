@@ -8,8 +8,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from application.process_raw_file import ProcessRawFile
-from application.submit_record import SubmissionError, SubmitRecord
+from application.intake.submit_record import SubmissionError, SubmitRecord
+from application.processing.process_raw_file import ProcessRawFile
 from domain.dealer_access import OPERATOR
 from tests.factories import BYTE_CHANGES, NOW, a_record, one_byte_changed
 

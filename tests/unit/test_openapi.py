@@ -7,9 +7,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from adapters.local.in_memory import InMemoryObjectStore, InMemoryRecordRepository
-from application.submission_status import SubmissionStatus
-from application.submit_record import SubmitRecord
-from application.vehicle_history import ServiceRecordLookup, VehicleHistory
+from application.history.vehicle_history import ServiceRecordLookup, VehicleHistory
+from application.intake.submission_status import SubmissionStatus
+from application.intake.submit_record import SubmitRecord
 from domain.contract import ServiceRecord
 from tests.api_keys import keyed_app
 

@@ -8,10 +8,10 @@ import io
 import orjson
 import pytest
 
-from application.load_batch import LoadBatch
-from application.process_raw_file import ProcessRawFile
-from application.raw_reader import MAX_BATCH_ROWS, read_batches
-from application.submit_record import SubmitRecord
+from application.intake.submit_record import SubmitRecord
+from application.loading.load_batch import LoadBatch
+from application.processing.process_raw_file import ProcessRawFile
+from application.processing.raw_reader import MAX_BATCH_ROWS, read_batches
 from domain.dealer_access import OPERATOR
 from domain.limits import MAX_LINE_BYTES
 from tests.factories import a_record

@@ -8,7 +8,7 @@ import orjson
 import pyarrow.parquet as pq
 import pytest
 
-from application.process_raw_file import ProcessRawFile
+from application.processing.process_raw_file import ProcessRawFile
 from domain.star_schema import TABLES
 from tests.factories import NOW, a_record
 

@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from adapters.local.in_memory import FixedClock, InMemoryObjectStore
-from application.submit_record import SubmissionError, SubmitRecord
+from application.intake.submit_record import SubmissionError, SubmitRecord
 from domain.dealer_access import OPERATOR
 from tests.factories import NOW, a_record, set_path
 from tests.one_file import NAME, process_one_file

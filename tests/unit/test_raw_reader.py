@@ -8,7 +8,7 @@ import orjson
 import pytest
 
 from application.errors import UnreadableFile
-from application.raw_reader import RECORD_INDEX, read_batches
+from application.processing.raw_reader import RECORD_INDEX, read_batches
 from tests.factories import a_record
 
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 import orjson
 import pytest
 
-from application.load_batch import LoadBatch
-from application.process_raw_file import ProcessRawFile
-from application.reconcile import Reconcile
+from application.loading.load_batch import LoadBatch
+from application.operations.reconcile import Reconcile
+from application.processing.process_raw_file import ProcessRawFile
 from domain.record_identity import RecordKey
 from tests.factories import a_record
 
@@ -95,7 +95,7 @@ def test_cleaned_json_lines_and_parquet_must_agree(pipeline, cleaned) -> None:
 def test_rows_the_workers_reader_misses_are_caught_by_an_independent_count(pipeline, monkeypatch) -> None:
     """The raw rows are counted again by a JSON parser (ijson), not the worker's reader: a
     reader that lost a row, and the outputs that lost it with it, cannot pass unnoticed."""
-    import application.reconcile as reconcile
+    import application.operations.reconcile as reconcile
 
     real = reconcile.read_batches
 
@@ -109,7 +109,7 @@ def test_rows_the_workers_reader_misses_are_caught_by_an_independent_count(pipel
 
 
 def test_a_file_unreadable_to_the_worker_yet_valid_json_is_named(pipeline, monkeypatch) -> None:
-    import application.reconcile as reconcile
+    import application.operations.reconcile as reconcile
 
     monkeypatch.setattr(reconcile.Reconcile, "_raw_rows", lambda self, key: None)
     found = [(p.raw_key, p.problem) for p in pipeline(DATE).problems]

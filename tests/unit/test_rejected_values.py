@@ -9,7 +9,7 @@ import orjson
 import pytest
 
 from adapters.local.in_memory import FixedClock, InMemoryObjectStore
-from application.process_raw_file import ProcessRawFile
+from application.processing.process_raw_file import ProcessRawFile
 from domain.limits import MAX_COST, MAX_LINE_ITEMS, MAX_PART_QUANTITY
 from tests.factories import NOW, a_record
 

@@ -14,7 +14,7 @@ import pytest
 
 from adapters.s3_events import object_created_event
 from application.errors import ConfigurationError, MessageNotHeld, TransientError
-from entrypoints.worker_loop import Worker
+from entrypoints.worker.loop import Worker
 from tests.unit.test_worker_loop import RecordingProcess
 
 

@@ -9,7 +9,7 @@ import numpy as np
 import pyarrow as pa
 
 from adapters.local.in_memory import InMemoryScratch
-from application.repeated_ids import PARTITIONS, RepeatedIds
+from application.processing.repeated_ids import PARTITIONS, RepeatedIds
 
 
 def repeated(scratch) -> np.ndarray:

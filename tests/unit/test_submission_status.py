@@ -7,9 +7,9 @@ import orjson
 import pytest
 from fastapi.testclient import TestClient
 
-from application.process_raw_file import ProcessRawFile
-from application.submission_status import SubmissionStatus
-from application.submit_record import SubmitRecord
+from application.intake.submission_status import SubmissionStatus
+from application.intake.submit_record import SubmitRecord
+from application.processing.process_raw_file import ProcessRawFile
 from domain.dealer_access import OPERATOR, Caller
 from tests.api_keys import keyed_app
 from tests.factories import a_record

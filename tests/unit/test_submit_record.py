@@ -8,8 +8,7 @@ from collections.abc import Callable
 import orjson
 import pytest
 
-from application.process_raw_file import META_INGESTED_AT, META_SUBMISSION_ID
-from application.submit_record import (
+from application.intake.submit_record import (
     MAX_SUBMISSION_BYTES,
     MalformedSubmission,
     Receipt,
@@ -17,6 +16,7 @@ from application.submit_record import (
     SubmissionTooLarge,
     SubmitRecord,
 )
+from application.processing.process_raw_file import META_INGESTED_AT, META_SUBMISSION_ID
 from domain.dealer_access import OPERATOR
 from tests.factories import a_record
 
@@ -118,7 +118,7 @@ def test_a_dealer_submits_its_own_records_and_is_named_on_the_raw_object(raw, cl
     "change", [{"dealer.dealer_id": "DLR-SBY-002"}, {"dealer.dealer_id": None}, {"dealer": "DLR-JKT-001"}]
 )
 def test_another_dealers_record_refuses_the_whole_submission(raw, clock, change) -> None:
-    from application.submit_record import SubmissionForbidden
+    from application.intake.submit_record import SubmissionForbidden
     from domain.dealer_access import Caller
 
     body = orjson.dumps([a_record("A"), a_record("B", change)])

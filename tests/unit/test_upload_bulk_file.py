@@ -7,9 +7,9 @@ import io
 import orjson
 import pytest
 
-from application.process_raw_file import ProcessRawFile
-from application.submit_record import SubmitRecord
-from application.upload_bulk_file import UploadBulkFile
+from application.intake.submit_record import SubmitRecord
+from application.intake.upload_bulk_file import UploadBulkFile
+from application.processing.process_raw_file import ProcessRawFile
 from domain.dealer_access import OPERATOR
 from tests.factories import a_record
 
@@ -61,7 +61,7 @@ def test_submissions_are_stored_as_json(raw, clock) -> None:
     ],
 )
 def test_what_can_hold_no_records_is_refused_and_nothing_stored(raw, clock, body, reason) -> None:
-    from application.upload_bulk_file import UploadRefused
+    from application.intake.upload_bulk_file import UploadRefused
 
     with pytest.raises(UploadRefused) as refused:
         UploadBulkFile(raw, clock)(io.BytesIO(body), "export")
@@ -69,7 +69,7 @@ def test_what_can_hold_no_records_is_refused_and_nothing_stored(raw, clock, body
 
 
 def test_an_uploads_receipt_is_noted_for_the_submission_status(raw, cleaned, errors, clock) -> None:
-    from application.submission_status import SubmissionStatus
+    from application.intake.submission_status import SubmissionStatus
 
     receipt = UploadBulkFile(raw, clock)(io.BytesIO(jsonl(4, "A")), "export.jsonl")
     status = SubmissionStatus(raw, cleaned, errors)

@@ -8,9 +8,9 @@ from fastapi.testclient import TestClient
 
 from adapters.local.in_memory import InMemoryObjectStore, InMemoryRecordRepository
 from application.errors import BadPageToken
-from application.submission_status import SubmissionStatus
-from application.submit_record import SubmitRecord
-from application.vehicle_history import AmbiguousRecordId, BadPageSize, ServiceRecordLookup, VehicleHistory
+from application.history.vehicle_history import AmbiguousRecordId, BadPageSize, ServiceRecordLookup, VehicleHistory
+from application.intake.submission_status import SubmissionStatus
+from application.intake.submit_record import SubmitRecord
 from domain.dealer_access import MASKED, OPERATOR, Caller
 from domain.record_identity import RecordKey
 from tests.api_keys import keyed_app

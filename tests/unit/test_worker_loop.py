@@ -10,8 +10,8 @@ import pytest
 
 from adapters.s3_events import object_created_event, object_keys
 from application.errors import RawFileMissing
-from application.process_raw_file import ProcessResult
-from entrypoints.worker_loop import Worker, run_worker
+from application.processing.process_raw_file import ProcessResult
+from entrypoints.worker.loop import Worker, run_worker
 
 
 class RecordingProcess:
@@ -161,7 +161,7 @@ def test_a_released_message_is_not_extended_by_the_lane_still_working(queue) -> 
 
 def test_a_failed_receive_is_retried_and_the_worker_goes_on(queue, monkeypatch) -> None:
     """A queue out of reach for a moment (the network, throttling) must not end the worker."""
-    from entrypoints import worker_loop
+    from entrypoints.worker import loop as worker_loop
 
     monkeypatch.setattr(worker_loop, "RECEIVE_BACKOFF_SECONDS", 0.01)
     failing = RecordingQueue(queue)
@@ -257,7 +257,7 @@ def test_renewals_keep_a_file_invisible_on_a_queue_that_answers_slowly(monkeypat
     back: a queue taking 2.2 s of a 3 s visibility timeout to answer every call must never
     let the message be seen while its file is processed. (Timed from the answer, the next
     renewal came a whole call later, and landed after the timeout.)"""
-    import entrypoints.worker_loop as worker_loop
+    import entrypoints.worker.loop as worker_loop
 
     clock = BusyQueueTime()
     monkeypatch.setattr(worker_loop, "time", clock)

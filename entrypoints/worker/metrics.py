@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from aws_lambda_powertools.metrics import Metrics, MetricUnit, single_metric
 
-from application.process_raw_file import ProcessResult
+from application.processing.process_raw_file import ProcessResult
 
 NAMESPACE = "servicepipe"
 

@@ -22,10 +22,10 @@ import pyarrow.json as pa_json
 import pyarrow.parquet as pq
 
 from application.errors import ObjectNotFound, UnreadableFile
-from application.load_batch import canonical_instant
+from application.loading.load_batch import canonical_instant
+from application.operations.raw_row_count import RowCount, count_rows
 from application.ports import ObjectStore, RecordRepository
-from application.raw_reader import RECORD_INDEX, read_batches
-from application.raw_row_count import RowCount, count_rows
+from application.processing.raw_reader import RECORD_INDEX, read_batches
 from application.storage_keys import (
     ERROR_PREFIXES,
     LOAD_LEDGER_PREFIX,

@@ -28,8 +28,8 @@ from dataclasses import dataclass, field
 from adapters.s3_events import NotAnS3Event, objects_of
 from application.errors import ConfigurationError, MessageNotHeld, RawFileMissing
 from application.ports import Message, Queue
-from application.process_raw_file import ProcessResult
-from entrypoints.file_gate import FileGate
+from application.processing.process_raw_file import ProcessResult
+from entrypoints.worker.file_gate import FileGate
 
 log = logging.getLogger(__name__)
 

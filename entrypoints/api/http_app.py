@@ -1,7 +1,7 @@
 """The HTTP API (FastAPI): the same app runs under ``servicepipe serve`` and in Lambda.
 
 Every error answers ``{"error", "message"}``, 404 and 405 included. ``/openapi.json`` is public
-(``entrypoints/openapi_docs.py``); there is no ``/docs`` page: FastAPI's loads its scripts
+(``entrypoints/api/openapi_docs.py``); there is no ``/docs`` page: FastAPI's loads its scripts
 from a CDN, which a dealer's network or an offline machine may not reach.
 """
 
@@ -19,10 +19,17 @@ from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 
-from application.api_keys import Authenticate
+from application.access.api_keys import Authenticate
 from application.errors import BadPageToken
-from application.submission_status import SubmissionStatus
-from application.submit_record import (
+from application.history.vehicle_history import (
+    DEFAULT_PAGE_SIZE,
+    AmbiguousRecordId,
+    BadPageSize,
+    ServiceRecordLookup,
+    VehicleHistory,
+)
+from application.intake.submission_status import SubmissionStatus
+from application.intake.submit_record import (
     MAX_SUBMISSION_BYTES,
     MalformedSubmission,
     SubmissionForbidden,
@@ -30,16 +37,9 @@ from application.submit_record import (
     SubmissionTooLarge,
     SubmitRecord,
 )
-from application.vehicle_history import (
-    DEFAULT_PAGE_SIZE,
-    AmbiguousRecordId,
-    BadPageSize,
-    ServiceRecordLookup,
-    VehicleHistory,
-)
 from domain.dealer_access import Caller
-from entrypoints.access_log import AccessLog
-from entrypoints.openapi_docs import HISTORY_RESPONSES, READ_RESPONSES, RECORD_RESPONSES, SUBMIT_RESPONSES, document
+from entrypoints.api.access_log import AccessLog
+from entrypoints.api.openapi_docs import HISTORY_RESPONSES, READ_RESPONSES, RECORD_RESPONSES, SUBMIT_RESPONSES, document
 
 if TYPE_CHECKING:
     from entrypoints.container import Container

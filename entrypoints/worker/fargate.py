@@ -1,4 +1,4 @@
-"""The ECS Fargate worker: ``python -m entrypoints.fargate_worker [--drain]``.
+"""The ECS Fargate worker: ``python -m entrypoints.worker.fargate [--drain]``.
 
 Environment: ``RAW_BUCKET_NAME``, ``CLEANED_BUCKET_NAME``, ``ERROR_BUCKET_NAME``,
 ``SQS_QUEUE_URL``; optional ``SERVICEPIPE_QUEUE_VISIBILITY_TIMEOUT`` (match the queue's),
@@ -17,14 +17,14 @@ from collections.abc import Sequence
 from entrypoints.container import build_container
 from entrypoints.logging_setup import configure_logging
 from entrypoints.memory import limit_malloc_arenas, use_system_allocator
-from entrypoints.metrics import FileMetrics
 from entrypoints.readiness import EXIT_CONFIGURATION, refuse_to_start
 from entrypoints.settings import Settings, SettingsError
-from entrypoints.worker_loop import run_worker
+from entrypoints.worker.loop import run_worker
+from entrypoints.worker.metrics import FileMetrics
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m entrypoints.fargate_worker", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m entrypoints.worker.fargate", description=__doc__)
     parser.add_argument("--drain", action="store_true", help="exit when the queue is empty")
     args = parser.parse_args(argv)
     try:

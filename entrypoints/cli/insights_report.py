@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from application.insights import TABLES, Insights
+from application.analytics.insights import TABLES, Insights
 from domain.insights import REPEAT_DAYS, REPEAT_KM
-from entrypoints.spreadsheet_cells import safe_for_spreadsheets
+from entrypoints.cli.spreadsheet_cells import safe_for_spreadsheets
 
 TOP = 15  # bars per chart; the CSV holds every row
 SHARES = {"rejection_rates"}  # charts whose values are shares of 1, shown as percentages

@@ -11,8 +11,9 @@ import sys
 from collections.abc import Sequence
 
 from application.errors import ConfigurationError, TransientError
-from entrypoints import cli_commands, cli_recovery
-from entrypoints.cli_arguments import (
+from entrypoints.cli import commands as cli_commands
+from entrypoints.cli import recovery as cli_recovery
+from entrypoints.cli.arguments import (
     EXIT_INTERRUPTED,
     EXIT_USAGE,
     Help,

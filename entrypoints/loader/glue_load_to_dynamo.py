@@ -25,7 +25,7 @@ from adapters.aws.dynamodb_repository import DynamoRecordRepository
 from adapters.aws.s3_object_store import S3ObjectStore
 from adapters.aws.session import AwsClients
 from adapters.clock import SystemClock
-from application.load_batch import LoadBatch
+from application.loading.load_batch import LoadBatch
 from entrypoints.logging_setup import configure_logging
 from entrypoints.readiness import EXIT_CONFIGURATION, refuse_to_start
 

@@ -18,19 +18,19 @@ from typing import BinaryIO
 
 import orjson
 
-from application.api_keys import UnknownDealerId
+from application.access.api_keys import UnknownDealerId
 from application.errors import BadPageToken
-from application.submit_record import SubmissionError, SubmissionRejected
-from application.upload_bulk_file import UploadBulkFile, UploadRefused
-from application.vehicle_history import BadPageSize
+from application.history.vehicle_history import BadPageSize
+from application.intake.submit_record import SubmissionError, SubmissionRejected
+from application.intake.upload_bulk_file import UploadBulkFile, UploadRefused
 from domain.dealer_access import OPERATOR
-from entrypoints.cli_arguments import EXIT_INTERRUPTED, UsageError
+from entrypoints.cli.arguments import EXIT_INTERRUPTED, UsageError
+from entrypoints.cli.progress import Progress, WorkerProgress
 from entrypoints.container import Container
 from entrypoints.memory import freeze_startup_objects
-from entrypoints.progress import Progress, WorkerProgress
 from entrypoints.readiness import EXIT_CONFIGURATION, refuse_to_start
 from entrypoints.sample_data import generate_records
-from entrypoints.worker_loop import WorkerStats, run_worker
+from entrypoints.worker.loop import WorkerStats, run_worker
 
 log = logging.getLogger(__name__)
 
@@ -179,7 +179,7 @@ def status(args: argparse.Namespace, container: Container) -> int:
 def serve(args: argparse.Namespace, container: Container) -> int:
     import uvicorn
 
-    from entrypoints.http_app import app_of
+    from entrypoints.api.http_app import app_of
 
     app = app_of(container)
     if not container.api_key_store().entries():
@@ -189,7 +189,7 @@ def serve(args: argparse.Namespace, container: Container) -> int:
     listening = _listening_socket(args.host, args.port)
     freeze_startup_objects()
     log.info(f"listening on http://{args.host}:{args.port}", extra={"host": args.host, "port": args.port})
-    # Our own access lines (entrypoints.http_app) replace uvicorn's.
+    # Our own access lines (entrypoints.api.http_app) replace uvicorn's.
     config = uvicorn.Config(app, log_level="warning", access_log=False, log_config=None)
     uvicorn.Server(config).run(sockets=[listening])
     return 0
@@ -232,7 +232,7 @@ def _insights_folder(container: Container, out: str | None) -> Path:
 
 
 def _write_insights(container: Container, since: object, until: object, out: Path) -> Path:
-    from entrypoints.insights_report import summary_lines, write_report
+    from entrypoints.cli.insights_report import summary_lines, write_report
 
     found = container.build_insights()(since, until)
     path = write_report(found, out)

@@ -12,8 +12,8 @@ from typing import Any
 
 from mangum import Mangum
 
+from entrypoints.api.http_app import app_of
 from entrypoints.container import build_container
-from entrypoints.http_app import app_of
 from entrypoints.logging_setup import configure_logging
 from entrypoints.memory import freeze_startup_objects
 from entrypoints.settings import Settings

@@ -21,13 +21,13 @@ import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from application.batching import DEFAULT_CHUNK_BYTES
 from application.errors import ObjectNotFound, RawFileMissing, UnreadableFile
-from application.output_writers import OutputWriters
 from application.ports import Clock, ObjectInfo, ObjectStore, ScratchSpace
+from application.processing.batching import DEFAULT_CHUNK_BYTES
+from application.processing.output_writers import OutputWriters
+from application.processing.raw_reader import RECORD_INDEX, RecordBatch, displayable, read_batches
+from application.processing.repeated_ids import RepeatedIds
 from application.raw_formats import JSON
-from application.raw_reader import RECORD_INDEX, RecordBatch, displayable, read_batches
-from application.repeated_ids import RepeatedIds
 from application.storage_keys import ERROR_PREFIXES, META_INGESTED_AT, META_SUBMISSION_ID, OutputKeys, output_keys
 from domain.cleaned_records import cleaned_record_table
 from domain.cleaning import clean

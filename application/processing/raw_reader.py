@@ -29,9 +29,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.json as pa_json
 
-from application.batching import DEFAULT_CHUNK_BYTES
 from application.errors import UnreadableFile
-from application.json_array_splitter import ArraySplitter, BrokenArray
+from application.processing.batching import DEFAULT_CHUNK_BYTES
+from application.processing.json_array_splitter import ArraySplitter, BrokenArray
 from application.raw_formats import BYTE_ORDER_MARK, JSON_LINES, SNIFF_BYTES, UNKNOWN, content_type_of
 from domain.limits import MAX_LINE_BYTES, MAX_RECORD_BYTES
 from domain.problems import RejectedRow, Violation

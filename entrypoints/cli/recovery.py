@@ -9,9 +9,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from application.replay_raw_files import NothingToReplay
-from entrypoints.cli_arguments import UsageError
-from entrypoints.cli_commands import print_json, require_data_folder
+from application.operations.replay_raw_files import NothingToReplay
+from entrypoints.cli.arguments import UsageError
+from entrypoints.cli.commands import print_json, require_data_folder
 from entrypoints.container import Container
 
 PROBLEMS_SHOWN = 50

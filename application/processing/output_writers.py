@@ -15,10 +15,10 @@ from typing import BinaryIO
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from application.commit_together import CommitTogether
-from application.dimension_tables import DimensionTable
-from application.json_lines import write_json_lines
 from application.ports import ObjectStore, ScratchSpace
+from application.processing.commit_together import CommitTogether
+from application.processing.dimension_tables import DimensionTable
+from application.processing.json_lines import write_json_lines
 from application.raw_formats import JSON_LINES, PARQUET
 from application.storage_keys import OutputKeys
 from domain.star_schema import CONTEXT_COLUMNS, DIMENSION_KEYS, TABLE_SCHEMAS, FileContext, with_context

@@ -14,8 +14,8 @@ from typing import BinaryIO
 
 import ijson
 
+from application.processing.raw_reader import SINGLE_OBJECT_LIMIT
 from application.raw_formats import BYTE_ORDER_MARK
-from application.raw_reader import SINGLE_OBJECT_LIMIT
 
 _SCALARS = {"string", "number", "boolean", "null", "start_map", "start_array"}
 _PEEK = 64 * 1024

@@ -1,0 +1,1 @@
+"""Access: dealer keys, issued, checked and revoked."""

@@ -1,0 +1,1 @@
+"""Analytics: the figures of the insights report, from the cleaned zone."""

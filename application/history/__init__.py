@@ -1,0 +1,1 @@
+"""History: a vehicle's service history and one record's lookup."""

@@ -1,0 +1,1 @@
+"""Loading: cleaned lines into the service-record table, a newer version winning."""

@@ -1,0 +1,1 @@
+"""The ``servicepipe`` command line."""

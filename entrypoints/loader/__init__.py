@@ -1,0 +1,1 @@
+"""The scheduled loader: the Glue job that loads cleaned lines into DynamoDB."""

@@ -1,0 +1,1 @@
+"""The queue worker: the Fargate process and the loop it runs."""
