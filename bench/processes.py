@@ -50,6 +50,43 @@ def median_of(runs: int, measure) -> dict:  # type: ignore[no-untyped-def]
     return median
 
 
-def import_seconds(statement: str, runs: int) -> float:
-    """Median wall time of ``python -c statement`` in fresh processes."""
-    return statistics.median(run([sys.executable, "-c", statement])["seconds"] for _ in range(runs))
+def paired_ratio(command: list[str], baseline: list[str], runs: int) -> tuple[float, float, float]:
+    """``command`` and ``baseline`` run in turn, each fresh: the median of their pairs' time
+    ratios (pairing keeps it fair while the machine's speed drifts), and each one's median
+    seconds."""
+    ratios, mine, theirs = [], [], []
+    for _ in range(runs):
+        mine.append(run(command)["seconds"])
+        theirs.append(run(baseline)["seconds"])
+        ratios.append(mine[-1] / theirs[-1])
+    return statistics.median(ratios), statistics.median(mine), statistics.median(theirs)
+
+
+def data_folder_with_one_submission() -> Path:
+    """A fresh local data folder holding one submitted record, processed (an empty queue)."""
+    data = Path(tempfile.mkdtemp())
+    sample = data / "one.json"
+    with open(sample, "wb") as out:
+        subprocess.run([SERVICEPIPE, "generate", "1", "--seed", "1"], stdout=out, check=True)
+    for args in (["submit", str(sample)], ["worker", "--drain"]):
+        subprocess.run([SERVICEPIPE, "--data-dir", str(data), *args], check=True, capture_output=True)
+    return data
+
+
+EMPTY_RECEIVE = """
+import sys, time
+from adapters.local.sqlite_queue import SqliteQueue
+from entrypoints.worker.loop import DRAIN_POLL_SECONDS
+queue = SqliteQueue(sys.argv[1])
+started = time.perf_counter()
+assert queue.receive(1, DRAIN_POLL_SECONDS) == []
+print(time.perf_counter() - started)
+"""
+
+
+def empty_receive_seconds(data: Path) -> float:
+    """One receive on the empty local queue, as the drain's last one waits (its long poll)."""
+    done = subprocess.run(
+        [sys.executable, "-c", EMPTY_RECEIVE, str(data / "queue.sqlite")], cwd=ROOT, capture_output=True, text=True
+    )
+    return float(done.stdout.strip())

@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import importlib
+import sys
 from collections.abc import Callable
-from typing import Any
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
-from dependency_injector import containers, providers
+from dependency_injector import providers
 
-from adapters.aws.dynamodb_api_keys import ApiGatewayKeys, DynamoApiKeyStore
-from adapters.aws.dynamodb_repository import DynamoRecordRepository
-from adapters.aws.s3_object_store import S3ObjectStore
-from adapters.aws.session import AwsClients
-from adapters.aws.sqs_queue import SqsQueue
 from adapters.clock import SystemClock
 from adapters.local.folder_object_store import FolderObjectStore
 from adapters.local.queue_notifier import QueueNotifier
@@ -35,12 +32,42 @@ from entrypoints.settings import Settings
 def _built_on_first_use(module: str, name: str) -> Callable[..., Any]:
     """A factory for ``module.name`` that imports it only when first called: ProcessRawFile,
     Reconcile and BuildInsights bring pandas, pyarrow, polars and pandera, which the API
-    (built from this same container) never needs."""
+    (built from this same container) never needs; the AWS adapters bring boto3, which a
+    local command never needs."""
 
-    def build(**dependencies: Any) -> Any:
-        return getattr(importlib.import_module(module), name)(**dependencies)
+    def build(*args: Any, **dependencies: Any) -> Any:
+        return getattr(importlib.import_module(module), name)(*args, **dependencies)
 
     return build
+
+
+# What dependency-injector's wiring imports, when installed, to recognise their markers in the
+# functions it wires. This container is never wired (each door is handed it), so they are
+# hidden while ``containers`` is imported: FastAPI alone cost every command 0.2-0.3 s.
+_WIRING_EXTRAS = ("fastapi", "starlette", "werkzeug", "fast_depends")
+
+
+def _containers_module() -> ModuleType:
+    hidden = [name for name in _WIRING_EXTRAS if name not in sys.modules]
+    for name in hidden:
+        sys.modules[name] = None  # type: ignore[assignment]  # an import of it fails at once
+    try:
+        return importlib.import_module("dependency_injector.containers")
+    finally:
+        for name in hidden:
+            del sys.modules[name]
+
+
+if TYPE_CHECKING:
+    from dependency_injector import containers
+else:
+    containers = _containers_module()
+AwsClients = _built_on_first_use("adapters.aws.session", "AwsClients")
+SqsQueue = _built_on_first_use("adapters.aws.sqs_queue", "SqsQueue")
+S3ObjectStore = _built_on_first_use("adapters.aws.s3_object_store", "S3ObjectStore")
+DynamoRecordRepository = _built_on_first_use("adapters.aws.dynamodb_repository", "DynamoRecordRepository")
+DynamoApiKeyStore = _built_on_first_use("adapters.aws.dynamodb_api_keys", "DynamoApiKeyStore")
+ApiGatewayKeys = _built_on_first_use("adapters.aws.dynamodb_api_keys", "ApiGatewayKeys")
 
 
 class Container(containers.DeclarativeContainer):

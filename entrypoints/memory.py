@@ -16,8 +16,15 @@ def use_system_allocator() -> None:
     Arrow's default (mimalloc) keeps freed memory for reuse; batch after batch that held
     about 60 MiB more at peak, which a 512 MiB Fargate task cannot spare. (A fixed glibc
     mmap threshold saved another 40 MiB but cost a quarter of the speed on JSON arrays.)
+    Before pyarrow is imported, Arrow's own setting says so, and importing pyarrow is left to
+    the commands that need it (the API and most commands never do).
     """
-    import pyarrow as pa  # here, not at the top: the API imports this module and needs no pyarrow
+    import sys
+
+    if sys.modules.get("pyarrow") is None:  # not imported yet (or made unimportable)
+        os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")  # read when Arrow first allocates
+        return
+    import pyarrow as pa
 
     pa.set_memory_pool(pa.system_memory_pool())
 

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 import orjson
 
@@ -26,11 +26,13 @@ from application.intake.upload_bulk_file import UploadBulkFile, UploadRefused
 from domain.dealer_access import OPERATOR
 from entrypoints.cli.arguments import EXIT_INTERRUPTED, UsageError
 from entrypoints.cli.progress import Progress, WorkerProgress
-from entrypoints.container import Container
 from entrypoints.memory import freeze_startup_objects
 from entrypoints.readiness import EXIT_CONFIGURATION, refuse_to_start
 from entrypoints.sample_data import generate_records
-from entrypoints.worker.loop import WorkerStats, run_worker
+
+if TYPE_CHECKING:  # a command imports what only it needs when it runs (docs/performance.md)
+    from entrypoints.container import Container
+    from entrypoints.worker.loop import WorkerStats
 
 log = logging.getLogger(__name__)
 
@@ -109,11 +111,13 @@ def upload(args: argparse.Namespace, container: Container) -> int:
 
 
 def _run_worker(container: Container, drain: bool) -> WorkerStats:
+    from entrypoints.worker.loop import BuiltOnFirstFile, run_worker
+
     progress = WorkerProgress()
     try:
         return run_worker(
             container.queue(),
-            container.process_raw_file(),
+            BuiltOnFirstFile(container.process_raw_file),
             drain=drain,
             visibility_timeout=container.config.queue_visibility_timeout(),
             stop_on_signals=True,

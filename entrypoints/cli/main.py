@@ -6,13 +6,12 @@ and exit status 2; never in a traceback.
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from application.errors import ConfigurationError, TransientError
-from entrypoints.cli import commands as cli_commands
-from entrypoints.cli import recovery as cli_recovery
 from entrypoints.cli.arguments import (
     EXIT_INTERRUPTED,
     EXIT_USAGE,
@@ -26,7 +25,6 @@ from entrypoints.cli.arguments import (
     port,
     seconds,
 )
-from entrypoints.container import build_container
 from entrypoints.logging_setup import configure_logging
 from entrypoints.memory import limit_malloc_arenas, use_system_allocator
 from entrypoints.readiness import EXIT_CONFIGURATION
@@ -143,22 +141,28 @@ def _parser() -> Parser:
     return parser
 
 
+# Each command's function, imported only when it runs: `--help` and the light commands never
+# load the container's wiring or the worker's data libraries (tests/integration/test_cli_imports.py).
 COMMANDS = {
-    "run": cli_commands.run,
-    "generate": cli_commands.generate,
-    "submit": cli_commands.submit,
-    "upload": cli_commands.upload,
-    "worker": cli_commands.worker,
-    "load": cli_commands.load,
-    "status": cli_commands.status,
-    "serve": cli_commands.serve,
-    "dealers": cli_commands.dealers,
-    "history": cli_commands.history,
-    "insights": cli_commands.insights,
-    "dlq": cli_recovery.dlq,
-    "replay": cli_recovery.replay,
-    "reconcile": cli_recovery.reconcile,
+    "run": "commands",
+    "generate": "commands",
+    "submit": "commands",
+    "upload": "commands",
+    "worker": "commands",
+    "load": "commands",
+    "status": "commands",
+    "serve": "commands",
+    "dealers": "commands",
+    "history": "commands",
+    "insights": "commands",
+    "dlq": "recovery",
+    "replay": "recovery",
+    "reconcile": "recovery",
 }
+
+
+def _command(name: str) -> Callable[..., int]:
+    return getattr(importlib.import_module(f"entrypoints.cli.{COMMANDS[name]}"), name)  # type: ignore[no-any-return]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -182,8 +186,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     configure_logging(settings.log_level)
     limit_malloc_arenas()
     use_system_allocator()
+    from entrypoints.container import build_container
+
     try:
-        return COMMANDS[args.command](args, build_container(settings))
+        return _command(args.command)(args, build_container(settings))
     except BrokenPipeError:
         # The reader went away (`... | head`): say so once; stdout is pointed at /dev/null so
         # that Python's flush at exit does not raise again.

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
 from application.operations.replay_raw_files import NothingToReplay
 from entrypoints.cli.arguments import UsageError
 from entrypoints.cli.commands import print_json, require_data_folder
-from entrypoints.container import Container
+
+if TYPE_CHECKING:
+    from entrypoints.container import Container
 
 PROBLEMS_SHOWN = 50
 

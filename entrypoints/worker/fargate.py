@@ -19,7 +19,7 @@ from entrypoints.logging_setup import configure_logging
 from entrypoints.memory import limit_malloc_arenas, use_system_allocator
 from entrypoints.readiness import EXIT_CONFIGURATION, refuse_to_start
 from entrypoints.settings import Settings, SettingsError
-from entrypoints.worker.loop import run_worker
+from entrypoints.worker.loop import BuiltOnFirstFile, run_worker
 from entrypoints.worker.metrics import FileMetrics
 
 
@@ -41,7 +41,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_CONFIGURATION
     stats = run_worker(
         container.queue(),
-        container.process_raw_file(),
+        BuiltOnFirstFile(container.process_raw_file),
         drain=args.drain,
         visibility_timeout=settings.queue_visibility_timeout,
         stop_on_signals=True,

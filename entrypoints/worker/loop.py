@@ -24,12 +24,15 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from adapters.s3_events import NotAnS3Event, objects_of
 from application.errors import ConfigurationError, MessageNotHeld, RawFileMissing
 from application.ports import Message, Queue
-from application.processing.process_raw_file import ProcessResult
 from entrypoints.worker.file_gate import FileGate
+
+if TYPE_CHECKING:  # the use-case (and its data libraries) is imported by whoever builds it
+    from application.processing.process_raw_file import ProcessResult
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +48,23 @@ TAKEN_OVER = (
     "message taken over after its visibility lapsed: the file was finished here and "
     "its new holder writes the same outputs again (nothing doubles)"
 )
+
+
+class BuiltOnFirstFile:
+    """The worker's use-case, built when the first file comes: building it imports pandas,
+    pyarrow, polars and pandera (more than a second), which an empty queue never needs. The
+    lanes share the one instance, as they would share one built up front."""
+
+    def __init__(self, build: Callable[[], Callable[[str], ProcessResult]]) -> None:
+        self._build = build
+        self._built: Callable[[str], ProcessResult] | None = None
+        self._lock = threading.Lock()
+
+    def __call__(self, key: str) -> ProcessResult:
+        with self._lock:
+            if self._built is None:
+                self._built = self._build()
+        return self._built(key)
 
 
 class Released(Exception):

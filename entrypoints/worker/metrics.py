@@ -9,9 +9,12 @@ rejection-rate alarm reads ``RowsValid`` and ``RowsRejected``.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from aws_lambda_powertools.metrics import Metrics, MetricUnit, single_metric
 
-from application.processing.process_raw_file import ProcessResult
+if TYPE_CHECKING:
+    from application.processing.process_raw_file import ProcessResult
 
 NAMESPACE = "servicepipe"
 

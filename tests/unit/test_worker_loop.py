@@ -270,3 +270,21 @@ def test_renewals_keep_a_file_invisible_on_a_queue_that_answers_slowly(monkeypat
     stats = Worker(queue, process, visibility_timeout=3, heartbeat_seconds=1.0).run(drain=True)
     assert stats.files_processed == 1 and queue.deleted
     assert queue.renewals >= 6 and queue.lapses == []
+
+
+def test_the_use_case_is_built_once_when_the_first_file_comes(queue) -> None:
+    from entrypoints.worker.loop import BuiltOnFirstFile
+
+    built: list[RecordingProcess] = []
+
+    def build() -> RecordingProcess:
+        built.append(RecordingProcess())
+        return built[-1]
+
+    process = BuiltOnFirstFile(build)
+    run_worker(queue, process, drain=True, files_in_flight=4)
+    assert built == []  # an empty queue: nothing built, nothing imported
+    for key in ("a.json", "b.json", "c.json"):
+        queue.send(object_created_event("raw", key, 1))
+    run_worker(queue, process, drain=True, files_in_flight=4)
+    assert len(built) == 1 and sorted(built[0].keys) == ["a.json", "b.json", "c.json"]
