@@ -11,6 +11,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 ROOT = Path(__file__).resolve().parents[1]
 SERVICEPIPE = str(Path(sys.executable).parent / "servicepipe")
@@ -50,16 +51,26 @@ def median_of(runs: int, measure) -> dict:  # type: ignore[no-untyped-def]
     return median
 
 
-def paired_ratio(command: list[str], baseline: list[str], runs: int) -> tuple[float, float, float]:
-    """``command`` and ``baseline`` run in turn, each fresh: the median of their pairs' time
-    ratios (pairing keeps it fair while the machine's speed drifts), and each one's median
-    seconds."""
-    ratios, mine, theirs = [], [], []
+class Paired(NamedTuple):
+    """A command measured in turn with its yardstick."""
+
+    ratio: float  # the median of the pairs' time ratios
+    seconds: float  # the command's median
+    baseline_seconds: float  # the yardstick's median
+    peak_rss_mib: float  # the command's largest peak
+
+
+def paired_ratio(command: list[str], baseline: list[str], runs: int) -> Paired:
+    """``command`` and ``baseline`` run in turn, each fresh (pairing keeps the ratio fair
+    while the machine's speed drifts)."""
+    ratios, mine, theirs, peaks = [], [], [], []
     for _ in range(runs):
-        mine.append(run(command)["seconds"])
+        done = run(command)
+        mine.append(done["seconds"])
+        peaks.append(done["peak_rss_mib"])
         theirs.append(run(baseline)["seconds"])
         ratios.append(mine[-1] / theirs[-1])
-    return statistics.median(ratios), statistics.median(mine), statistics.median(theirs)
+    return Paired(statistics.median(ratios), statistics.median(mine), statistics.median(theirs), max(peaks))
 
 
 def data_folder_with_one_submission() -> Path:

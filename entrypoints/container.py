@@ -11,29 +11,21 @@ from typing import TYPE_CHECKING, Any
 from dependency_injector import providers
 
 from adapters.clock import SystemClock
-from adapters.local.folder_object_store import FolderObjectStore
-from adapters.local.queue_notifier import QueueNotifier
-from adapters.local.sqlite_api_keys import SqliteApiKeyStore
-from adapters.local.sqlite_queue import SqliteQueue
-from adapters.local.sqlite_repository import SqliteRecordRepository
-from adapters.local.temporary_files import TemporaryFiles
-from adapters.raw_file_announcer import RawFileAnnouncer
-from application.access.api_keys import Authenticate, IssueApiKey, NoGateway, RevokeApiKey
+from application.access.api_keys import Authenticate
 from application.history.vehicle_history import ServiceRecordLookup, VehicleHistory
 from application.intake.submission_status import SubmissionStatus
 from application.intake.submit_record import SubmitRecord
-from application.loading.load_batch import LoadBatch
-from application.operations.pipeline_status import PipelineStatus
-from application.operations.replay_raw_files import ReplayRawFiles
 from entrypoints.memory import release_free_memory
 from entrypoints.settings import Settings
 
 
 def _built_on_first_use(module: str, name: str) -> Callable[..., Any]:
-    """A factory for ``module.name`` that imports it only when first called: ProcessRawFile,
-    Reconcile and BuildInsights bring pandas, pyarrow, polars and pandera, which the API
-    (built from this same container) never needs; the AWS adapters bring boto3, which a
-    local command never needs."""
+    """A factory for ``module.name`` that imports it only when first called, so that each
+    door imports only what it builds: ProcessRawFile, Reconcile and BuildInsights bring
+    pandas, pyarrow, polars and pandera, which the API (built from this same container) never
+    needs; the AWS adapters bring boto3, which a local command never needs; the local
+    adapters bring sqlite3, which the Lambda never needs. The use-cases the API serves are
+    imported directly: its routes import them anyway."""
 
     def build(*args: Any, **dependencies: Any) -> Any:
         return getattr(importlib.import_module(module), name)(*args, **dependencies)
@@ -68,6 +60,19 @@ S3ObjectStore = _built_on_first_use("adapters.aws.s3_object_store", "S3ObjectSto
 DynamoRecordRepository = _built_on_first_use("adapters.aws.dynamodb_repository", "DynamoRecordRepository")
 DynamoApiKeyStore = _built_on_first_use("adapters.aws.dynamodb_api_keys", "DynamoApiKeyStore")
 ApiGatewayKeys = _built_on_first_use("adapters.aws.dynamodb_api_keys", "ApiGatewayKeys")
+FolderObjectStore = _built_on_first_use("adapters.local.folder_object_store", "FolderObjectStore")
+QueueNotifier = _built_on_first_use("adapters.local.queue_notifier", "QueueNotifier")
+SqliteApiKeyStore = _built_on_first_use("adapters.local.sqlite_api_keys", "SqliteApiKeyStore")
+SqliteQueue = _built_on_first_use("adapters.local.sqlite_queue", "SqliteQueue")
+SqliteRecordRepository = _built_on_first_use("adapters.local.sqlite_repository", "SqliteRecordRepository")
+TemporaryFiles = _built_on_first_use("adapters.local.temporary_files", "TemporaryFiles")
+RawFileAnnouncer = _built_on_first_use("adapters.raw_file_announcer", "RawFileAnnouncer")
+NoGateway = _built_on_first_use("application.access.api_keys", "NoGateway")
+IssueApiKey = _built_on_first_use("application.access.api_keys", "IssueApiKey")
+RevokeApiKey = _built_on_first_use("application.access.api_keys", "RevokeApiKey")
+LoadBatch = _built_on_first_use("application.loading.load_batch", "LoadBatch")
+PipelineStatus = _built_on_first_use("application.operations.pipeline_status", "PipelineStatus")
+ReplayRawFiles = _built_on_first_use("application.operations.replay_raw_files", "ReplayRawFiles")
 
 
 class Container(containers.DeclarativeContainer):

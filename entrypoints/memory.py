@@ -6,6 +6,7 @@ import ctypes
 import ctypes.util
 import gc
 import os
+import sys
 from collections.abc import Callable
 from functools import cache
 
@@ -19,8 +20,6 @@ def use_system_allocator() -> None:
     Before pyarrow is imported, Arrow's own setting says so, and importing pyarrow is left to
     the commands that need it (the API and most commands never do).
     """
-    import sys
-
     if sys.modules.get("pyarrow") is None:  # not imported yet (or made unimportable)
         os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")  # read when Arrow first allocates
         return

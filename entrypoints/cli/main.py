@@ -25,8 +25,7 @@ from entrypoints.cli.arguments import (
     port,
     seconds,
 )
-from entrypoints.logging_setup import configure_logging
-from entrypoints.memory import limit_malloc_arenas, use_system_allocator
+from entrypoints.process_start import start_process
 from entrypoints.readiness import EXIT_CONFIGURATION
 from entrypoints.settings import DEFAULT_DATA_DIR, LOG_LEVELS, Settings, SettingsError
 
@@ -183,9 +182,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as err:
         print(f"{program}: {err}", file=sys.stderr)
         return EXIT_USAGE
-    configure_logging(settings.log_level)
-    limit_malloc_arenas()
-    use_system_allocator()
+    start_process(settings.log_level)
     from entrypoints.container import build_container
 
     try:

@@ -15,8 +15,7 @@ import sys
 from collections.abc import Sequence
 
 from entrypoints.container import build_container
-from entrypoints.logging_setup import configure_logging
-from entrypoints.memory import limit_malloc_arenas, use_system_allocator
+from entrypoints.process_start import start_process
 from entrypoints.readiness import EXIT_CONFIGURATION, refuse_to_start
 from entrypoints.settings import Settings, SettingsError
 from entrypoints.worker.loop import BuiltOnFirstFile, run_worker
@@ -32,9 +31,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as err:
         print(f"fargate_worker: {err}", file=sys.stderr)
         return EXIT_CONFIGURATION
-    configure_logging(settings.log_level)
-    limit_malloc_arenas()
-    use_system_allocator()
+    start_process(settings.log_level)
     container = build_container(settings)
     resources = (container.raw_store(), container.cleaned_store(), container.error_store(), container.queue())
     if refuse_to_start("fargate_worker", *resources):
