@@ -1,5 +1,6 @@
 """No value in one row can stall its file: whatever a field holds, of that field's own kind
-(dates from 1900 to 2100 with and without offsets in every zone the project maps, numbers at
+(dates from 1900 to 2100 with and without offsets in every zone the project maps, and
+every shape of the date grammar with any digits, numbers at
 and past every bound, text from every Unicode category), the file is processed on its first
 receive and every row is in exactly one place: cleaned, or rejected with its rules."""
 
@@ -17,6 +18,7 @@ from hypothesis import strategies as st
 
 from domain.limits import INT64_MAX, INT64_MIN, MAX_COST, MAX_PART_QUANTITY
 from domain.rule_catalog import MAX_ODOMETER_KM, MIN_YEAR
+from domain.service_dates import SERVICE_DATE_PATTERN
 from domain.timezones import ZONES
 from tests.factories import a_record, set_path
 from tests.one_file import process_one_file
@@ -55,6 +57,25 @@ def test_a_local_time_jakartas_history_made_odd_is_judged_in_its_row(service_dat
     assert 0 in valid
 
 
+@pytest.mark.parametrize(
+    ("service_dates", "rules"),
+    [
+        # Year 0 beside 7 decimals: pandas read the column in nanoseconds and the file failed.
+        (["0000-01-01", "0000-01-01T00:00:00.0000000Z"], [["service_date_format"], ["service_date_format"]]),
+        (["0001-01-01", "0001-01-01T00:00:00.0000000Z"], [["service_date_range"], ["service_date_range"]]),
+        (["9999-12-31T23:59:59.999999999-23:59", "2026-02-30"], [["service_date_range"], ["service_date_format"]]),
+    ],
+)
+def test_dates_at_the_ends_of_the_calendar_cost_only_their_rows(service_dates, rules) -> None:
+    odd = [
+        a_record(f"SR-{i}", {"service_details.service_date": date, "vehicle.year": None})
+        for i, date in enumerate(service_dates, start=1)
+    ]
+    valid, rejected = outcome([a_record("SR-0"), *odd])
+    assert valid == [0]
+    assert [rejected[i] for i in range(1, len(odd) + 1)] == rules
+
+
 # --- the class: every field, values of its own kind ----------------------------------------
 ZONE_INFOS = [ZoneInfo(name) for name in ZONES.values()]
 FIXED = [timezone.utc, *(timezone(timedelta(hours=h)) for h in (7, 8, 9)), timezone(timedelta(hours=-23, minutes=-59))]
@@ -81,6 +102,8 @@ def service_dates(draw) -> str:
     return text
 
 
+# The grammar's every shape with any digits: year 0, 30 February, hour 99, 9 decimals, offset +99:99.
+grammar_shaped_dates = st.from_regex(SERVICE_DATE_PATTERN.replace(r"\d", "[0-9]"), fullmatch=True)
 bounds = st.sampled_from(
     [
         0,
@@ -143,7 +166,7 @@ TEXT_FIELDS = [
     "customer.customer_name",
 ]
 field_values = (
-    st.tuples(st.just("service_details.service_date"), service_dates() | texts)
+    st.tuples(st.just("service_details.service_date"), service_dates() | grammar_shaped_dates | texts)
     | st.tuples(st.sampled_from(NUMBER_FIELDS), numbers)
     | st.tuples(st.sampled_from(TEXT_FIELDS), texts)
 )
