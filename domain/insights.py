@@ -128,6 +128,9 @@ def rejection_rates(fact: pd.DataFrame, rejected: pd.DataFrame) -> pd.DataFrame:
     totals = pd.concat([valid, rows], axis=1).fillna(0).astype(int)
     totals["rows"] = totals["valid_rows"] + totals["rejected_rows"]
     by_rule = rejected.groupby(["dealer_id", "rule"], dropna=False).size().rename("rejected").reset_index()
+    # A key of only missing dealer ids comes out of groupby as float NaN: merge on objects.
+    by_rule["dealer_id"] = by_rule["dealer_id"].astype(object)
+    totals.index = totals.index.astype(object)
     merged = by_rule.merge(totals, left_on="dealer_id", right_index=True, how="left")
     merged["rate"] = (merged["rejected"] / merged["rows"]).round(4)
     return merged[["dealer_id", "rule", "rejected", "rows", "rate"]].sort_values(

@@ -188,5 +188,8 @@ class SqsQueue:
         if not waiting:
             return Redrive(messages=0, started=False, detail="the dead-letter queue is empty")
         with self._translated():
-            handle = self._sqs.start_message_move_task(SourceArn=dlq_arn)["TaskHandle"]
+            # Named, not left to SQS ("back where they came from"): the role may send to this
+            # queue only, and IAM judges the destination it is told.
+            destination = self._arn(self.queue_url)
+            handle = self._sqs.start_message_move_task(SourceArn=dlq_arn, DestinationArn=destination)["TaskHandle"]
         return Redrive(messages=waiting, started=True, detail=f"SQS message move task started: {handle}")

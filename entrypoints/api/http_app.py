@@ -20,7 +20,7 @@ from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 
 from application.access.api_keys import Authenticate
-from application.errors import BadPageToken
+from application.errors import BadPageToken, ConfigurationError, TransientError
 from application.history.vehicle_history import (
     DEFAULT_PAGE_SIZE,
     AmbiguousRecordId,
@@ -46,10 +46,15 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+RETRY_AFTER_SECONDS = 60
 _ERROR_CODES = {404: "not_found", 405: "method_not_allowed"}
 UNAUTHORIZED = (
     "missing or unknown x-api-key header: send your dealership's key (the operator issues it with "
     "`servicepipe dealers add DEALER_ID`)"
+)
+UNAVAILABLE = (
+    "the service cannot reach its storage right now; nothing was changed by this request: "
+    "try again in a minute, and tell the operator if it lasts"
 )
 TOO_LARGE = (
     f"the body is larger than {MAX_SUBMISSION_BYTES:,} bytes (6 MiB); split it into smaller batches, "
@@ -111,6 +116,17 @@ def create_app(
     async def bad_parameter(request: Request, exc: RequestValidationError) -> Response:
         problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
         return _error(400, "bad_request", problems)
+
+    @app.exception_handler(ConfigurationError)
+    @app.exception_handler(TransientError)
+    async def store_refused(request: Request, exc: Exception) -> Response:
+        # A bucket or table that refuses this role (its IAM policy), is missing, or is busy:
+        # the caller gets a clear 503, the operator the cause (names of resources, no records).
+        setting = getattr(exc, "setting", "")
+        log.error(f"a store refused the request: {exc}", extra={"error_type": type(exc).__name__, "setting": setting})
+        response = _error(503, "service_unavailable", UNAVAILABLE)
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
 
     @app.get("/health")
     def health() -> dict[str, str]:

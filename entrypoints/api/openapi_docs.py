@@ -35,7 +35,9 @@ class ErrorBody(BaseModel):
         },
         {"error": "malformed_json", "message": "the body is not valid JSON: unexpected end of data"},
     )
-    error: str = Field(description="a short code: unauthorized, forbidden, not_found, payload_too_large, ...")
+    error: str = Field(
+        description="a short code: unauthorized, forbidden, not_found, payload_too_large, service_unavailable, ..."
+    )
     message: str = Field(description="what was wrong and what to do")
 
 
@@ -115,6 +117,7 @@ def _error(description: str, model: type[BaseModel] = ErrorBody) -> dict[str, An
     return {"model": model, "description": description}
 
 
+UNAVAILABLE = _error("a store (bucket or table) refused or could not answer: nothing changed; retry after Retry-After")
 SUBMIT_RESPONSES: dict[int | str, dict[str, Any]] = {
     202: {"model": ReceiptBody, "description": "structurally sound and stored; rules are checked row by row later"},
     400: _error("the body is not valid JSON"),
@@ -123,10 +126,12 @@ SUBMIT_RESPONSES: dict[int | str, dict[str, Any]] = {
     413: _error(f"over 6 MiB, or over {MAX_RECORDS_PER_SUBMISSION:,} records: split it, or upload a bulk file"),
     415: _error("a Content-Type other than application/json"),
     422: _error("a structural problem: the whole submission refused, every problem counted", InvalidSubmissionBody),
+    503: UNAVAILABLE,
 }
 READ_RESPONSES: dict[int | str, dict[str, Any]] = {
     401: _error("x-api-key missing, unknown or revoked"),
     404: _error("no such thing for this key (another dealer's submission looks the same)"),
+    503: UNAVAILABLE,
 }
 RECORD_RESPONSES: dict[int | str, dict[str, Any]] = {
     **READ_RESPONSES,

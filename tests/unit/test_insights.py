@@ -7,12 +7,16 @@ import re
 from datetime import date
 
 import orjson
+import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from adapters.local.in_memory import InMemoryObjectStore
 from application.analytics.insights import BuildInsights
 from application.processing.process_raw_file import ProcessRawFile
 from application.storage_keys import META_INGESTED_AT, META_SUBMISSION_ID
+from domain.insights import rejection_rates
 from entrypoints.cli.insights_report import write_report
 from tests.factories import NOW, a_record
 
@@ -160,3 +164,35 @@ def test_no_csv_cell_runs_as_a_formula_in_a_spreadsheet(clock, tmp_path, start) 
     assert not [cell for cell in cells if cell.startswith(("=", "+", "@", "\t", "\r"))]
     assert "'" + name in cells and "'" + f"{start}cmd|' /C calc'!A0" in cells
     assert {"-1000", "-1000.0"} & set(cells)  # km_apart of the repeat (44,000 after 45,000): a number
+
+
+DEALER_IDS = st.one_of(st.none(), st.sampled_from(["DLR-A", "DLR-B"]))
+
+
+@given(
+    valid=st.lists(st.sampled_from(["DLR-A", "DLR-B"]), max_size=6),
+    rejected=st.lists(st.tuples(DEALER_IDS, st.sampled_from(["not_json", "vin_format"])), min_size=1, max_size=6),
+)
+def test_rejection_rates_hold_for_any_mix_of_known_and_unknown_dealers(valid, rejected) -> None:
+    """Rejected rows without a dealer id (an unparseable line) are their own row of the table,
+    also when they are the only rejected rows (once a merge of a float and a text key)."""
+    fact = pd.DataFrame({"dealer_id": valid}, columns=["dealer_id"])
+    rows = [{"dealer_id": dealer, "rule": rule, "row": f"k#{i}"} for i, (dealer, rule) in enumerate(rejected)]
+    table = rejection_rates(fact, pd.DataFrame(rows, columns=["dealer_id", "rule", "row"]))
+    assert table["rejected"].sum() == len(rows)
+    for _, line in table.iterrows():
+        dealer = None if pd.isna(line["dealer_id"]) else line["dealer_id"]
+        sent = valid.count(dealer) + sum(1 for d, _ in rejected if d == dealer)
+        assert line["rows"] == sent and 0 < line["rate"] <= 1
+
+
+def test_only_rows_without_a_dealer_rejected_is_a_table_not_an_error() -> None:
+    fact = pd.DataFrame({"dealer_id": ["DLR-A", "DLR-A"]})
+    rejected = pd.DataFrame([{"dealer_id": None, "rule": "not_json", "row": "k#1"}])
+    (line,) = rows(rejection_rates(fact, rejected))
+    assert pd.isna(line["dealer_id"]) and (line["rule"], line["rejected"], line["rows"], line["rate"]) == (
+        "not_json",
+        1,
+        1,
+        1.0,
+    )

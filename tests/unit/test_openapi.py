@@ -51,7 +51,7 @@ def test_the_submission_body_comes_from_the_contract(document) -> None:
 
 def test_every_status_of_a_submission_has_its_shape(document) -> None:
     responses = document["paths"]["/service-records"]["post"]["responses"]
-    assert set(responses) == {"202", "400", "401", "403", "413", "415", "422"}
+    assert set(responses) == {"202", "400", "401", "403", "413", "415", "422", "503"}
     for status, response in responses.items():
         reference = response["content"]["application/json"]["schema"]["$ref"]
         assert reference.split("/")[-1] in document["components"]["schemas"], status

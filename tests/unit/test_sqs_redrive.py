@@ -19,6 +19,7 @@ REGION = "ap-southeast-3"
 QUEUE_URL = f"https://sqs.{REGION}.amazonaws.com/123456789012/sp-raw-events"
 DLQ_URL = f"https://sqs.{REGION}.amazonaws.com/123456789012/sp-raw-events-dlq"
 DLQ_ARN = f"arn:aws:sqs:{REGION}:123456789012:sp-raw-events-dlq"
+QUEUE_ARN = f"arn:aws:sqs:{REGION}:123456789012:sp-raw-events"
 
 
 @pytest.fixture
@@ -46,12 +47,17 @@ def counts(visible: int, hidden: int = 0) -> dict:
     }
 
 
-def test_redrive_starts_a_move_task_back_to_the_source_queue(sqs) -> None:
+def test_redrive_starts_a_move_task_back_to_the_work_queue(sqs) -> None:
     queue, stubber = sqs
     stubber.add_response("list_message_move_tasks", {"Results": []}, {"SourceArn": DLQ_ARN, "MaxResults": 1})
     stubber.add_response("get_queue_attributes", counts(3, 1), {"QueueUrl": DLQ_URL, "AttributeNames": ANY})
-    # No DestinationArn: SQS sends each message back to the queue it came from.
-    stubber.add_response("start_message_move_task", {"TaskHandle": "task-1"}, {"SourceArn": DLQ_ARN})
+    # The work queue named as the destination: the operators' policy may send there only.
+    stubber.add_response(
+        "get_queue_attributes", {"Attributes": {"QueueArn": QUEUE_ARN}}, {"QueueUrl": QUEUE_URL, "AttributeNames": ANY}
+    )
+    stubber.add_response(
+        "start_message_move_task", {"TaskHandle": "task-1"}, {"SourceArn": DLQ_ARN, "DestinationArn": QUEUE_ARN}
+    )
     redrive = queue.redrive()
     assert (redrive.messages, redrive.started) == (4, True) and "task-1" in redrive.detail
 
