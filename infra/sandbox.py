@@ -55,10 +55,12 @@ def deploy_to_moto(endpoint: str, environment_name: str = "sandbox") -> dict[str
         "VpcId": vpc,
         "SubnetIds": subnet,
     }
+    from infra.render_template import render
+
     cloudformation = client("cloudformation")
     cloudformation.create_stack(
         StackName=f"servicepipe-{environment_name}",
-        TemplateBody=(ROOT / "infra" / "template.yaml").read_text(),
+        TemplateBody=render((ROOT / "infra" / "template.yaml").read_text()),  # as deploy.sh deploys it
         Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in parameters.items()],
         Capabilities=["CAPABILITY_IAM"],
     )

@@ -1,7 +1,9 @@
-"""The CI/CD workflows: tests on every push, deploys gated on them, OIDC and commit tags only."""
+"""The delivery pipeline (.github/workflows/): one workflow; the tests once per push; both images
+to dev, then prod behind a reviewed change set; OIDC only; every action pinned by commit."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -10,31 +12,72 @@ import yaml
 WORKFLOWS = Path(__file__).resolve().parents[2] / ".github" / "workflows"
 
 
-def load(name: str) -> dict:
-    workflow = yaml.safe_load((WORKFLOWS / name).read_text())
-    workflow["on"] = workflow.pop(True, workflow.get("on"))  # YAML 1.1 reads the key `on` as True
-    return workflow
+@pytest.fixture(scope="module")
+def workflow() -> dict:
+    loaded = yaml.safe_load((WORKFLOWS / "delivery.yml").read_text())
+    loaded["on"] = loaded.pop(True, loaded.get("on"))  # YAML 1.1 reads the key `on` as True
+    return loaded
 
 
-def test_the_tests_run_on_every_push_and_pull_request() -> None:
-    workflow = load("test.yml")
-    assert {"push", "pull_request", "workflow_call"} <= set(workflow["on"])
-    assert [step.get("run") for step in workflow["jobs"]["test"]["steps"]][-1] == "make test"
+def runs(job: dict) -> list[str]:
+    return [step["run"] for step in job["steps"] if "run" in step]
 
 
-@pytest.mark.parametrize("part", ["api", "processor"])
-def test_deploys_are_gated_on_the_tests_and_use_oidc(part: str) -> None:
-    workflow = load(f"deploy-{part}.yml")
-    assert workflow["on"]["push"]["branches"] == ["main"]
-    assert f"infra/docker/{part}.Dockerfile" in workflow["on"]["push"]["paths"]
-    assert workflow["permissions"]["id-token"] == "write"
-    deploy = workflow["jobs"]["deploy"]
-    assert deploy["needs"] == "test" and workflow["jobs"]["test"]["uses"] == "./.github/workflows/test.yml"
-    (credentials,) = [
-        s for s in deploy["steps"] if s.get("uses", "").startswith("aws-actions/configure-aws-credentials")
+def test_one_workflow_and_the_suite_runs_once_per_push() -> None:
+    assert [p.name for p in sorted(WORKFLOWS.glob("*.y*ml"))] == ["delivery.yml"]
+    text = (WORKFLOWS / "delivery.yml").read_text()
+    assert text.count("run: make test") == 1
+
+
+def test_tests_and_audit_run_on_every_push_and_pull_request(workflow) -> None:
+    assert set(workflow["on"]) == {"push", "pull_request"}
+    assert "paths" not in (workflow["on"]["push"] or {})  # every change to main is delivered
+    assert runs(workflow["jobs"]["test"]) == ["make test", "make audit"]
+
+
+def test_dev_then_a_reviewed_change_set_then_prod(workflow) -> None:
+    jobs = workflow["jobs"]
+    assert list(jobs) == ["test", "dev", "prod-change-set", "prod"]
+    assert (jobs["dev"]["needs"], jobs["prod-change-set"]["needs"], jobs["prod"]["needs"]) == (
+        "test",
+        "dev",
+        "prod-change-set",
+    )
+    assert jobs["dev"]["if"] == "github.event_name == 'push' && github.ref == 'refs/heads/main'"
+    assert [jobs[name]["environment"] for name in ("dev", "prod-change-set", "prod")] == [
+        "dev",
+        "prod-change-set",
+        "prod",
     ]
-    assert "role-to-assume" in credentials["with"]
-    text = (WORKFLOWS / f"deploy-{part}.yml").read_text()
+    (dev,) = [s for s in jobs["dev"]["steps"] if "deploy.sh" in s.get("run", "")]
+    assert "IMAGES" not in dev.get("env", {})  # both images, every time
+    (review,) = [s for s in jobs["prod-change-set"]["steps"] if "deploy.sh" in s.get("run", "")]
+    assert review["env"]["REVIEW"] == "1" and review["id"] == "review"
+    assert jobs["prod-change-set"]["outputs"]["change_set"] == "${{ steps.review.outputs.change_set }}"
+    assert runs(jobs["prod"]) == ['infra/execute_change_set.sh "${{ vars.AWS_REGION }}" prod "$CHANGE_SET"']
+
+
+def test_deploys_wait_for_each_other_and_use_oidc_only(workflow) -> None:
+    assert workflow["concurrency"]["cancel-in-progress"] is False
+    text = (WORKFLOWS / "delivery.yml").read_text()
     assert "aws-access-key-id" not in text and "AWS_SECRET_ACCESS_KEY" not in text and ":latest" not in text
-    (run,) = [s for s in deploy["steps"] if "deploy.sh" in s.get("run", "")]
-    assert run["env"]["IMAGES"] == part
+    for name in ("dev", "prod-change-set", "prod"):
+        job = workflow["jobs"][name]
+        assert job["permissions"]["id-token"] == "write"
+        (credentials,) = [s for s in job["steps"] if s.get("uses", "").startswith("aws-actions/configure-aws")]
+        assert credentials["with"]["role-to-assume"] == "${{ vars.DEPLOY_ROLE_ARN }}"
+    assert workflow["permissions"] == {"contents": "read"}
+
+
+def test_every_action_is_pinned_by_commit_with_its_tag_named() -> None:
+    lines = [line for line in (WORKFLOWS / "delivery.yml").read_text().splitlines() if "uses:" in line]
+    assert lines
+    for line in lines:
+        assert re.search(r"uses: [\w.-]+/[\w.-]+@[0-9a-f]{40}  # v\d+\.\d+\.\d+$", line), line
+
+
+def test_pip_and_docker_layers_are_cached(workflow) -> None:
+    for name in ("test", "dev", "prod-change-set"):
+        (python,) = [s for s in workflow["jobs"][name]["steps"] if s.get("uses", "").startswith("actions/setup-python")]
+        assert python["with"]["cache"] == "pip" and python["with"]["cache-dependency-path"] == "requirements*.lock"
+    assert workflow["env"]["BUILD_CACHE"] == "registry"
