@@ -32,6 +32,8 @@ lint: setup $(CHECKOV_STAMP)
 	$(BIN)/mypy
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/bandit --quiet --recursive --severity-level medium domain application adapters entrypoints infra
+	$(BIN)/shellcheck infra/*.sh .ci/run
+	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
 	$(CHECKOV)/bin/checkov --directory infra --framework cloudformation dockerfile --quiet --compact --skip-download
 
 # The insights report's test opens it in a real headless Chromium (Debian's package).
@@ -46,7 +48,7 @@ test: lint browser
 # JSON API: where that cannot be reached, each package is listed as skipped and it passes.
 # One lock at a time: each is its own environment (checkov's pins differ from the others').
 audit: setup
-	for lock in requirements.lock requirements-api.lock requirements-dev.lock requirements-checkov.lock; do \
+	for lock in requirements.lock requirements-api.lock requirements-worker.lock requirements-dev.lock requirements-checkov.lock; do \
 		$(BIN)/pip-audit --disable-pip --no-deps --progress-spinner off -r $$lock || exit 1; done
 
 unit: setup
@@ -55,13 +57,15 @@ unit: setup
 integration: setup
 	$(BIN)/pytest tests/integration
 
-# Re-pin every dependency (needs network): edit requirements*.in, then run this.
+# Re-pin every dependency (needs network): edit requirements*.in, then run this. Every pin
+# carries its files' hashes: pip installs nothing that differs from what was locked.
 lock: setup
 	$(BIN)/pip install --quiet uv
-	$(BIN)/uv pip compile --quiet --python-version 3.11 requirements.in -o requirements.lock
-	$(BIN)/uv pip compile --quiet --python-version 3.11 requirements-dev.in -o requirements-dev.lock
-	$(BIN)/uv pip compile --quiet --python-version 3.11 requirements-api.in -c requirements.lock -o requirements-api.lock
-	$(BIN)/uv pip compile --quiet --python-version 3.11 requirements-checkov.in -o requirements-checkov.lock
+	$(BIN)/uv pip compile --quiet --python-version 3.11 --generate-hashes requirements.in -o requirements.lock
+	$(BIN)/uv pip compile --quiet --python-version 3.11 --generate-hashes requirements-dev.in -o requirements-dev.lock
+	$(BIN)/uv pip compile --quiet --python-version 3.11 --generate-hashes requirements-api.in -c requirements.lock -o requirements-api.lock
+	$(BIN)/uv pip compile --quiet --python-version 3.11 --generate-hashes requirements-worker.in -c requirements.lock -o requirements-worker.lock
+	$(BIN)/uv pip compile --quiet --python-version 3.11 --generate-hashes requirements-checkov.in -o requirements-checkov.lock
 
 clean:
 	rm -rf $(VENV) $(CHECKOV) .servicepipe-data .test-artifacts .pytest_cache .mypy_cache .ruff_cache *.egg-info

@@ -11,8 +11,9 @@ COPY entrypoints entrypoints
 RUN pip wheel --no-cache-dir --no-deps --wheel-dir /wheels .
 
 FROM python:3.11-slim-bookworm
-# The locked dependencies first (a layer that changes only with the lock), then the wheel.
-COPY requirements.lock /tmp/requirements.lock
+# The worker's own lock first (a layer that changes only with the lock; none of the API's web
+# stack, which the worker never imports), then the wheel.
+COPY requirements-worker.lock /tmp/requirements.lock
 RUN pip install --no-cache-dir --no-deps -r /tmp/requirements.lock
 COPY --from=wheel /wheels /wheels
 RUN pip install --no-cache-dir --no-deps /wheels/*.whl \

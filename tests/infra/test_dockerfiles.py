@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -20,7 +21,8 @@ def test_hadolint_passes(name: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("name", "lock"), [("api.Dockerfile", "requirements-api.lock"), ("processor.Dockerfile", "requirements.lock")]
+    ("name", "lock"),
+    [("api.Dockerfile", "requirements-api.lock"), ("processor.Dockerfile", "requirements-worker.lock")],
 )
 def test_the_final_image_gets_the_wheel_and_the_lock_only(name: str, lock: str) -> None:
     final_stage = (DOCKER / name).read_text().rsplit("\nFROM ", 1)[1]
@@ -30,7 +32,30 @@ def test_the_final_image_gets_the_wheel_and_the_lock_only(name: str, lock: str) 
 
 def _pins(lock: str) -> dict[str, str]:
     lines = (ROOT / lock).read_text().splitlines()
-    return dict(line.split("==", 1) for line in lines if "==" in line and not line.startswith("#"))
+    pins = [line.split(" ", 1)[0] for line in lines if "==" in line and not line.startswith("#")]
+    return dict(pin.split("==", 1) for pin in pins)
+
+
+LOCKS = sorted(p.name for p in ROOT.glob("requirements*.lock"))
+
+
+@pytest.mark.parametrize("lock", LOCKS)
+def test_every_pin_carries_the_hashes_of_its_files(lock: str) -> None:
+    """pip then installs nothing that differs from what was locked (hash-checking mode)."""
+    text = (ROOT / lock).read_text()
+    pins = [block for block in text.split("\n") if re.match(r"^[A-Za-z0-9_.\[\],-]+==", block)]
+    assert pins and len(pins) == len(_pins(lock))
+    blocks = re.split(r"\n(?=[A-Za-z0-9])", text)
+    for block in blocks:
+        if "==" in block.split("\n", 1)[0] and not block.startswith("#"):
+            assert "--hash=sha256:" in block, block.split("\n", 1)[0]
+
+
+def test_the_worker_lock_leaves_the_web_stack_out_and_agrees_with_the_main_lock() -> None:
+    worker, main = _pins("requirements-worker.lock"), _pins("requirements.lock")
+    assert not {"fastapi", "starlette", "uvicorn", "mangum"} & set(worker)
+    assert {"pandas", "pyarrow", "polars", "pandera", "boto3", "aws-lambda-powertools"} <= set(worker)
+    assert all(main.get(name, version) == version for name, version in worker.items())
 
 
 def test_the_api_lock_holds_no_data_library_and_agrees_with_the_main_lock() -> None:

@@ -4,12 +4,15 @@ to dev, then prod behind a reviewed change set; OIDC only; every action pinned b
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
 WORKFLOWS = Path(__file__).resolve().parents[2] / ".github" / "workflows"
+BIN = Path(sys.executable).parent
 
 
 @pytest.fixture(scope="module")
@@ -81,3 +84,22 @@ def test_pip_and_docker_layers_are_cached(workflow) -> None:
         (python,) = [s for s in workflow["jobs"][name]["steps"] if s.get("uses", "").startswith("actions/setup-python")]
         assert python["with"]["cache"] == "pip" and python["with"]["cache-dependency-path"] == "requirements*.lock"
     assert workflow["env"]["BUILD_CACHE"] == "registry"
+
+
+def shellcheck(script: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    path = tmp_path / "step.sh"
+    # GitHub substitutes ${{ }} before bash runs the step: a plain word stands in for it.
+    path.write_text("#!/usr/bin/env bash\nset -e\n" + re.sub(r"\$\{\{[^}]*\}\}", "value", script))
+    return subprocess.run([str(BIN / "shellcheck"), str(path)], capture_output=True, text=True)
+
+
+def test_every_run_step_passes_shellcheck(workflow, tmp_path) -> None:
+    """What actionlint does for `run:` steps; actionlint itself has no package that installs
+    offline (PyPI's builds by downloading from GitHub), so shellcheck's wheel does this part
+    and check-jsonschema (`make lint`) checks the workflow against GitHub's schema."""
+    scripts = [step["run"] for job in workflow["jobs"].values() for step in job["steps"] if "run" in step]
+    assert scripts
+    for script in scripts:
+        done = shellcheck(script, tmp_path)
+        assert done.returncode == 0, script + "\n" + done.stdout
+    assert shellcheck("rm -rf $STACK/*", tmp_path).returncode != 0  # it does find the classic mistakes
