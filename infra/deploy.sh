@@ -16,6 +16,7 @@
 #   API_RESERVED_CONCURRENCY=N             reserve N Lambda executions for the API (unset: none)
 #   IMAGES="api processor"                 the images to build and roll out; an image left out
 #                                          keeps the tag the stack runs now
+#   CFN_EXECUTION_ROLE_ARN                 the role CloudFormation deploys with (infra/bootstrap.yaml)
 #   REVIEW=1                               create the change set and show it, without executing it;
 #                                          infra/execute_change_set.sh runs it once reviewed
 #   BUILD_CACHE=registry                   docker layers cached in ECR (servicepipe-build-cache; CI)
@@ -108,12 +109,14 @@ fi
 if [[ -n ${API_RESERVED_CONCURRENCY+set} ]]; then
     optional_parameters+=("ApiReservedConcurrency=$API_RESERVED_CONCURRENCY")
 fi
-review=()
-if [[ ${REVIEW:-0} == 1 ]]; then review=(--no-execute-changeset); fi
+change_set_options=()
+if [[ ${REVIEW:-0} == 1 ]]; then change_set_options=(--no-execute-changeset); fi
+# CloudFormation creates the stack with the bootstrap's role (infra/bootstrap.yaml), not the caller's.
+if [[ -n ${CFN_EXECUTION_ROLE_ARN:-} ]]; then change_set_options+=(--role-arn "$CFN_EXECUTION_ROLE_ARN"); fi
 run .venv/bin/python -m infra.render_template dist/template.yaml
 run aws cloudformation deploy --region "$REGION" --stack-name "$STACK" \
     --template-file dist/template.yaml --s3-bucket "$ARTIFACTS" --s3-prefix "cloudformation/$COMMIT" \
-    --capabilities CAPABILITY_IAM --no-fail-on-empty-changeset ${review[@]+"${review[@]}"} \
+    --capabilities CAPABILITY_IAM --no-fail-on-empty-changeset ${change_set_options[@]+"${change_set_options[@]}"} \
     --parameter-overrides \
         "EnvironmentName=$ENVIRONMENT" "${image_parameters[@]}" \
         "ArtifactBucketName=$ARTIFACTS" \

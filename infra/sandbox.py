@@ -70,20 +70,34 @@ def deploy_to_moto(endpoint: str, environment_name: str = "sandbox") -> dict[str
     outputs = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
     sqs = client("sqs")
     queue_arn = sqs.get_queue_attributes(QueueUrl=outputs["QueueUrl"], AttributeNames=["QueueArn"])
+    # moto skips a bucket's NotificationConfiguration in a template: the template's own is set
+    # through the API, so the sandbox notifies exactly as the deployed bucket does.
     s3.put_bucket_notification_configuration(
         Bucket=outputs["RawBucketName"],
-        NotificationConfiguration={
-            "QueueConfigurations": [
-                {
-                    "QueueArn": queue_arn["Attributes"]["QueueArn"],
-                    "Events": ["s3:ObjectCreated:*"],
-                    "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": "service-records/"}]}},
-                }
-            ]
-        },
+        NotificationConfiguration=notification_of_raw_bucket(queue_arn["Attributes"]["QueueArn"]),
     )
     sqs.purge_queue(QueueUrl=outputs["QueueUrl"])  # S3's test event
     return outputs
+
+
+def notification_of_raw_bucket(queue_arn: str) -> dict[str, Any]:
+    """The raw bucket's ``NotificationConfiguration`` in infra/template.yaml, in S3's API shape,
+    with ``queue_arn`` for the queue it names."""
+    from cfnlint.decode import cfn_yaml
+
+    template = cfn_yaml.load(str(ROOT / "infra" / "template.yaml"))
+    declared = template["Resources"]["RawBucket"]["Properties"]["NotificationConfiguration"]
+    queues = []
+    for entry in declared["QueueConfigurations"]:
+        if entry["Queue"] != {"Fn::GetAtt": ["ProcessingQueue", "Arn"]}:
+            raise ValueError(f"the raw bucket notifies a queue the sandbox does not know: {entry['Queue']}")
+        rules = entry.get("Filter", {}).get("S3Key", {}).get("Rules", [])
+        configuration: dict[str, Any] = {"QueueArn": queue_arn, "Events": [entry["Event"]]}
+        if rules:
+            filter_rules = [{"Name": rule["Name"], "Value": rule["Value"]} for rule in rules]
+            configuration["Filter"] = {"Key": {"FilterRules": filter_rules}}
+        queues.append(configuration)
+    return {"QueueConfigurations": queues}
 
 
 def stack_environment(outputs: dict[str, str]) -> dict[str, str]:

@@ -72,12 +72,14 @@ class Names:
     arns: dict[str, str]  # logical id -> Arn
 
 
-def statements_of(logical_id: str, names: Names, skip: frozenset[str] = frozenset()) -> list[Statement]:
-    """Every statement of a role's inline policies (or a managed policy's document), but
-    those whose Sid is in ``skip``."""
+def statements_of(
+    logical_id: str, names: Names, skip: frozenset[str] = frozenset(), template: Path = TEMPLATE
+) -> list[Statement]:
+    """Every statement of a role's inline policies (or a managed policy's document) in
+    ``template``, but those whose Sid is in ``skip``."""
     from cfnlint.decode import cfn_yaml
 
-    resource = cfn_yaml.load(str(TEMPLATE))["Resources"][logical_id]
+    resource = cfn_yaml.load(str(template))["Resources"][logical_id]
     properties = resource["Properties"]
     documents = [p["PolicyDocument"] for p in properties.get("Policies", [])]
     if "PolicyDocument" in properties:

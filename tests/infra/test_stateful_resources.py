@@ -87,3 +87,39 @@ def test_a_change_of_the_routes_makes_a_new_deployment_and_nothing_else_does() -
     assert deployment_id(new_path) != today and deployment_id(new_method) != today
     not_a_route = text.replace('Memory: "1024"', 'Memory: "2048"', 1)
     assert not_a_route != text and deployment_id(not_a_route) == today
+
+
+def test_the_sandbox_sets_the_raw_buckets_notification_from_the_template(tmp_path, monkeypatch) -> None:
+    """moto ignores a bucket's NotificationConfiguration in a template: the sandbox reads the
+    template's and sets it through the API, so a changed prefix or event reaches it too."""
+    import infra.sandbox as sandbox
+
+    (tmp_path / "infra").mkdir()
+    changed = TEMPLATE.read_text().replace("Value: service-records/", "Value: incoming/", 1)
+    changed = changed.replace("- Event: s3:ObjectCreated:*", "- Event: s3:ObjectCreated:Put", 1)
+    assert changed.count("incoming/") == 1 and "s3:ObjectCreated:Put" in changed
+    (tmp_path / "infra" / "template.yaml").write_text(changed)
+    monkeypatch.setattr(sandbox, "ROOT", tmp_path)
+    assert sandbox.notification_of_raw_bucket("arn:aws:sqs:ap-southeast-3:1:q") == {
+        "QueueConfigurations": [
+            {
+                "QueueArn": "arn:aws:sqs:ap-southeast-3:1:q",
+                "Events": ["s3:ObjectCreated:Put"],
+                "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": "incoming/"}]}},
+            }
+        ]
+    }
+
+
+def test_no_iam_resource_is_named_since_the_deploy_grants_capability_iam_only(template) -> None:
+    """CloudFormation refuses a stack with a custom-named IAM resource unless the deploy
+    acknowledges CAPABILITY_NAMED_IAM; deploy.sh acknowledges CAPABILITY_IAM."""
+    names = {"AWS::IAM::Role": "RoleName", "AWS::IAM::ManagedPolicy": "ManagedPolicyName", "AWS::IAM::User": "UserName"}
+    named = [
+        name
+        for name, resource in template["Resources"].items()
+        if names.get(resource["Type"]) in (resource.get("Properties") or {})
+    ]
+    assert named == []
+    script = (ROOT / "infra" / "deploy.sh").read_text()
+    assert "--capabilities CAPABILITY_IAM " in script and "CAPABILITY_NAMED_IAM" not in script

@@ -151,3 +151,11 @@ def test_athena_tables_match_the_star_schema_the_worker_writes(resources) -> Non
         assert table["PartitionKeys"] == [{"Name": "date", "Type": "string"}]
         assert table["Parameters"]["projection.enabled"] == "true"
         assert f"/parquet/{name}/date=${{!date}}/" in table["Parameters"]["storage.location.template"]["Fn::Sub"]
+
+
+def test_the_worker_tasks_take_no_inbound_traffic(resources) -> None:
+    groups = of_type(resources, "AWS::EC2::SecurityGroup")
+    assert set(groups) == {"WorkerSecurityGroup"}
+    properties = groups["WorkerSecurityGroup"]["Properties"]
+    assert "SecurityGroupIngress" not in properties
+    assert not of_type(resources, "AWS::EC2::SecurityGroupIngress")
