@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.setup-stamp
 
-.PHONY: setup run test lint unit integration lock clean glue-bundle bench sandbox browser audit
+.PHONY: setup run test lint unit integration lock clean glue-bundle bench sandbox browser audit openapi
 
 setup: $(STAMP)
 
@@ -69,6 +69,11 @@ lock: setup
 
 clean:
 	rm -rf $(VENV) $(CHECKOV) .servicepipe-data .test-artifacts .pytest_cache .mypy_cache .ruff_cache *.egg-info
+
+# The API's published contract, committed: rerun after changing a route or a body model
+# (make test fails while the committed copy differs from what the app serves).
+openapi: setup
+	$(BIN)/python -m entrypoints.api.openapi_file docs/openapi.json
 
 # The AWS Glue Python shell bundle for the loader (see docs/aws.md).
 glue-bundle: setup

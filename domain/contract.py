@@ -55,10 +55,21 @@ def _a_service_date(value: str) -> str:
 
 Text = Annotated[str, AfterValidator(_no_control_characters)]
 RequiredText = Annotated[Text, AfterValidator(_not_blank)]
-ServiceDate = Annotated[RequiredText, AfterValidator(_a_service_date)]
+ServiceDate = Annotated[
+    RequiredText,
+    AfterValidator(_a_service_date),
+    Field(
+        json_schema_extra={"format": "date-time"},
+        description=(
+            "ISO 8601 (RFC 3339 recommended); a time without an offset is WIB (UTC+7), a date alone is midnight WIB"
+        ),
+    ),
+]
 # Numbers: never booleans, never NaN or infinite, integers within 64 bits.
 Amount = Annotated[float, BeforeValidator(_not_a_boolean), Field(allow_inf_nan=False)]
-Integer = Annotated[int, BeforeValidator(_not_a_boolean), Field(ge=INT64_MIN, le=INT64_MAX)]
+# The bounds before the validator: after it, pydantic writes them into the JSON schema as
+# "ge"/"le", which JSON Schema ignores, instead of "minimum"/"maximum".
+Integer = Annotated[int, Field(ge=INT64_MIN, le=INT64_MAX), BeforeValidator(_not_a_boolean)]
 
 
 class _Contract(BaseModel):

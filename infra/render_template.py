@@ -1,7 +1,8 @@
 """The template as it is deployed: ``python -m infra.render_template OUT``.
 
 One change from ``infra/template.yaml``: the API's ``AWS::ApiGateway::Deployment`` gets a
-logical id that ends in a hash of the API's routes (its RestApi, Resources and Methods). A
+logical id that ends in a hash of the API's routes (its RestApi, Resources and Methods) and
+gateway responses. A
 Deployment is a snapshot taken when it is created, and CloudFormation creates one only for a
 new logical id: under a fixed id, a changed route would never reach stage ``v1``.
 
@@ -21,7 +22,13 @@ from typing import Any
 
 TEMPLATE = Path(__file__).resolve().parent / "template.yaml"
 DEPLOYMENT = "ApiDeployment"
-ROUTE_TYPES = {"AWS::ApiGateway::RestApi", "AWS::ApiGateway::Resource", "AWS::ApiGateway::Method"}
+# What a deployment snapshots: the routes, and API Gateway's own answers.
+ROUTE_TYPES = {
+    "AWS::ApiGateway::RestApi",
+    "AWS::ApiGateway::Resource",
+    "AWS::ApiGateway::Method",
+    "AWS::ApiGateway::GatewayResponse",
+}
 TEMPLATE_BODY_LIMIT = 51_200  # bytes, in a CreateStack/UpdateStack request
 TEMPLATE_URL_LIMIT = 1_000_000  # bytes, read from S3
 

@@ -23,6 +23,7 @@ from application.access.api_keys import Authenticate
 from application.errors import BadPageToken, ConfigurationError, TransientError
 from application.history.vehicle_history import (
     DEFAULT_PAGE_SIZE,
+    MAX_PAGE_SIZE,
     AmbiguousRecordId,
     BadPageSize,
     ServiceRecordLookup,
@@ -39,7 +40,14 @@ from application.intake.submit_record import (
 )
 from domain.dealer_access import Caller
 from entrypoints.api.access_log import AccessLog
-from entrypoints.api.openapi_docs import HISTORY_RESPONSES, READ_RESPONSES, RECORD_RESPONSES, SUBMIT_RESPONSES, document
+from entrypoints.api.openapi_docs import (
+    HEALTH_RESPONSES,
+    HISTORY_RESPONSES,
+    RECORD_RESPONSES,
+    SUBMISSION_RESPONSES,
+    SUBMIT_RESPONSES,
+    document,
+)
 
 if TYPE_CHECKING:
     from entrypoints.container import Container
@@ -128,7 +136,7 @@ def create_app(
         response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
         return response
 
-    @app.get("/health")
+    @app.get("/health", responses=HEALTH_RESPONSES, operation_id="getHealth", tags=["health"], summary="Is it up")
     def health() -> dict[str, str]:
         return {"status": "ok"}
 
@@ -140,7 +148,13 @@ def create_app(
             return _error(401, "unauthorized", UNAUTHORIZED)
         return await run_in_threadpool(answer, caller)
 
-    @app.get("/submissions/{submission_id}", responses=READ_RESPONSES, summary="What became of a submission")
+    @app.get(
+        "/submissions/{submission_id}",
+        responses=SUBMISSION_RESPONSES,
+        operation_id="getSubmission",
+        tags=["submissions"],
+        summary="What became of a submission",
+    )
     async def submission(submission_id: str, request: Request) -> Response:
         def answer(caller: Caller) -> Response:
             report = submission_status()(submission_id, caller)
@@ -153,11 +167,24 @@ def create_app(
     if vehicle_history is not None:
         history_of = vehicle_history
 
-        @app.get("/vehicles/{vin}/service-records", responses=HISTORY_RESPONSES, summary="A vehicle's history")
+        @app.get(
+            "/vehicles/{vin}/service-records",
+            responses=HISTORY_RESPONSES,
+            operation_id="listVehicleHistory",
+            tags=["history"],
+            summary="A vehicle's history",
+        )
         async def history(
             vin: str,
             request: Request,
-            limit: int = DEFAULT_PAGE_SIZE,
+            # Bounds declared for clients; the use-case checks them with its own message.
+            limit: Annotated[
+                int,
+                Query(
+                    description=f"records per page, 1 to {MAX_PAGE_SIZE}",
+                    json_schema_extra={"minimum": 1, "maximum": MAX_PAGE_SIZE},
+                ),
+            ] = DEFAULT_PAGE_SIZE,
             # Not empty: a client that sends back an absent next_page as "" would loop on page one.
             page: Annotated[str | None, Query(min_length=1)] = None,
         ) -> Response:
@@ -172,7 +199,13 @@ def create_app(
     if record_lookup is not None:
         lookup = record_lookup
 
-        @app.get("/service-records/{service_record_id}", responses=RECORD_RESPONSES, summary="One loaded record")
+        @app.get(
+            "/service-records/{service_record_id}",
+            responses=RECORD_RESPONSES,
+            operation_id="getServiceRecord",
+            tags=["history"],
+            summary="One loaded record",
+        )
         async def service_record(
             service_record_id: str,
             request: Request,
@@ -192,7 +225,14 @@ def create_app(
 
             return await for_caller(request, answer)
 
-    @app.post("/service-records", status_code=202, responses=SUBMIT_RESPONSES, summary="Submit service records")
+    @app.post(
+        "/service-records",
+        status_code=202,
+        responses=SUBMIT_RESPONSES,
+        operation_id="submitServiceRecords",
+        tags=["submissions"],
+        summary="Submit service records",
+    )
     async def submit(request: Request) -> Response:
         caller = await run_in_threadpool(caller_of, request, authenticate())
         if caller is None:

@@ -1,147 +1,103 @@
-"""What ``/openapi.json`` says about the API: bodies, every status, the key, examples.
+"""What ``/openapi.json`` says about the API: bodies, every status the app or its gateway
+sends, the key, stable operation ids, the stage's URL, examples.
 
 ``POST /service-records`` reads its raw body itself (to stream it under the 6 MiB limit and
 judge it with the same contract as a bulk upload), so FastAPI cannot see its body type: the
 request schema is written here from the contract model (``domain.contract.ServiceRecord``).
-The error and answer shapes are pydantic models used only for this document.
+The bodies are the models of ``entrypoints/api/openapi_models.py``. The document is also
+committed as docs/openapi.json (``entrypoints/api/openapi_file.py`` writes it).
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel
 
 from domain.contract import ServiceRecord
 from domain.limits import MAX_RECORDS_PER_SUBMISSION
-
-
-def _examples(*examples: dict[str, Any]) -> ConfigDict:
-    """A body model's examples, shown in /openapi.json."""
-    return ConfigDict(json_schema_extra={"examples": list(examples)})
-
+from entrypoints.api.openapi_models import (
+    AmbiguousIdBody,
+    ErrorBody,
+    ForbiddenBody,
+    HealthBody,
+    HistoryPageBody,
+    InvalidSubmissionBody,
+    LoadedRecordBody,
+    ReceiptBody,
+    SubmissionReportBody,
+)
 
 SECURITY: list[dict[str, list[str]]] = [{"dealerKey": []}]
 PUBLIC = {"/health", "/openapi.json"}
-
-
-class ErrorBody(BaseModel):
-    model_config = _examples(
-        {
-            "error": "unauthorized",
-            "message": "missing or unknown x-api-key header: send your dealership's key",
+SERVERS: list[dict[str, Any]] = [
+    {
+        "url": "https://{api_id}.execute-api.{region}.amazonaws.com/v1",
+        "description": "the stack's stage v1 (output ApiUrl)",
+        "variables": {
+            "api_id": {"default": "abc123", "description": "the REST API's id"},
+            "region": {"default": "ap-southeast-3", "description": "the stack's region"},
         },
-        {"error": "malformed_json", "message": "the body is not valid JSON: unexpected end of data"},
-    )
-    error: str = Field(
-        description="a short code: unauthorized, forbidden, not_found, payload_too_large, service_unavailable, ..."
-    )
-    message: str = Field(description="what was wrong and what to do")
-
-
-class AmbiguousIdBody(ErrorBody):
-    model_config = _examples(
-        {
-            "error": "ambiguous_id",
-            "message": (
-                "2 dealerships have a service record 'SR-1' (DLR-JKT-001, DLR-SBY-002): name one with ?dealer_id="
-            ),
-            "dealer_ids": ["DLR-JKT-001", "DLR-SBY-002"],
-        }
-    )
-    dealer_ids: list[str] = Field(description="the dealerships that have a record with this id")
-
-
-class ForbiddenBody(ErrorBody):
-    model_config = _examples(
-        {
-            "error": "forbidden",
-            "message": "1 record(s) (index 1) have a dealer.dealer_id other than this key's 'DLR-JKT-001'",
-            "records": [1],
-        }
-    )
-    records: list[int] = Field(description="indices of the records of another dealership (the first 100)")
-
-
-class Problem(BaseModel):
-    index: int | None = Field(description="the record's position in the submission; null for the body")
-    service_record_id: str | None
-    field: str
-    rule: str
-    message: str
-
-
-class InvalidSubmissionBody(ErrorBody):
-    model_config = _examples(
-        {
-            "error": "invalid_submission",
-            "message": "the submission was rejected whole: 1 problem(s) in 1 record(s) of the submission",
-            "problem_count": 1,
-            "problem_count_complete": True,
-            "records_with_problems": 1,
-            "problems": [
-                {
-                    "index": 0,
-                    "service_record_id": "SR-1",
-                    "field": "vehicle.vin",
-                    "rule": "required",
-                    "message": "required: the field is missing",
-                }
-            ],
-        }
-    )
-    problem_count: int
-    problem_count_complete: bool = Field(description="false once counting stopped past 50,000")
-    records_with_problems: int
-    problems: list[Problem] = Field(description="the first 100 problems")
-
-
-class ReceiptBody(BaseModel):
-    model_config = _examples(
-        {
-            "status": "accepted",
-            "submission_id": "0f0e0d0c-0000-4000-8000-000000000001",
-            "file_key": "service-records/date=2026-11-26/09-30-00_0f0e0d0c-0000-4000-8000-000000000001.json",
-            "record_count": 2,
-        }
-    )
-    status: str
-    submission_id: str
-    file_key: str
-    record_count: int
+    },
+    {"url": "http://127.0.0.1:8000", "description": "servicepipe serve, on this machine"},
+]
 
 
 def _error(description: str, model: type[BaseModel] = ErrorBody) -> dict[str, Any]:
     return {"model": model, "description": description}
 
 
-UNAVAILABLE = _error("a store (bucket or table) refused or could not answer: nothing changed; retry after Retry-After")
+# What API Gateway answers itself, before or instead of the app (infra/template.yaml's
+# GatewayResponses give each the project's ErrorBody).
+GATEWAY: dict[int | str, dict[str, Any]] = {
+    403: _error("API Gateway: x-api-key missing or unknown to the usage plan (error invalid_api_key)"),
+    429: _error("API Gateway: the key's rate or daily quota is used up (error throttled or quota_exceeded)"),
+    503: _error("a store (bucket or table) refused or could not answer: nothing changed; retry after Retry-After"),
+    504: _error("API Gateway: the app did not answer within 29 s (error gateway_timeout); retry"),
+    "5XX": _error("API Gateway: the app failed (error gateway_error); retry later"),
+}
+KEYED: dict[int | str, dict[str, Any]] = {
+    401: _error("x-api-key unknown or revoked to the app (error unauthorized)"),
+    **GATEWAY,
+}
 SUBMIT_RESPONSES: dict[int | str, dict[str, Any]] = {
     202: {"model": ReceiptBody, "description": "structurally sound and stored; rules are checked row by row later"},
-    400: _error("the body is not valid JSON"),
-    401: _error("x-api-key missing, unknown or revoked (on AWS, API Gateway answers 403 first for unknown keys)"),
-    403: _error("a dealer's key sent another dealership's records; nothing was stored", ForbiddenBody),
+    400: _error("the body is not valid JSON (error malformed_json)"),
+    **KEYED,
+    403: _error(
+        "a dealer's key sent another dealership's records, nothing stored (error forbidden, with records); "
+        "or API Gateway: x-api-key missing or unknown (error invalid_api_key)",
+        ForbiddenBody,
+    ),
     413: _error(f"over 6 MiB, or over {MAX_RECORDS_PER_SUBMISSION:,} records: split it, or upload a bulk file"),
     415: _error("a Content-Type other than application/json"),
     422: _error("a structural problem: the whole submission refused, every problem counted", InvalidSubmissionBody),
-    503: UNAVAILABLE,
 }
-READ_RESPONSES: dict[int | str, dict[str, Any]] = {
-    401: _error("x-api-key missing, unknown or revoked"),
-    404: _error("no such thing for this key (another dealer's submission looks the same)"),
-    503: UNAVAILABLE,
+SUBMISSION_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"model": SubmissionReportBody, "description": "what became of the submission"},
+    **KEYED,
+    404: _error("no such submission for this key (another dealer's looks the same)"),
 }
 RECORD_RESPONSES: dict[int | str, dict[str, Any]] = {
-    **READ_RESPONSES,
-    400: _error("an empty dealer_id"),
+    200: {"model": LoadedRecordBody, "description": "the loaded record"},
+    400: _error("an empty dealer_id (error bad_request)"),
+    **KEYED,
     404: _error("this key's dealership has no loaded record with this id (another dealership's looks the same)"),
     409: _error("admin keys: several dealerships use this id; name one with ?dealer_id=", AmbiguousIdBody),
 }
 HISTORY_RESPONSES: dict[int | str, dict[str, Any]] = {
-    **READ_RESPONSES,
-    400: _error("a page token no earlier page gave, or a limit outside 1 to 200"),
+    200: {"model": HistoryPageBody, "description": "one page of the vehicle's loaded records, newest first"},
+    400: _error("a page token no earlier page gave, or a limit outside 1 to 200 (error bad_request)"),
+    **KEYED,
+}
+HEALTH_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"model": HealthBody, "description": "the app answers"},
+    429: GATEWAY[429],
+    504: GATEWAY[504],
+    "5XX": GATEWAY["5XX"],
 }
 
 
@@ -151,33 +107,59 @@ def _example_record() -> dict[str, Any]:
     return next(iter(generate_records(1, bad_fraction=0, seed=7)))
 
 
+def build(app: FastAPI) -> dict[str, Any]:
+    """The document of ``app``'s routes."""
+    schema = get_openapi(
+        title=app.title,
+        version=app.version,
+        description=app.description,
+        routes=app.routes,
+        servers=SERVERS,
+    )
+    record = ServiceRecord.model_json_schema(ref_template="#/components/schemas/{model}")
+    components = schema.setdefault("components", {})
+    components.setdefault("schemas", {}).update(record.pop("$defs", {}))
+    components["schemas"]["ServiceRecord"] = record
+    # The app answers a bad parameter with 400 and ErrorBody, never FastAPI's 422 shape.
+    for name in ("HTTPValidationError", "ValidationError"):
+        components["schemas"].pop(name, None)
+    components["securitySchemes"] = {
+        "dealerKey": {
+            "type": "apiKey",
+            "in": "header",
+            "name": "x-api-key",
+            "description": "a dealership's key (send it as the x-api-key header: not as Authorization)",
+        }
+    }
+    one = {"$ref": "#/components/schemas/ServiceRecord"}
+    many = {"type": "array", "items": one, "minItems": 1, "maxItems": MAX_RECORDS_PER_SUBMISSION}
+    submit = schema["paths"]["/service-records"]["post"]
+    submit["requestBody"] = {
+        "required": True,
+        "description": "a JSON array of service records, or one record; at most 6 MiB",
+        "content": {"application/json": {"schema": {"oneOf": [many, one]}, "example": [_example_record()]}},
+    }
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            responses = operation["responses"]
+            if "422" in responses and (path, method) != ("/service-records", "post"):
+                del responses["422"]
+            if path not in PUBLIC:
+                operation["security"] = SECURITY
+    return schema
+
+
 def document(app: FastAPI) -> None:
-    """Replace ``app.openapi`` with one that adds the submission body, the key and examples."""
+    """Replace ``app.openapi`` with ``build``, computed once."""
 
     def openapi() -> dict[str, Any]:
-        if app.openapi_schema:
-            return app.openapi_schema
-        schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
-        record = ServiceRecord.model_json_schema(ref_template="#/components/schemas/{model}")
-        components = schema.setdefault("components", {})
-        components.setdefault("schemas", {}).update(record.pop("$defs", {}))
-        components["schemas"]["ServiceRecord"] = record
-        components["securitySchemes"] = {
-            "dealerKey": {"type": "apiKey", "in": "header", "name": "x-api-key", "description": "a dealership's key"}
-        }
-        one = {"$ref": "#/components/schemas/ServiceRecord"}
-        many = {"type": "array", "items": one, "minItems": 1, "maxItems": MAX_RECORDS_PER_SUBMISSION}
-        submit = schema["paths"]["/service-records"]["post"]
-        submit["requestBody"] = {
-            "required": True,
-            "description": "a JSON array of service records, or one record; at most 6 MiB",
-            "content": {"application/json": {"schema": {"oneOf": [many, one]}, "example": [_example_record()]}},
-        }
-        for path, operations in schema["paths"].items():
-            if path not in PUBLIC:
-                for operation in operations.values():
-                    operation["security"] = SECURITY
-        app.openapi_schema = schema
-        return schema
+        if not app.openapi_schema:
+            app.openapi_schema = build(app)
+        return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+def rendered(app: Any) -> str:
+    """The document as committed in docs/openapi.json: sorted keys, two-space indent."""
+    return json.dumps(app.openapi(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"

@@ -51,7 +51,8 @@ def test_the_submission_body_comes_from_the_contract(document) -> None:
 
 def test_every_status_of_a_submission_has_its_shape(document) -> None:
     responses = document["paths"]["/service-records"]["post"]["responses"]
-    assert set(responses) == {"202", "400", "401", "403", "413", "415", "422", "503"}
+    # The app's statuses, and the gateway's: 403 (key), 429 (throttle, quota), 504, other 5XX.
+    assert set(responses) == {"202", "400", "401", "403", "413", "415", "422", "429", "503", "504", "5XX"}
     for status, response in responses.items():
         reference = response["content"]["application/json"]["schema"]["$ref"]
         assert reference.split("/")[-1] in document["components"]["schemas"], status
@@ -68,7 +69,7 @@ def test_the_key_is_required_everywhere_but_health(document) -> None:
         "type": "apiKey",
         "in": "header",
         "name": "x-api-key",
-        "description": "a dealership's key",
+        "description": "a dealership's key (send it as the x-api-key header: not as Authorization)",
     }
     for path, operations in document["paths"].items():
         for operation in operations.values():
