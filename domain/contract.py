@@ -54,7 +54,8 @@ def _a_service_date(value: str) -> str:
 
 
 Text = Annotated[str, AfterValidator(_no_control_characters)]
-RequiredText = Annotated[Text, AfterValidator(_not_blank)]
+# minLength in the schema only: the check itself is "not blank", reported as rule `required`.
+RequiredText = Annotated[Text, AfterValidator(_not_blank), Field(json_schema_extra={"minLength": 1})]
 ServiceDate = Annotated[
     RequiredText,
     AfterValidator(_a_service_date),

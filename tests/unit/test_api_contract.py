@@ -189,3 +189,13 @@ def test_constraints_are_json_schema_keywords(document) -> None:
     assert (limit["schema"]["minimum"], limit["schema"]["maximum"]) == (1, 200)
     codes = schemas["ErrorBody"]["properties"]["error"]["enum"]
     assert {"unauthorized", "invalid_api_key", "throttled", "service_unavailable"} <= set(codes)
+
+
+def test_required_texts_say_so_in_the_schema_and_a_blank_one_is_still_rule_required(document) -> None:
+    record = document["components"]["schemas"]["ServiceRecord"]
+    assert record["properties"]["service_record_id"]["minLength"] == 1
+    from domain.submission import check_submission  # noqa: PLC0415
+
+    for blank in ("", "   "):
+        found = check_submission([a_record(blank)])
+        assert [(p.field, p.rule) for p in found.listed] == [("service_record_id", "required")], blank
