@@ -11,6 +11,7 @@ missing, nothing granted goes unused.
 from __future__ import annotations
 
 import json
+import time
 from datetime import datetime, timezone
 from typing import Any
 
@@ -20,6 +21,7 @@ import pytest
 from moto import mock_aws
 
 from adapters.aws.iam_actions import OPERATIONS, Grant, Place, queue_arn
+from application.processing.process_raw_file import ProcessRawFile
 from entrypoints.api import lambda_handler as api_lambda
 from tests.factories import VALID_VIN, a_record
 from tests.iam_policy import Names, allows, grants_of, recorded_calls, statements_of, unused
@@ -84,8 +86,11 @@ def day(tmp_path_factory) -> dict[str, Any]:
         folder = tmp_path_factory.mktemp("day")
         monkeypatch.chdir(folder)
 
+        current: list[Any] = []
+
         def run(component: str, work: Any) -> Any:
             with recorded_calls(MOTO_LACKS) as made:
+                current[:] = [made]
                 result = work()
             calls[component] += made
             return result
@@ -103,8 +108,12 @@ def day(tmp_path_factory) -> dict[str, Any]:
         s3 = boto3.client("s3")
         s3.put_object(Bucket=stack.raw_bucket, Key="service-records/date=2026-12-01/broken.json", Body=b"\x00")
         # A visibility timeout of 1 s: the worker renews it (heartbeats) while a file is in hand.
+        # A file is held until a renewal has happened: a warm process may finish a small file
+        # before the first heartbeat is due, and the renewal's permission must be exercised.
         monkeypatch.setenv("SERVICEPIPE_QUEUE_VISIBILITY_TIMEOUT", "1")
-        run("worker", lambda: _worker())
+        with pytest.MonkeyPatch.context() as held:
+            held.setattr(ProcessRawFile, "__call__", _held_until_renewed(ProcessRawFile.__call__, current))
+            run("worker", lambda: _worker())
         run("api", lambda: api(api_gateway_event(b"", path=status, method="GET", key=stack.admin_key)))
         # Files replaced in place: the first no longer has rejected rows, the bulk file cannot be
         # read at all; the worker deletes the outputs their new runs no longer have.
@@ -138,6 +147,18 @@ def day(tmp_path_factory) -> dict[str, Any]:
         run("operators", lambda: cli("dealers", "revoke", key_id))
     monkeypatch.undo()
     return {"calls": calls, "names": names(stack, usage_plan)}
+
+
+def _held_until_renewed(process: Any, current: list[Any]) -> Any:
+    def held(self: Any, key: str, *args: Any, **kwargs: Any) -> Any:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if any(operation == "ChangeMessageVisibility" for _, operation, _ in current[0]):
+                break
+            time.sleep(0.05)
+        return process(self, key, *args, **kwargs)
+
+    return held
 
 
 def _s3_event(stack, key: str) -> dict[str, Any]:
