@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from domain.record_identity import dealer_id_as_read
+
 
 @dataclass(frozen=True)
 class Caller:
@@ -22,9 +24,9 @@ class Caller:
     def may_act_for(self, dealer_id: object) -> bool:
         """Whether this key may send a record whose ``dealer.dealer_id`` is ``dealer_id``, as
         the contract reads it: trimmed, and a number as its text (12345 is "12345")."""
-        if isinstance(dealer_id, (int, float)) and not isinstance(dealer_id, bool):
-            dealer_id = str(dealer_id)
-        return self.admin or (isinstance(dealer_id, str) and dealer_id.strip() == self.dealer_id)
+        if self.admin:
+            return True
+        return self.dealer_id is not None and dealer_id_as_read(dealer_id) == self.dealer_id
 
 
 OPERATOR = Caller(dealer_id=None, admin=True, key_id="operator")  # the CLI, run by whoever runs the pipeline

@@ -8,6 +8,7 @@ service and part lines. Dimension rows are taken at their latest version too.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 import pandas as pd
 
@@ -41,6 +42,18 @@ def latest_records(star: StarTables) -> tuple[pd.DataFrame, pd.DataFrame, pd.Dat
     services = star.services.merge(version, on=[*IDENTITY, "source_file"])
     parts = star.parts.merge(version, on=[*IDENTITY, "source_file"])
     return fact, services, parts
+
+
+def in_period(star: StarTables, since: date | None, until: date | None) -> StarTables:
+    """``star`` with each record at its latest version, then only those serviced (local date)
+    from ``since`` to ``until``: a correction that moves a visit moves it between periods."""
+    fact = _latest(star.fact, IDENTITY)
+    kept = pd.Series(True, index=fact.index)
+    if since is not None:
+        kept &= fact["service_date_local"] >= since
+    if until is not None:
+        kept &= fact["service_date_local"] <= until
+    return StarTables(fact[kept], star.services, star.parts, star.vehicles, star.dealers)
 
 
 def _vehicles(star: StarTables) -> pd.DataFrame:
@@ -121,8 +134,9 @@ def odometer_at_repair(star: StarTables) -> pd.DataFrame:
 
 def rejection_rates(fact: pd.DataFrame, rejected: pd.DataFrame) -> pd.DataFrame:
     """Rows rejected per dealer and rule against all rows that dealer sent (every version
-    counted: this is about what arrived). ``rejected`` has one row per (rejected row, rule)
-    with ``dealer_id`` (null when the row had none) and ``row`` (a row's identity)."""
+    counted: this is about what arrived). ``fact`` and ``rejected`` come from the same files;
+    ``rejected`` has one row per (rejected row, rule) with ``dealer_id`` (as cleaning reads it,
+    null when the row had none) and ``row`` (a row's identity)."""
     valid = fact.groupby("dealer_id").size().rename("valid_rows")
     rows = rejected.drop_duplicates("row").groupby("dealer_id", dropna=False).size().rename("rejected_rows")
     totals = pd.concat([valid, rows], axis=1).fillna(0).astype(int)

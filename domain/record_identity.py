@@ -25,6 +25,17 @@ def key_of(record: Mapping[str, object]) -> RecordKey:
     return RecordKey(str(record["dealer_id"]), str(record["service_record_id"]))
 
 
+def dealer_id_as_read(value: object) -> str | None:
+    """A ``dealer.dealer_id`` as the contract reads it: text trimmed, a number as its text
+    (12345 is "12345"), blank or any other type: none. What cleaning stores for a valid row,
+    applied to a row as sent (a rejected row's, a dealer key's check)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str):
+        return None
+    return value.strip() or None
+
+
 class StoredVersion(NamedTuple):
     """Which version of a record a table holds: when it was ingested, and a hash of what it
     holds (``content_hash``), so that a record changed in place is told from the one loaded."""

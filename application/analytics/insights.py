@@ -2,8 +2,10 @@
 
 Reads ``parquet/<table>/date=D/*.parquet`` from the cleaned store and
 ``rejected/date=D/*.jsonl`` from the error store, through the same ObjectStore port locally and
-on S3. ``since`` and ``until`` bound the service date (local); a partition ingested before
-``since`` cannot hold a later service, so it is not read.
+on S3. ``since`` and ``until`` bound the service date (local) of each record's latest version
+(a correction that moves a visit moves it between periods); a partition ingested before
+``since`` cannot hold a later service, so it is not read. Rejection rates count the rows of
+the files ingested in the period, valid and rejected alike.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import pyarrow.parquet as pq
 from application.ports import ObjectStore
 from application.storage_keys import PARQUET_PREFIX, REJECTED_PREFIX
 from domain import insights
+from domain.record_identity import dealer_id_as_read
 from domain.star_schema import TABLE_SCHEMAS
 
 # The report's tables, in the order the report shows them: name -> (title, what it says).
@@ -56,19 +59,17 @@ class BuildInsights:
             vehicles=self._table("dim_vehicle", since),
             dealers=self._table("dim_dealer", since),
         )
-        in_range = pd.Series(True, index=star.fact.index)
-        if since is not None:
-            in_range &= star.fact["service_date_local"] >= since
-        if until is not None:
-            in_range &= star.fact["service_date_local"] <= until
-        star = insights.StarTables(star.fact[in_range], star.services, star.parts, star.vehicles, star.dealers)
+        # What arrived in the period (every version of every row, by its file's ingestion date)
+        # is what rejection rates compare; rejected rows are counted by the same rule.
+        arrived = star.fact[[_ingested_between(str(f), since, until) for f in star.fact["source_file"]]]
+        star = insights.in_period(star, since, until)
         tables = {
             "frequent_services": insights.frequent_services(star),
             "part_usage_by_month": insights.part_usage_by_month(star),
             "cost_by_dealer": insights.cost_by_dealer(star),
             "repeat_repairs": insights.repeat_repairs(star),
             "odometer_at_repair": insights.odometer_at_repair(star),
-            "rejection_rates": insights.rejection_rates(star.fact, self._rejected(since, until)),
+            "rejection_rates": insights.rejection_rates(arrived, self._rejected(since, until)),
         }
         records = len(star.fact[insights.IDENTITY].drop_duplicates())
         return Insights(tables, int(records), since, until)
@@ -94,11 +95,11 @@ class BuildInsights:
                 row = orjson.loads(line)
                 record = row.get("record")
                 dealer = record.get("dealer") if isinstance(record, dict) else None
-                dealer_id = dealer.get("dealer_id") if isinstance(dealer, dict) else None
+                # As cleaning reads a valid row's: " DLR-X " is dealer DLR-X, not another one.
+                dealer_id = dealer_id_as_read(dealer.get("dealer_id")) if isinstance(dealer, dict) else None
                 identity = f"{key}#{row.get('index')}"
                 for rule in sorted({str(e.get("rule")) for e in row.get("errors", [])}):
-                    known = dealer_id if isinstance(dealer_id, str) else None
-                    rows.append({"dealer_id": known, "rule": rule, "row": identity})
+                    rows.append({"dealer_id": dealer_id, "rule": rule, "row": identity})
         return pd.DataFrame(rows, columns=["dealer_id", "rule", "row"])
 
 

@@ -196,3 +196,53 @@ def test_only_rows_without_a_dealer_rejected_is_a_table_not_an_error() -> None:
         1,
         1.0,
     )
+
+
+def ingest(raw, cleaned, errors, clock, name: str, day: str, records: list[dict]) -> None:
+    key = f"service-records/date={day}/{name}.json"
+    at = f"{day}T00:00:00+00:00"
+    raw.put_bytes(key, orjson.dumps(records), metadata={META_INGESTED_AT: at, META_SUBMISSION_ID: name})
+    ProcessRawFile(raw, cleaned, errors, clock)(key)
+
+
+def test_a_correction_that_moves_the_service_date_counts_in_the_new_period_only(clock) -> None:
+    """Each record counts once, at its latest version, and then the period applies: the
+    version in the period does not count once a later one moved the visit out of it."""
+    raw, cleaned, errors = InMemoryObjectStore(NOW), InMemoryObjectStore(NOW), InMemoryObjectStore(NOW)
+    ingest(raw, cleaned, errors, clock, "first", "2026-11-02", [oil_change("SR-1", "2026-10-30", 45_000)])
+    ingest(raw, cleaned, errors, clock, "fixed", "2026-11-03", [oil_change("SR-1", "2026-11-01", 45_000)])
+    october = BuildInsights(cleaned, errors)(since=date(2026, 10, 1), until=date(2026, 10, 31))
+    november = BuildInsights(cleaned, errors)(since=date(2026, 11, 1), until=date(2026, 11, 30))
+    assert (october.records, november.records) == (0, 1)
+    assert october.tables["frequent_services"].empty
+
+
+def test_rejection_rates_take_both_counts_from_the_files_of_the_period(clock) -> None:
+    """Numerator and denominator from the same files: those ingested in the period, whatever
+    the service dates of their valid rows; a dealer id as sent (' DLR-X ') is the dealer's."""
+    raw, cleaned, errors = InMemoryObjectStore(NOW), InMemoryObjectStore(NOW), InMemoryObjectStore(NOW)
+    old_visit = oil_change("SR-1", "2026-09-15", 45_000)  # reported late: serviced before the period
+    padded = a_record("SR-2", {"vehicle.vin": "SHORT", "dealer.dealer_id": "  DLR-JKT-001 "})
+    ingest(raw, cleaned, errors, clock, "late", "2026-11-05", [old_visit, padded])
+    ingest(raw, cleaned, errors, clock, "before", "2026-10-05", [oil_change("SR-3", "2026-10-04", 1_000)])
+    found = BuildInsights(cleaned, errors)(since=date(2026, 11, 1), until=date(2026, 11, 30))
+    table = rows(found.tables["rejection_rates"])
+    assert [(r["dealer_id"], r["rule"], r["rejected"], r["rows"], r["rate"]) for r in table] == [
+        ("DLR-JKT-001", "vin_format", 1, 2, 0.5)
+    ]
+
+
+def test_a_dealer_id_as_the_contract_reads_it() -> None:
+    from domain.record_identity import dealer_id_as_read
+
+    assert [dealer_id_as_read(v) for v in (" DLR-X ", "DLR-X", 12345, "   ", "", None, True, 1.5, ["x"])] == [
+        "DLR-X",
+        "DLR-X",
+        "12345",
+        None,
+        None,
+        None,
+        None,
+        "1.5",
+        None,
+    ]
