@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.setup-stamp
 
-.PHONY: setup run test lint unit integration lock clean glue-bundle bench sandbox browser audit openapi
+.PHONY: setup run test lint unit integration lock clean glue-bundle bench sandbox browser audit openapi docs
 
 setup: $(STAMP)
 
@@ -74,6 +74,10 @@ clean:
 # (make test fails while the committed copy differs from what the app serves).
 openapi: setup
 	$(BIN)/python -m entrypoints.api.openapi_file docs/openapi.json
+
+# Every document written from the code: the API's contract and the report's SQL in docs/analytics.md.
+docs: openapi
+	$(BIN)/python -m entrypoints.cli.query_docs docs/analytics.md
 
 # The AWS Glue Python shell bundle for the loader (see docs/aws.md).
 glue-bundle: setup

@@ -147,6 +147,7 @@ class Container(containers.DeclarativeContainer):
         _built_on_first_use("application.analytics.insights", "BuildInsights"),
         cleaned=cleaned_store,
         errors=error_store,
+        engine=providers.Factory(_built_on_first_use("adapters.duckdb_engine", "DuckDbEngine")),
     )
     record_lookup = providers.Factory(ServiceRecordLookup, repository=repository)
     process_raw_file = providers.Factory(

@@ -1,6 +1,7 @@
 """BuildInsights: the report's tables from the cleaned star schema and the rejected rows.
 
-Reads ``parquet/<table>/date=D/*.parquet`` from the cleaned store and
+Reads ``parquet/<table>/date=D/*.parquet`` from the cleaned store, answers each question with
+its SQL (``domain/insight_queries.py``, Athena's dialect) through the SqlEngine port, and reads
 ``rejected/date=D/*.jsonl`` from the error store, through the same ObjectStore port locally and
 on S3. ``since`` and ``until`` bound the service date (local) of each record's latest version
 (a correction that moves a visit moves it between periods); a partition ingested before
@@ -19,9 +20,11 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from application.analytics.sql_engine import SqlEngine
 from application.ports import ObjectStore
 from application.storage_keys import PARQUET_PREFIX, REJECTED_PREFIX
 from domain import insights
+from domain.insight_queries import QUERIES, RECORDS, REPEAT_DAYS, REPEAT_KM, TABLES_READ
 from domain.record_identity import dealer_id_as_read
 from domain.star_schema import TABLE_SCHEMAS
 
@@ -31,7 +34,7 @@ TABLES = {
     "part_usage_by_month": ("Part usage by month", "quantity used"),
     "cost_by_dealer": ("Cost per service by dealer and city", "mean cost per service, IDR"),
     "repeat_repairs": (
-        f"Repeat repairs: same VIN and service within {insights.REPEAT_DAYS} days and {insights.REPEAT_KM:,} km",
+        f"Repeat repairs: same VIN and service within {REPEAT_DAYS} days and {REPEAT_KM:,} km",
         "repeats",
     ),
     "odometer_at_repair": ("Average odometer at each repair, by model", "mean odometer, km"),
@@ -48,41 +51,32 @@ class Insights:
 
 
 class BuildInsights:
-    def __init__(self, cleaned: ObjectStore, errors: ObjectStore) -> None:
-        self._cleaned, self._errors = cleaned, errors
+    def __init__(self, cleaned: ObjectStore, errors: ObjectStore, engine: SqlEngine) -> None:
+        self._cleaned, self._errors, self._engine = cleaned, errors, engine
 
     def __call__(self, since: date | None = None, until: date | None = None) -> Insights:
-        star = insights.StarTables(
-            fact=self._table("fact_service_records", since),
-            services=self._table("dim_services_performed", since),
-            parts=self._table("dim_parts_used", since),
-            vehicles=self._table("dim_vehicle", since),
-            dealers=self._table("dim_dealer", since),
-        )
+        star = {name: self._table(name, since) for name in TABLES_READ}
+        period = pa.table({"since": pa.array([since or date.min]), "until": pa.array([until or date.max])})
+        tables = {name: self._answer(sql, star, period) for name, sql in QUERIES.items()}
         # What arrived in the period (every version of every row, by its file's ingestion date)
         # is what rejection rates compare; rejected rows are counted by the same rule.
-        arrived = star.fact[[_ingested_between(str(f), since, until) for f in star.fact["source_file"]]]
-        star = insights.in_period(star, since, until)
-        tables = {
-            "frequent_services": insights.frequent_services(star),
-            "part_usage_by_month": insights.part_usage_by_month(star),
-            "cost_by_dealer": insights.cost_by_dealer(star),
-            "repeat_repairs": insights.repeat_repairs(star),
-            "odometer_at_repair": insights.odometer_at_repair(star),
-            "rejection_rates": insights.rejection_rates(arrived, self._rejected(since, until)),
-        }
-        records = len(star.fact[insights.IDENTITY].drop_duplicates())
-        return Insights(tables, int(records), since, until)
+        fact = star["fact_service_records"].select(["dealer_id", "source_file"]).to_pandas()
+        arrived = fact[[_ingested_between(str(f), since, until) for f in fact["source_file"]]]
+        tables["rejection_rates"] = insights.rejection_rates(arrived, self._rejected(since, until))
+        records = int(self._answer(RECORDS, star, period)["records"].iloc[0])
+        return Insights({name: tables[name] for name in TABLES}, records, since, until)
 
-    def _table(self, name: str, since: date | None) -> pd.DataFrame:
+    def _answer(self, sql: str, star: dict[str, pa.Table], period: pa.Table) -> pd.DataFrame:
+        return self._engine.run(sql, {**star, "report_period": period}).to_pandas()
+
+    def _table(self, name: str, since: date | None) -> pa.Table:
         parts = [
             # Read as today's schema: a file from before a column was added has it null.
             pq.read_table(io.BytesIO(self._cleaned.read_bytes(key)), schema=TABLE_SCHEMAS[name])
             for key in self._cleaned.list_keys(f"{PARQUET_PREFIX}{name}/")
             if _partition_wanted(key, since)
         ]
-        table = pa.concat_tables(parts) if parts else TABLE_SCHEMAS[name].empty_table()
-        return table.to_pandas()
+        return pa.concat_tables(parts) if parts else TABLE_SCHEMAS[name].empty_table()
 
     def _rejected(self, since: date | None, until: date | None) -> pd.DataFrame:
         rows: list[dict[str, object]] = []

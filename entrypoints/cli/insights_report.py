@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 
 from application.analytics.insights import TABLES, Insights
-from domain.insights import REPEAT_DAYS, REPEAT_KM
+from domain.insight_queries import REPEAT_DAYS, REPEAT_KM
 from entrypoints.cli.spreadsheet_cells import safe_for_spreadsheets
 
 TOP = 15  # bars per chart; the CSV holds every row

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta, timezone
 import orjson
 import pytest
 
+from adapters.duckdb_engine import DuckDbEngine
 from application.analytics.insights import BuildInsights
 from application.history.vehicle_history import ServiceRecordLookup, VehicleHistory
 from application.intake.submission_status import SubmissionStatus
@@ -110,7 +111,7 @@ def test_two_dealerships_one_id_both_kept_each_corrected_only_by_its_own(pipelin
     assert reconciliation.ok, reconciliation.problems
     assert reconciliation.cleaned_rows == reconciliation.loaded_rows == 4
 
-    assert BuildInsights(b.cleaned, b.errors)().records == 2
+    assert BuildInsights(b.cleaned, b.errors, DuckDbEngine())().records == 2
 
 
 def test_a_file_holding_both_dealerships_ids_keeps_both(pipeline) -> None:
