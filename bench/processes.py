@@ -42,6 +42,14 @@ def worker_on(path: Path | None) -> dict:
         shutil.rmtree(data)
 
 
+def processed(path: Path) -> Path:
+    """A fresh data folder holding ``path`` processed by the worker (the caller removes it)."""
+    data = Path(tempfile.mkdtemp())
+    subprocess.run([SERVICEPIPE, "--data-dir", str(data), "upload", str(path)], check=True, capture_output=True)
+    run([SERVICEPIPE, "--data-dir", str(data), "worker", "--drain"])
+    return data
+
+
 def median_of(runs: int, measure) -> dict:  # type: ignore[no-untyped-def]
     """The run of median seconds, with the largest peak RSS of all runs."""
     results = sorted((measure() for _ in range(runs)), key=lambda r: r["seconds"])

@@ -129,9 +129,34 @@ def start_up() -> tuple[list[tuple[str, str, str, str, str]], Paired]:
     return out, empty
 
 
+def insights(big_jsonl: Path) -> list[tuple[str, str, str, str, str]]:
+    """``servicepipe insights`` over the star schema of ``big_jsonl``, paired with a DuckDB
+    script running the same SQL over the same files."""
+    import shutil
+    import tempfile
+
+    from bench.processes import paired_ratio, processed
+
+    data, out = processed(big_jsonl), Path(tempfile.mkdtemp())
+    try:
+        command = [SERVICEPIPE, "--data-dir", str(data), "insights", "--out", str(out)]
+        paired = paired_ratio(command, [sys.executable, "-m", "bench.duckdb_baseline", str(data)], RUNS)
+    finally:
+        shutil.rmtree(data)
+        shutil.rmtree(out)
+    peak = paired.peak_rss_mib
+    note = f"{paired.seconds:.1f} s vs {paired.baseline_seconds:.1f} s; {peak:,.0f} MiB peak (target <= 1,024 MiB)"
+    met = paired.ratio <= 1.5 and peak <= 1024
+    return [
+        (f"[process] insights, {BIG:,} records", f"{paired.ratio:.2f}x", "<= 1.5x DuckDB", "yes" if met else "NO", note)
+    ]
+
+
 def main() -> int:
     if sys.argv[1:] == ["--start-up"]:  # the start-up rows alone: seconds, not the big files' minutes
         return _print(start_up()[0])
+    if sys.argv[1:] == ["--insights"]:  # the insights row alone
+        return _print(insights(dataset(BIG, True)))
     small_jsonl, small_array = dataset(100_000, True), dataset(100_000, False)
     big_jsonl, big_array = dataset(BIG, True), dataset(BIG, False)
 
@@ -210,6 +235,7 @@ def main() -> int:
     rows.append(("  ... through botocore", f"{rate(real):,.0f} items/s", "-", "-", "serialising and signing counted"))
     start_up_rows, empty = start_up()
     rows.extend(whole_processes(base, small_jsonl, big_jsonl, empty))
+    rows.extend(insights(big_jsonl))
     rows.extend(start_up_rows)
     return _print(rows)
 
