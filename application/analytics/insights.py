@@ -24,7 +24,7 @@ from application.analytics.sql_engine import SqlEngine
 from application.ports import ObjectStore
 from application.storage_keys import PARQUET_PREFIX, REJECTED_PREFIX
 from domain import insights
-from domain.insight_queries import QUERIES, RECORDS, REPEAT_DAYS, REPEAT_KM, TABLES_READ
+from domain.insight_queries import COLUMNS_READ, QUERIES, RECORDS, REPEAT_DAYS, REPEAT_KM, TABLES_READ
 from domain.record_identity import dealer_id_as_read
 from domain.star_schema import TABLE_SCHEMAS
 
@@ -70,13 +70,15 @@ class BuildInsights:
         return self._engine.run(sql, {**star, "report_period": period}).to_pandas()
 
     def _table(self, name: str, since: date | None) -> pa.Table:
+        columns = list(COLUMNS_READ[name])
+        schema = pa.schema([TABLE_SCHEMAS[name].field(column) for column in columns])
         parts = [
             # Read as today's schema: a file from before a column was added has it null.
-            pq.read_table(io.BytesIO(self._cleaned.read_bytes(key)), schema=TABLE_SCHEMAS[name])
+            pq.read_table(io.BytesIO(self._cleaned.read_bytes(key)), columns=columns, schema=TABLE_SCHEMAS[name])
             for key in self._cleaned.list_keys(f"{PARQUET_PREFIX}{name}/")
             if _partition_wanted(key, since)
         ]
-        return pa.concat_tables(parts) if parts else TABLE_SCHEMAS[name].empty_table()
+        return pa.concat_tables(parts) if parts else schema.empty_table()
 
     def _rejected(self, since: date | None, until: date | None) -> pd.DataFrame:
         rows: list[dict[str, object]] = []
