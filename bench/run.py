@@ -144,12 +144,21 @@ def insights(big_jsonl: Path) -> list[tuple[str, str, str, str, str]]:
     finally:
         shutil.rmtree(data)
         shutil.rmtree(out)
-    peak = paired.peak_rss_mib
-    note = f"{paired.seconds:.1f} s vs {paired.baseline_seconds:.1f} s; {peak:,.0f} MiB peak (target <= 1,024 MiB)"
-    met = paired.ratio <= 1.5 and peak <= 1024
+    peak, timed = paired.peak_rss_mib, f"{paired.seconds:.1f} s vs {paired.baseline_seconds:.1f} s"
     return [
-        (f"[process] insights, {BIG:,} records", f"{paired.ratio:.2f}x", "<= 1.5x DuckDB", "yes" if met else "NO", note)
+        (
+            f"[process] insights, {BIG:,} records",
+            f"{paired.ratio:.2f}x",
+            "<= 1.5x DuckDB",
+            _met(paired.ratio <= 1.5),
+            timed,
+        ),
+        ("  ... its peak RSS", f"{peak:,.0f} MiB", "<= 1,024 MiB", _met(peak <= 1024), ""),
     ]
+
+
+def _met(met: bool) -> str:
+    return "yes" if met else "NO"
 
 
 def main() -> int:
