@@ -158,3 +158,11 @@ def test_the_docs_quote_every_query_as_the_code_holds_it() -> None:
     assert docs == with_queries(docs), "docs/analytics.md quotes other SQL than the code: run make docs"
     for sql in QUERIES.values():
         assert sql.rstrip() in docs
+
+
+def test_the_repeat_thresholds_in_the_sql_are_the_reports() -> None:
+    from domain.insight_queries import REPEAT_DAYS, REPEAT_KM, REPEAT_REPAIRS
+
+    assert f"seconds_apart <= {REPEAT_DAYS} * 86400" in REPEAT_REPAIRS
+    assert f"abs(km_apart) <= {REPEAT_KM}\n" in REPEAT_REPAIRS
+    assert f"within {REPEAT_DAYS} days and {REPEAT_KM:,} km" in REPEAT_REPAIRS
