@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from domain.record_identity import dealer_id_as_read
+from domain.record_identity import dealer_id_as_read, dealer_id_of
 
 
 @dataclass(frozen=True)
@@ -39,9 +39,7 @@ def records_of_other_dealers(records: Sequence[object], caller: Caller) -> list[
         return []
     foreign = []
     for index, record in enumerate(records):
-        dealer = record.get("dealer") if isinstance(record, dict) else None
-        dealer_id = dealer.get("dealer_id") if isinstance(dealer, dict) else None
-        if not caller.may_act_for(dealer_id):
+        if not caller.may_act_for(dealer_id_of(record)):
             foreign.append(index)
     return foreign
 

@@ -36,6 +36,12 @@ def dealer_id_as_read(value: object) -> str | None:
     return value.strip() or None
 
 
+def dealer_id_of(record: object) -> str | None:
+    """The ``dealer.dealer_id`` of a record as sent (any JSON), as the contract reads it."""
+    dealer = record.get("dealer") if isinstance(record, dict) else None
+    return dealer_id_as_read(dealer.get("dealer_id")) if isinstance(dealer, dict) else None
+
+
 class StoredVersion(NamedTuple):
     """Which version of a record a table holds: when it was ingested, and a hash of what it
     holds (``content_hash``), so that a record changed in place is told from the one loaded."""

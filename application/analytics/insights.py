@@ -25,7 +25,7 @@ from application.ports import ObjectStore
 from application.storage_keys import PARQUET_PREFIX, REJECTED_PREFIX
 from domain import insights
 from domain.insight_queries import COLUMNS_READ, QUERIES, RECORDS, REPEAT_DAYS, REPEAT_KM, TABLES_READ
-from domain.record_identity import dealer_id_as_read
+from domain.record_identity import dealer_id_of
 from domain.star_schema import TABLE_SCHEMAS
 
 # The report's tables, in the order the report shows them: name -> (title, what it says).
@@ -89,10 +89,8 @@ class BuildInsights:
                 if not line.strip():
                     continue
                 row = orjson.loads(line)
-                record = row.get("record")
-                dealer = record.get("dealer") if isinstance(record, dict) else None
                 # As cleaning reads a valid row's: " DLR-X " is dealer DLR-X, not another one.
-                dealer_id = dealer_id_as_read(dealer.get("dealer_id")) if isinstance(dealer, dict) else None
+                dealer_id = dealer_id_of(row.get("record"))
                 identity = f"{key}#{row.get('index')}"
                 for rule in sorted({str(e.get("rule")) for e in row.get("errors", [])}):
                     rows.append({"dealer_id": dealer_id, "rule": rule, "row": identity})

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from tests.integration.lock_environments import environment_of
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -28,12 +29,7 @@ print(json.dumps({"status": answer["statusCode"], "data_libraries": data}))
 
 @pytest.mark.slow
 def test_a_fresh_environment_with_the_api_lock_runs_the_handler(tmp_path) -> None:
-    venv = tmp_path / "api-venv"
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-    python = str(venv / "bin" / "python")
-    install = [python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-deps"]
-    done = subprocess.run([*install, "-r", str(ROOT / "requirements-api.lock")], capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr[-2000:]
+    python = environment_of("requirements-api.lock", tmp_path / "api-venv")
     env = {
         "PYTHONPATH": str(ROOT),
         "RAW_BUCKET_NAME": "raw",

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import orjson
 import pytest
 
 from tests.factories import a_record
+from tests.integration.lock_environments import environment_of
 
 ROOT = Path(__file__).resolve().parents[2]
 WEB = ("fastapi", "starlette", "uvicorn", "mangum")
@@ -32,12 +32,7 @@ print(json.dumps({"exit": code, "web": web}))
 def test_a_fresh_environment_with_the_worker_lock_processes_a_file(tmp_path) -> None:
     lock = (ROOT / "requirements-worker.lock").read_text()
     assert not [name for name in WEB if f"\n{name}==" in lock]
-    venv = tmp_path / "worker-venv"
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-    python = str(venv / "bin" / "python")
-    install = [python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-deps"]
-    done = subprocess.run([*install, "-r", str(ROOT / "requirements-worker.lock")], capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr[-2000:]
+    python = environment_of("requirements-worker.lock", tmp_path / "worker-venv")
     raw = tmp_path / "batch.json"
     raw.write_bytes(orjson.dumps([a_record("SR-1"), a_record("SR-2", {"vehicle.vin": "SHORT"})]))
     env = {

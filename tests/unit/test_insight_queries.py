@@ -140,7 +140,7 @@ def test_a_corrected_record_counts_once_with_its_latest_lines(stores, clock) -> 
 
 
 @pytest.mark.parametrize("name", [*QUERIES, "records"])
-def test_every_query_is_athena_sql_that_duckdb_runs(name) -> None:
+def test_every_query_is_athena_sql_that_translates_to_duckdb(name) -> None:
     """Each text parses in Athena's dialect and translates; the edge tests above run them."""
     import sqlglot
 
