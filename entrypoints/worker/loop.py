@@ -40,6 +40,10 @@ LONG_POLL_SECONDS = 20
 DRAIN_POLL_SECONDS = 1  # a short poll may miss messages on SQS; a 1 s long poll does not
 MAX_MESSAGES = 1  # hold only the message in hand (see the module docstring)
 STOP_GRACE_SECONDS = 25  # ECS sends SIGKILL 30 s after SIGTERM
+# A message given back unfinished is visible again after this long, not at once: the lanes
+# still in a long poll would take it (each receive counts towards the DLQ) before the
+# process has exited.
+GIVE_BACK_SECONDS = 5
 RECEIVE_BACKOFF_SECONDS = 0.5  # doubled after each failed receive in a row, up to the maximum
 MAX_RECEIVE_BACKOFF_SECONDS = 20
 
@@ -178,14 +182,14 @@ class Worker:
                 self.busy, self.in_hand = False, None
 
     def release_in_hand(self) -> None:
-        """Give the message in hand back to the queue now (visibility 0), once: from this
-        lane or from the process's main thread, whichever comes first."""
+        """Give the message in hand back to the queue (visible again in ``GIVE_BACK_SECONDS``),
+        once: from this lane or from the process's main thread, whichever comes first."""
         with self._hand:
             message, self.in_hand = self.in_hand, None
             if message is None:
                 return
             try:
-                self.queue.change_visibility(message.receipt_handle, 0)
+                self.queue.change_visibility(message.receipt_handle, GIVE_BACK_SECONDS)
             except Exception as err:  # deleted meanwhile, or the queue out of reach
                 log.warning(
                     "message not given back; it reappears after the visibility timeout",
@@ -386,10 +390,10 @@ def _run_lanes(lanes: list[Worker], drain: bool, abort: threading.Event) -> Work
         threading.Thread(target=lane.run, kwargs={"drain": drain}, name=f"lane-{i}", daemon=True)
         for i, lane in enumerate(lanes)
     ]
-    for thread in threads:
-        thread.start()
     interrupted = False
     try:
+        for thread in threads:
+            thread.start()  # a lane may be busy before the last starts: a Ctrl-C lands here too
         while any(thread.is_alive() for thread in threads):
             for thread in threads:
                 thread.join(timeout=0.1)

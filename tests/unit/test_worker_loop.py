@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import _thread
 import json
 import threading
 import time
@@ -11,7 +12,7 @@ import pytest
 from adapters.s3_events import object_created_event, object_keys
 from application.errors import RawFileMissing
 from application.processing.process_raw_file import ProcessResult
-from entrypoints.worker.loop import Worker, run_worker
+from entrypoints.worker.loop import GIVE_BACK_SECONDS, Worker, run_worker
 
 
 class RecordingProcess:
@@ -127,7 +128,7 @@ def test_stop_past_the_grace_period_releases_the_message(queue) -> None:
     started = time.monotonic()
     stats = worker.run(drain=True)
     assert time.monotonic() - started < 2
-    assert stats.released == 1 and recording.visibility[-1] == 0 and len(queue.messages) == 1
+    assert stats.released == 1 and recording.visibility[-1] == GIVE_BACK_SECONDS and len(queue.messages) == 1
 
 
 def test_a_message_in_hand_is_given_back_once_whoever_asks(queue) -> None:
@@ -139,7 +140,9 @@ def test_a_message_in_hand_is_given_back_once_whoever_asks(queue) -> None:
     worker.in_hand = message
     worker.release_in_hand()  # the main thread
     worker.release_in_hand()  # the lane, a moment later
-    assert calls == [(message.receipt_handle, 0)] and worker.stats.released == 1 and worker.in_hand is None
+    assert (
+        calls == [(message.receipt_handle, GIVE_BACK_SECONDS)] and worker.stats.released == 1 and worker.in_hand is None
+    )
 
 
 def test_a_released_message_is_not_extended_by_the_lane_still_working(queue) -> None:
@@ -155,7 +158,7 @@ def test_a_released_message_is_not_extended_by_the_lane_still_working(queue) -> 
     time.sleep(0.2)  # a few heartbeats
     worker.release_in_hand()
     time.sleep(0.3)  # the lane keeps working for a while
-    assert recording.visibility[-1] == 0 and queue.in_flight == set()
+    assert recording.visibility[-1] == GIVE_BACK_SECONDS
     lane.join(timeout=5)
 
 
@@ -288,3 +291,86 @@ def test_the_use_case_is_built_once_when_the_first_file_comes(queue) -> None:
         queue.send(object_created_event("raw", key, 1))
     run_worker(queue, process, drain=True, files_in_flight=4)
     assert len(built) == 1 and sorted(built[0].keys) == ["a.json", "b.json", "c.json"]
+
+
+class LongPollingQueue(RecordingQueue):
+    """A queue that long-polls as SQS and the SQLite queue do (a message given back is
+    visible again after the time it was given), and notes every receive that hands one out."""
+
+    def __init__(self, inner) -> None:
+        super().__init__(inner)
+        self.receipts: list[str] = []
+        self._lock, self._hidden_until = threading.Lock(), 0.0
+
+    def change_visibility(self, receipt_handle: str, timeout_seconds: int) -> None:
+        with self._lock:
+            super().change_visibility(receipt_handle, 0)
+            self.visibility[-1] = timeout_seconds
+            self._hidden_until = time.monotonic() + timeout_seconds
+
+    def receive(self, max_messages: int = 10, wait_seconds: float = 0) -> list:
+        deadline = time.monotonic() + wait_seconds
+        while True:
+            with self._lock:
+                ready = time.monotonic() >= self._hidden_until
+                messages = self.inner.receive(max_messages) if ready else []
+                self.receipts += [m.receipt_handle for m in messages]
+            if messages or time.monotonic() >= deadline:
+                return messages
+            time.sleep(0.05)
+
+
+def test_a_stop_now_gives_the_message_back_to_the_queue_not_to_an_idle_lane(queue) -> None:
+    """Seen in CI (a fresh clone, 8 lanes): on a second Ctrl-C the main thread gave the busy
+    lane's message back, and the idle lanes' long polls took it in turn, each receive counting
+    towards the DLQ, the last one as the process exited (invisible for the whole timeout)."""
+    polling = LongPollingQueue(queue)
+    queue.send(object_created_event("raw", "a.json", 1))
+    finish = threading.Event()
+
+    def process(key: str) -> ProcessResult:
+        finish.wait(30)
+        return ProcessResult(key, "processed", 1, 1, 0)
+
+    threading.Timer(0.5, _thread.interrupt_main).start()  # as a second Ctrl-C does
+    try:
+        stats = run_worker(polling, process, files_in_flight=4)  # three lanes idle in a long poll
+        time.sleep(1.0)  # the idle lanes, still polling, would take it now
+    finally:
+        finish.set()
+    assert stats.interrupted and stats.released == 1
+    assert len(polling.receipts) == 1 and polling.visibility == [GIVE_BACK_SECONDS]
+
+
+def test_a_stop_now_while_the_lanes_are_starting_still_gives_the_message_back(queue, monkeypatch) -> None:
+    """Seen in CI under load: the first lane took a file before the last lane had started,
+    and the second Ctrl-C, landing in the main thread's starting of the lanes, escaped
+    ``run_worker`` without giving the message back (held for the whole visibility timeout)."""
+    recording = RecordingQueue(queue)
+    queue.send(object_created_event("raw", "a.json", 1))
+    finish = threading.Event()
+    start = threading.Thread.start
+
+    def process(key: str) -> ProcessResult:
+        finish.wait(30)
+        return ProcessResult(key, "processed", 1, 1, 0)
+
+    def start_slowly(thread: threading.Thread) -> None:
+        start(thread)
+        if thread.name == "lane-1":  # the first lane is busy with the file by now
+            deadline = time.monotonic() + 10
+            while not queue.in_flight and time.monotonic() < deadline:
+                time.sleep(0.01)
+            _thread.interrupt_main()  # as a second Ctrl-C does, while the lanes still start
+            time.sleep(0.3)
+
+    monkeypatch.setattr(threading.Thread, "start", start_slowly)
+    escaped = False
+    try:
+        stats = run_worker(recording, process, files_in_flight=3)
+    except KeyboardInterrupt:
+        escaped = True
+    finally:
+        finish.set()
+    assert not escaped and stats.interrupted and stats.released == 1
+    assert recording.visibility == [GIVE_BACK_SECONDS]
