@@ -34,6 +34,7 @@ lint: setup $(CHECKOV_STAMP)
 	$(BIN)/bandit --quiet --recursive --severity-level medium domain application adapters entrypoints infra
 	$(BIN)/shellcheck infra/*.sh .ci/run
 	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
+	$(BIN)/check-jsonschema --builtin-schema vendor.dependabot .github/dependabot.yml
 	$(CHECKOV)/bin/checkov --directory infra --framework cloudformation dockerfile --quiet --compact --skip-download
 
 # The insights report's test opens it in a real headless Chromium (Debian's package).

@@ -1,7 +1,8 @@
 # The Fargate worker: python -m entrypoints.worker.fargate (docs/aws.md).
 # checkov:skip=CKV_DOCKER_2: the worker serves no port to probe; ECS watches the process, and failed tasks raise an alarm
 # Build from the repository root: docker build -f infra/docker/processor.Dockerfile .
-FROM python:3.11-slim-bookworm AS wheel
+# Base images pinned by tag and digest; Dependabot proposes newer digests (docs/deploy.md).
+FROM python:3.11-slim-bookworm@sha256:2e32f7d302adc1c37428355c1e646897c0c53f4fd60b6a551245fb90ee129f91 AS wheel
 WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY domain domain
@@ -10,7 +11,7 @@ COPY adapters adapters
 COPY entrypoints entrypoints
 RUN pip wheel --no-cache-dir --no-deps --wheel-dir /wheels .
 
-FROM python:3.11-slim-bookworm
+FROM python:3.11-slim-bookworm@sha256:2e32f7d302adc1c37428355c1e646897c0c53f4fd60b6a551245fb90ee129f91
 # The worker's own lock first (a layer that changes only with the lock; none of the API's web
 # stack, which the worker never imports), then the wheel.
 COPY requirements-worker.lock /tmp/requirements.lock

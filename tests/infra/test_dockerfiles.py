@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCKER = ROOT / "infra" / "docker"
@@ -74,3 +75,33 @@ def test_the_build_context_leaves_out_everything_but_the_package() -> None:
     ignored = (ROOT / ".dockerignore").read_text().splitlines()
     assert ignored[ignored.index("*") + 1 :][:1] == ["!pyproject.toml"]
     assert not any(line.startswith("!") and (".venv" in line or "tests" in line) for line in ignored)
+
+
+BASE = re.compile(r"^FROM (?P<image>[^\s:@]+):(?P<tag>[^\s@]+)@sha256:(?P<digest>[0-9a-f]{64})(?: AS \w+)?$")
+DOCKERFILES = sorted(DOCKER.glob("*.Dockerfile"))
+
+
+@pytest.mark.parametrize("path", DOCKERFILES, ids=lambda p: p.name)
+def test_every_base_image_is_pinned_by_tag_and_digest(path: Path) -> None:
+    """The digest fixes the content (a pull by digest gets exactly it, or fails); the tag says
+    what it is, for a reader and for Dependabot, which proposes the newest digest each week."""
+    froms = [line for line in path.read_text().splitlines() if line.startswith("FROM ")]
+    assert froms and all(BASE.match(line) for line in froms), froms
+    # The Python the locks were compiled for (uv pip compile --python-version 3.11).
+    assert all(BASE.match(line)["tag"].startswith("3.11") for line in froms), froms  # type: ignore[index]
+
+
+def test_one_base_image_has_one_digest_across_the_images() -> None:
+    digests: dict[str, set[str]] = {}
+    for path in DOCKERFILES:
+        for line in path.read_text().splitlines():
+            if found := BASE.match(line):
+                digests.setdefault(f"{found['image']}:{found['tag']}", set()).add(found["digest"])
+    assert digests and all(len(found) == 1 for found in digests.values()), digests
+
+
+def test_dependabot_watches_the_base_images_and_the_actions() -> None:
+    config = yaml.safe_load((ROOT / ".github" / "dependabot.yml").read_text())
+    watched = {(u["package-ecosystem"], u["directory"]) for u in config["updates"]}
+    folders = {"/" + str(p.parent.relative_to(ROOT)) for p in DOCKERFILES}
+    assert {("docker", folder) for folder in folders} | {("github-actions", "/")} <= watched
