@@ -44,8 +44,8 @@ def cleaned_record_table(result: CleanResult, star: dict[str, pa.Table]) -> pa.T
     def col(name: str) -> pa.Array:
         return _column(records, name)
 
-    services = star["dim_services_performed"]
-    parts = star["dim_parts_used"]
+    # The lines as cleaned (costs as JSON numbers), in the star schema's order of lines.
+    services, parts = result.services, result.parts
     service_lines = _struct(
         {n: _column(services, n) for n in ("service_code", "service_name", "service_cost", "technician_notes")}
     )

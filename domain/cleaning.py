@@ -301,6 +301,20 @@ def _structural_violations(
         rows = _rows(pc.greater(table.column(column), limit))
         if len(rows):
             _violate_at(table, rows, column, list_path, rule, violations)
+    # A line's cost is a cost too: the analytics tables hold it (and a record's parts total,
+    # at most 1,000 such lines) exactly in DECIMAL(18,2).
+    line_costs = parts.append_column(
+        "line_cost",
+        pc.multiply(pc.cast(parts.column("quantity"), pa_arrow.float64(), safe=False), parts.column("unit_cost")),
+    )
+    # Judged only where quantity and unit cost are each within their own limits: past them,
+    # their own rule already says what is wrong.
+    within = pc.and_(
+        pc.less_equal(parts.column("quantity"), MAX_PART_QUANTITY), pc.less_equal(parts.column("unit_cost"), MAX_COST)
+    )
+    rows = _rows(pc.and_(within, pc.greater(line_costs.column("line_cost"), MAX_COST)))
+    if len(rows):
+        _violate_at(line_costs, rows, "line_cost", PARTS, "line_cost_too_large", violations)
     return flat, services, parts
 
 

@@ -85,9 +85,11 @@ ORDER BY month, quantity DESC, p.part_name
 )
 
 COST_BY_DEALER = _query(
-    """-- Services, mean, median and total cost (IDR) per dealer and city.
+    """-- Services, mean, median and total cost (IDR) per dealer and city. The mean and median
+-- are DOUBLE (Athena's approx_percentile takes no DECIMAL); the total is exact.
 SELECT f.dealer_id, d.dealer_name, d.dealer_location AS city, count(*) AS services,
-       avg(f.total_cost) AS mean_cost, approx_percentile(f.total_cost, 0.5) AS median_cost,
+       avg(CAST(f.total_cost AS DOUBLE)) AS mean_cost,
+       approx_percentile(CAST(f.total_cost AS DOUBLE), 0.5) AS median_cost,
        sum(f.total_cost) AS total_cost
 FROM fact f
 LEFT JOIN dealers d ON d.dealer_id = f.dealer_id

@@ -27,6 +27,7 @@ RULES: dict[str, Rule] = {
         Rule("odometer_range", f"odometer reading must be from 0 to {MAX_ODOMETER_KM:,} km"),
         Rule("non_negative_cost", "costs must not be negative"),
         Rule("cost_too_large", f"a cost must be at most {MAX_COST:,} IDR"),
+        Rule("line_cost_too_large", f"a part line's quantity x unit_cost must be at most {MAX_COST:,} IDR"),
         Rule("quantity_positive", "part quantity must be at least 1"),
         Rule("quantity_too_large", f"part quantity must be at most {MAX_PART_QUANTITY:,}"),
         Rule("service_date_format", "service_date is not an ISO-8601 date-time, such as 2026-11-20T10:30:00+07:00"),

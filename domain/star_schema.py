@@ -27,8 +27,25 @@ class FileContext:
     ingested_at: datetime
 
 
+# An instant: Parquet's timestamp "adjusted to UTC", Athena's (and Iceberg's) timestamp with
+# zone semantics, shown in UTC.
 _TIMESTAMP_UTC = pa.timestamp("us", tz="UTC")
-_CONTEXT_FIELDS = [("source_file", pa.string()), ("ingested_at", _TIMESTAMP_UTC)]
+# A wall-clock time with no zone (not adjusted to UTC): the zone is in the column's name, or,
+# for ``service_datetime_local``, in ``local_timezone``.
+_WALL_CLOCK = pa.timestamp("us")
+# Money, in IDR to the sen: exact, and wide enough for any amount the rules accept (a cost, a
+# part line and a record's parts total are at most 1e12, 1e12 and 1,000 lines of 1e12 IDR).
+MONEY = pa.decimal128(18, 2)
+_CONTEXT_FIELDS = [
+    pa.field("source_file", pa.string(), nullable=False),
+    pa.field("ingested_at", _TIMESTAMP_UTC, nullable=False),
+]
+
+
+def _key(name: str, type_: pa.DataType) -> pa.Field:
+    """A column every row has: an identity or a value every valid row holds by the rules."""
+    return pa.field(name, type_, nullable=False)
+
 
 # Fixed schemas, so that every file of a table has the same columns and types even when a
 # batch has a column that is all null.
@@ -36,52 +53,52 @@ TABLE_SCHEMAS: dict[str, pa.Schema] = {
     name: pa.schema(fields + _CONTEXT_FIELDS)
     for name, fields in {
         "fact_service_records": [
-            ("service_record_id", pa.string()),
-            ("submission_id", pa.string()),
-            ("record_index", pa.int64()),
-            ("dealer_id", pa.string()),
-            ("vin", pa.string()),
+            _key("service_record_id", pa.string()),
+            _key("submission_id", pa.string()),
+            _key("record_index", pa.int64()),
+            _key("dealer_id", pa.string()),
+            _key("vin", pa.string()),
             ("customer_id", pa.string()),
-            ("service_datetime_utc", _TIMESTAMP_UTC),
-            ("service_datetime_wib", pa.timestamp("us", tz=ZONES["WIB"])),
-            ("service_datetime_local", pa.timestamp("us")),
-            ("local_timezone", pa.string()),
-            ("service_date_local", pa.date32()),
+            _key("service_datetime_utc", _TIMESTAMP_UTC),
+            _key("service_datetime_wib", _WALL_CLOCK),
+            _key("service_datetime_local", _WALL_CLOCK),
+            _key("local_timezone", pa.string()),
+            _key("service_date_local", pa.date32()),
             ("odometer_reading", pa.int64()),
-            ("total_cost", pa.float64()),
-            ("services_cost_total", pa.float64()),
-            ("parts_cost_total", pa.float64()),
+            ("total_cost", MONEY),
+            ("services_cost_total", MONEY),
+            ("parts_cost_total", MONEY),
             ("services_count", pa.int32()),
             ("parts_count", pa.int32()),
             ("cost_mismatch", pa.bool_()),
             ("service_advisor_name", pa.string()),
         ],
         "dim_dealer": [
-            ("dealer_id", pa.string()),
+            _key("dealer_id", pa.string()),
             ("dealer_name", pa.string()),
             ("dealer_location", pa.string()),  # the original design's name: its queries keep working
             ("dealer_timezone", pa.string()),
         ],
-        "dim_vehicle": [("vin", pa.string()), ("model", pa.string()), ("year", pa.int64())],
-        "dim_customer": [("customer_id", pa.string()), ("customer_name", pa.string())],
+        "dim_vehicle": [_key("vin", pa.string()), ("model", pa.string()), ("year", pa.int64())],
+        "dim_customer": [_key("customer_id", pa.string()), ("customer_name", pa.string())],
         "dim_services_performed": [
-            ("service_record_id", pa.string()),
-            ("dealer_id", pa.string()),
-            ("line_number", pa.int32()),
+            _key("service_record_id", pa.string()),
+            _key("dealer_id", pa.string()),
+            _key("line_number", pa.int32()),
             ("service_code", pa.string()),
             ("service_name", pa.string()),
-            ("service_cost", pa.float64()),
+            ("service_cost", MONEY),
             ("technician_notes", pa.string()),
         ],
         "dim_parts_used": [
-            ("service_record_id", pa.string()),
-            ("dealer_id", pa.string()),
-            ("line_number", pa.int32()),
+            _key("service_record_id", pa.string()),
+            _key("dealer_id", pa.string()),
+            _key("line_number", pa.int32()),
             ("part_code", pa.string()),
             ("part_name", pa.string()),
             ("quantity", pa.int64()),
-            ("unit_cost", pa.float64()),
-            ("line_cost", pa.float64()),
+            ("unit_cost", MONEY),
+            ("line_cost", MONEY),
         ],
     }.items()
 }
@@ -137,13 +154,18 @@ def last_per_key(table: pa.Table, key: str) -> pa.Table:
     return table.take(np.sort(last.column("row_max").to_numpy()))
 
 
-CONTEXT_COLUMNS = [name for name, _ in _CONTEXT_FIELDS]
+CONTEXT_COLUMNS = [field.name for field in _CONTEXT_FIELDS]
 
 
 def _with_context(name: str, columns: dict[str, pa.Array], rows: int, context: FileContext) -> pa.Table:
     columns["source_file"] = pa.repeat(pa.scalar(context.source_file, pa.string()), rows)
     columns["ingested_at"] = pa.repeat(pa.scalar(pd.Timestamp(context.ingested_at), _TIMESTAMP_UTC), rows)
     schema = TABLE_SCHEMAS[name]
+    for field in schema:
+        if field.type == MONEY and pa.types.is_integer(columns[field.name].type):
+            # Whole amounts read as integers: an int64 may exceed 18 digits, so Arrow casts
+            # only through a wider decimal (the value is checked on the way to 18 digits).
+            columns[field.name] = columns[field.name].cast(pa.decimal128(38, 2))
     return pa.table({f.name: columns[f.name] for f in schema}).cast(schema)
 
 
@@ -174,14 +196,15 @@ def build_star_schema(result: CleanResult, context: FileContext) -> dict[str, pa
         context,
         {
             "submission_id": pa.repeat(pa.scalar(context.submission_id, pa.string()), records.num_rows),
-            "service_datetime_wib": utc.cast(pa.timestamp("us", tz=ZONES["WIB"])),
+            "service_datetime_wib": pc.local_timestamp(utc.cast(pa.timestamp("us", tz=ZONES["WIB"]))),
             "service_datetime_local": local,
             "service_date_local": local.cast(pa.date32()),
         },
     )
     tables = {"fact_service_records": fact}
     for name, key in DIMENSION_KEYS.items():
-        tables[name] = last_per_key(_table(name, records, context), key)
+        keyed = records.filter(pc.is_valid(records.column(_SOURCES[name][key])))  # no customer, no row
+        tables[name] = last_per_key(_table(name, keyed, context), key)
     for name, lines in (("dim_services_performed", result.services), ("dim_parts_used", result.parts)):
         columns = {f.name: lines.column(f.name) for f in TABLE_SCHEMAS[name] if f.name in lines.column_names}
         tables[name] = _with_context(name, columns, lines.num_rows, context)

@@ -137,6 +137,8 @@ def test_athena_tables_match_the_star_schema_the_worker_writes(resources) -> Non
     hive |= {pa.bool_(): "boolean", pa.date32(): "date"}
 
     def hive_type(arrow: pa.DataType) -> str:
+        if pa.types.is_decimal(arrow):
+            return f"decimal({arrow.precision},{arrow.scale})"
         return "timestamp" if pa.types.is_timestamp(arrow) else hive[arrow]
 
     tables = {

@@ -10,6 +10,7 @@ import contextlib
 import io
 import json
 from datetime import datetime, timedelta, timezone
+from decimal import Decimal
 
 import orjson
 import pyarrow.parquet as pq
@@ -19,6 +20,7 @@ from hypothesis import strategies as st
 from adapters.local.in_memory import FixedClock, InMemoryObjectStore
 from application.intake.submit_record import SubmissionError, SubmitRecord
 from domain.dealer_access import OPERATOR
+from domain.limits import MAX_COST
 from tests.factories import NOW, a_record, set_path
 from tests.one_file import NAME, process_one_file
 
@@ -134,13 +136,17 @@ def valid_records(draw, record_id: str) -> dict:
             ),
             "parts_used": draw(
                 st.lists(
-                    st.fixed_dictionaries(
-                        {
-                            "part_code": words,
-                            "part_name": words,
-                            "quantity": st.integers(min_value=1, max_value=100_000),
-                            "unit_cost": amounts,
-                        }
+                    st.integers(min_value=1, max_value=100_000).flatmap(
+                        lambda quantity: st.fixed_dictionaries(
+                            {
+                                "part_code": words,
+                                "part_name": words,
+                                "quantity": st.just(quantity),
+                                # A line's cost is within the limit too (line_cost_too_large).
+                                "unit_cost": amounts.filter(lambda cost: quantity * cost <= MAX_COST)
+                                | st.integers(min_value=0, max_value=MAX_COST // quantity),
+                            }
+                        )
                     ),
                     max_size=3,
                 )
@@ -177,16 +183,21 @@ def test_valid_records_round_trip_to_json_lines_and_parquet(records) -> None:
             sent["vehicle"]["odometer_reading"],
             sent["dealer"]["dealer_id"],
         )
-        assert row["total_cost"] == details["total_cost"] and row["service_datetime_utc"] == when
+        assert row["total_cost"] == money(details["total_cost"]) and row["service_datetime_utc"] == when
         mine = [s for s in services if s["service_record_id"] == sent["service_record_id"]]
         assert [(s["service_code"], s["service_name"], s["service_cost"], s["technician_notes"]) for s in mine] == [
-            (s["service_code"], s["service_name"], s["service_cost"], s["technician_notes"])
+            (s["service_code"], s["service_name"], money(s["service_cost"]), s["technician_notes"])
             for s in details["services_performed"]
         ]
         mine = [p for p in parts if p["service_record_id"] == sent["service_record_id"]]
         assert [(p["part_code"], p["part_name"], p["quantity"], p["unit_cost"]) for p in mine] == [
-            (p["part_code"], p["part_name"], p["quantity"], p["unit_cost"]) for p in details["parts_used"]
+            (p["part_code"], p["part_name"], p["quantity"], money(p["unit_cost"])) for p in details["parts_used"]
         ]
+
+
+def money(sent: float) -> Decimal:
+    """An amount as the analytics tables hold it: exact, to the sen (DECIMAL(18,2))."""
+    return Decimal(repr(sent)).quantize(Decimal("0.01"))
 
 
 def parquet(store, table: str) -> list[dict]:

@@ -41,6 +41,12 @@ PARTS = "service_details.parts_used"
         ),
         ({f"{PARTS}.1.unit_cost": 2e12}, f"{PARTS}[1].unit_cost", "cost_too_large", 2e12),
         ({f"{PARTS}.0.quantity": MAX_PART_QUANTITY + 1}, f"{PARTS}[0].quantity", "quantity_too_large", 100_001),
+        (
+            {f"{PARTS}.0.quantity": 2, f"{PARTS}.0.unit_cost": MAX_COST / 2 + 0.01},
+            f"{PARTS}[0].line_cost",
+            "line_cost_too_large",
+            2 * (MAX_COST / 2 + 0.01),
+        ),
         ({"service_details.total_cost": float("nan")}, "service_details.total_cost", "non_finite_number", "NaN"),
         ({f"{PARTS}.0.unit_cost": float("-inf")}, f"{PARTS}[0].unit_cost", "non_finite_number", "-Infinity"),
         ({"vehicle.model": "Avanza\u0007"}, "vehicle.model", "control_character", "Avanza\u0007"),
@@ -64,8 +70,15 @@ def test_too_many_lines_shows_how_many_there_were() -> None:
     [
         {"service_details.total_cost": MAX_COST, "service_details.services_performed.0.service_cost": MAX_COST},
         {f"{PARTS}.0.quantity": MAX_PART_QUANTITY},
+        {f"{PARTS}.0.quantity": 2, f"{PARTS}.0.unit_cost": MAX_COST / 2},  # a line of exactly MAX_COST
         {"service_details.services_performed": [{"service_name": "x", "service_cost": 0}] * MAX_LINE_ITEMS},
     ],
 )
 def test_the_last_value_accepted_at_each_limit(changes) -> None:
     assert [e["rule"] for e in errors_of(a_record("SR-1", changes)) if e["rule"] != "cost_mismatch"] == []
+
+
+def test_the_line_cost_rule_is_named_and_says_what_to_do() -> None:
+    changes = {f"{PARTS}.0.quantity": 4, f"{PARTS}.0.unit_cost": MAX_COST}
+    (error,) = [e for e in errors_of(a_record("SR-1", changes)) if e["rule"] == "line_cost_too_large"]
+    assert error["message"] == "a part line's quantity x unit_cost must be at most 1,000,000,000,000 IDR"
