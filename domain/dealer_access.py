@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from domain.record_identity import dealer_id_as_read, dealer_id_of
+from domain.record_identity import dealer_id_of, id_as_read
 
 
 @dataclass(frozen=True)
@@ -26,7 +26,7 @@ class Caller:
         the contract reads it: trimmed, and a number as its text (12345 is "12345")."""
         if self.admin:
             return True
-        return self.dealer_id is not None and dealer_id_as_read(dealer_id) == self.dealer_id
+        return self.dealer_id is not None and id_as_read(dealer_id) == self.dealer_id
 
 
 OPERATOR = Caller(dealer_id=None, admin=True, key_id="operator")  # the CLI, run by whoever runs the pipeline

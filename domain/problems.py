@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from domain.record_identity import dealer_id_of, id_as_read
+
 
 @dataclass(frozen=True)
 class Violation:
@@ -43,7 +45,9 @@ class RejectedRow:
 
     @property
     def service_record_id(self) -> str | None:
-        if isinstance(self.record, dict):
-            value = self.record.get("service_record_id")
-            return None if value is None else str(value)
-        return None
+        """As a valid row's is read (trimmed; a number as its text), so that it joins."""
+        return id_as_read(self.record.get("service_record_id")) if isinstance(self.record, dict) else None
+
+    @property
+    def dealer_id(self) -> str | None:
+        return dealer_id_of(self.record)

@@ -25,10 +25,11 @@ def key_of(record: Mapping[str, object]) -> RecordKey:
     return RecordKey(str(record["dealer_id"]), str(record["service_record_id"]))
 
 
-def dealer_id_as_read(value: object) -> str | None:
-    """A ``dealer.dealer_id`` as the contract reads it: text trimmed, a number as its text
-    (12345 is "12345"), blank or any other type: none. What cleaning stores for a valid row,
-    applied to a row as sent (a rejected row's, a dealer key's check)."""
+def id_as_read(value: object) -> str | None:
+    """An id (``service_record_id``, ``dealer.dealer_id``) as the contract reads it: text
+    trimmed, a number as its text (12345 is "12345"), blank or any other type: none. What
+    cleaning stores for a valid row, applied to a row as sent (a rejected row's, a dealer key's
+    check)."""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         value = str(value)
     if not isinstance(value, str):
@@ -39,7 +40,7 @@ def dealer_id_as_read(value: object) -> str | None:
 def dealer_id_of(record: object) -> str | None:
     """The ``dealer.dealer_id`` of a record as sent (any JSON), as the contract reads it."""
     dealer = record.get("dealer") if isinstance(record, dict) else None
-    return dealer_id_as_read(dealer.get("dealer_id")) if isinstance(dealer, dict) else None
+    return id_as_read(dealer.get("dealer_id")) if isinstance(dealer, dict) else None
 
 
 class StoredVersion(NamedTuple):

@@ -73,6 +73,7 @@ def rejection_line(row: RejectedRow, context: FileContext) -> bytes:
             "submission_id": context.submission_id,
             "source_file": context.source_file,
             "index": row.index,
+            "dealer_id": row.dealer_id,
             "service_record_id": row.service_record_id,
             "errors": [v.to_dict() for v in row.violations],
             "record": row.record,

@@ -234,9 +234,9 @@ def test_rejection_rates_take_both_counts_from_the_files_of_the_period(clock) ->
 
 
 def test_a_dealer_id_as_the_contract_reads_it() -> None:
-    from domain.record_identity import dealer_id_as_read
+    from domain.record_identity import id_as_read
 
-    assert [dealer_id_as_read(v) for v in (" DLR-X ", "DLR-X", 12345, "   ", "", None, True, 1.5, ["x"])] == [
+    assert [id_as_read(v) for v in (" DLR-X ", "DLR-X", 12345, "   ", "", None, True, 1.5, ["x"])] == [
         "DLR-X",
         "DLR-X",
         "12345",

@@ -199,3 +199,28 @@ def test_reprocessing_after_a_rule_change_leaves_no_stale_output(raw, cleaned, e
     assert_nothing_lost(cleaned, errors, total=2)
     manifest = orjson.loads(cleaned.objects[f"manifests/date=2026-11-25/{NAME}.json"])
     assert sorted(manifest["outputs"]) == sorted(again.outputs)
+
+
+def test_a_rejected_row_names_its_ids_as_a_valid_row_would_and_keeps_the_record_as_sent(
+    raw, cleaned, errors, process
+) -> None:
+    """So that rejected rows join valid ones: " DLR-X " is dealer DLR-X, 12345 is "12345"."""
+    bad_vin = {"vehicle.vin": "BAD"}
+    records = [
+        a_record(" SR-9 ", {**bad_vin, "dealer.dealer_id": " DLR-X "}),
+        a_record(12345, {**bad_vin, "dealer.dealer_id": 678}),
+        a_record("   ", {**bad_vin, "dealer.dealer_id": True}),
+    ]
+    raw.put_bytes(KEY, orjson.dumps(records), {"submission-id": "sub-1", "ingested-at": "2026-11-25T12:00:00+00:00"})
+    process(KEY)
+    rows = jsonl(errors, f"rejected/date=2026-11-25/{NAME}.jsonl")
+    assert [(r["dealer_id"], r["service_record_id"]) for r in rows] == [
+        ("DLR-X", "SR-9"),
+        ("678", "12345"),
+        (None, None),
+    ]
+    assert [(r["record"]["dealer"]["dealer_id"], r["record"]["service_record_id"]) for r in rows] == [
+        (" DLR-X ", " SR-9 "),
+        (678, 12345),
+        (True, "   "),
+    ]
