@@ -264,6 +264,13 @@ def _finite_amounts(table: pa_arrow.Table, column: str, list_path: str | None, v
     return table.set_column(table.schema.get_field_index(column), column, pc.if_else(roundable, rounded, values))
 
 
+def _line_costs(parts: pa_arrow.Table) -> pa_arrow.ChunkedArray:
+    """Each part line's quantity x unit cost."""
+    # Quantities past 2**53 lose precision as floats; such rows are rejected, but must not fail the cast.
+    quantity = pc.cast(parts.column("quantity"), pa_arrow.float64(), safe=False)
+    return pc.multiply(quantity, parts.column("unit_cost"))
+
+
 def _control_characters(table: pa_arrow.Table, list_path: str | None, violations: dict) -> None:
     for name in table.column_names:
         if pa_arrow.types.is_string(table.schema.field(name).type):
@@ -303,10 +310,7 @@ def _structural_violations(
             _violate_at(table, rows, column, list_path, rule, violations)
     # A line's cost is a cost too: the analytics tables hold it (and a record's parts total,
     # at most 1,000 such lines) exactly in DECIMAL(18,2).
-    line_costs = parts.append_column(
-        "line_cost",
-        pc.multiply(pc.cast(parts.column("quantity"), pa_arrow.float64(), safe=False), parts.column("unit_cost")),
-    )
+    line_costs = parts.append_column("line_cost", _line_costs(parts))
     # Judged only where quantity and unit cost are each within their own limits: past them,
     # their own rule already says what is wrong.
     within = pc.and_(
@@ -384,9 +388,7 @@ def clean(
     service_parent = services.column("parent").to_numpy()
     part_parent = parts.column("parent").to_numpy()
     service_cost = np.nan_to_num(services.column("service_cost").to_numpy(zero_copy_only=False))
-    # Quantities past 2**53 lose precision as floats; such rows are rejected, but must not fail the cast.
-    quantity = pc.cast(parts.column("quantity"), pa_arrow.float64(), safe=False)
-    part_cost = np.nan_to_num(pc.multiply(quantity, parts.column("unit_cost")).to_numpy(False))
+    part_cost = np.nan_to_num(_line_costs(parts).to_numpy(False))
     services_total = np.bincount(service_parent, weights=service_cost, minlength=n)
     parts_total = np.bincount(part_parent, weights=part_cost, minlength=n)
     total = np.nan_to_num(flat.column("service_details.total_cost").to_numpy(zero_copy_only=False))

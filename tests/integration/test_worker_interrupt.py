@@ -94,8 +94,8 @@ def test_a_busy_worker_finishes_on_ctrl_c_and_stops_now_on_the_second(tmp_path) 
     # received once (the idle lanes did not take it in turn, each receive counting to the DLQ).
     queue = SqliteQueue(tmp_path / "d" / "queue.sqlite")
     deadline = time.monotonic() + GIVE_BACK_SECONDS + 30
-    while (queue.stats().visible, queue.stats().in_flight) != (1, 0):
-        assert time.monotonic() < deadline, (queue.stats(), "".join(worker.lines))
+    while ((stats := queue.stats()).visible, stats.in_flight) != (1, 0):
+        assert time.monotonic() < deadline, (stats, "".join(worker.lines))
         time.sleep(0.2)
     (message,) = queue.receive(1)
     assert message.receive_count == 2
