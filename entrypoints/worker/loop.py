@@ -11,13 +11,14 @@ would process the same file at the same time (and other workers could not take t
 One process runs several lanes (``run_worker(files_in_flight=...)``), so that small files
 waiting on the object store overlap; ``FileGate`` keeps big files alone. On stop (SIGTERM),
 the lanes receive nothing more, finish the files in hand within the grace period or else
-release their messages at once (visibility 0).
+give their messages back (see ``GIVE_BACK_SECONDS``).
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import math
 import signal
 import sys
 import threading
@@ -41,9 +42,11 @@ DRAIN_POLL_SECONDS = 1  # a short poll may miss messages on SQS; a 1 s long poll
 MAX_MESSAGES = 1  # hold only the message in hand (see the module docstring)
 STOP_GRACE_SECONDS = 25  # ECS sends SIGKILL 30 s after SIGTERM
 # A message given back unfinished is visible again after this long, not at once: the lanes
-# still in a long poll would take it (each receive counts towards the DLQ) before the
-# process has exited.
-GIVE_BACK_SECONDS = 5
+# of the stopping process still in a long poll would take it in turn (each receive counts
+# towards the DLQ). A poll open at the stop ends within its wait, so a little more than that
+# (``give_back_seconds``) lets no lane of this process see the message again.
+GIVE_BACK_MARGIN_SECONDS = 5
+GIVE_BACK_SECONDS = LONG_POLL_SECONDS + GIVE_BACK_MARGIN_SECONDS
 RECEIVE_BACKOFF_SECONDS = 0.5  # doubled after each failed receive in a row, up to the maximum
 MAX_RECEIVE_BACKOFF_SECONDS = 20
 
@@ -52,6 +55,12 @@ TAKEN_OVER = (
     "message taken over after its visibility lapsed: the file was finished here and "
     "its new holder writes the same outputs again (nothing doubles)"
 )
+
+
+def give_back_seconds(wait_seconds: float) -> int:
+    """The visibility a message given back unfinished gets: past any long poll of
+    ``wait_seconds`` still open in the process's other lanes (see GIVE_BACK_SECONDS)."""
+    return math.ceil(wait_seconds) + GIVE_BACK_MARGIN_SECONDS
 
 
 class BuiltOnFirstFile:
@@ -115,10 +124,14 @@ class Worker:
         heartbeat_seconds: float | None = None,
         gate: FileGate | None = None,
         abort: threading.Event | None = None,
+        wait_seconds: float = LONG_POLL_SECONDS,
     ) -> None:
         """``gate`` and ``abort`` are shared by the lanes of one process: the gate admits
-        files by size, ``abort`` stops every lane at once (their messages released)."""
+        files by size, ``abort`` stops every lane at once (their messages released).
+        ``wait_seconds``: each receive's long poll."""
         self.queue, self.process = queue, process
+        self.wait_seconds = wait_seconds
+        self.give_back_seconds = give_back_seconds(wait_seconds)
         self.gate, self.abort = gate, abort or threading.Event()
         self.visibility_timeout = visibility_timeout
         self.stop = stop or threading.Event()
@@ -131,7 +144,7 @@ class Worker:
         self._visible_since = 0.0  # monotonic; see handle
         self.on_file: Callable[[ProcessResult, float], None] | None = None  # with the seconds it took
 
-    def run(self, drain: bool = False, wait_seconds: float = LONG_POLL_SECONDS) -> WorkerStats:
+    def run(self, drain: bool = False) -> WorkerStats:
         """Handle messages until stopped, or with ``drain`` until the queue is empty.
 
         A ``KeyboardInterrupt`` (a second Ctrl-C, or one while idle) stops it at once; the
@@ -144,7 +157,7 @@ class Worker:
                     continue  # a big file is in hand: look at the stop flag, then wait on
                 asked = time.monotonic()  # the message's visibility starts no earlier than this
                 try:
-                    messages = self.queue.receive(MAX_MESSAGES, DRAIN_POLL_SECONDS if drain else wait_seconds)
+                    messages = self.queue.receive(MAX_MESSAGES, DRAIN_POLL_SECONDS if drain else self.wait_seconds)
                 except ConfigurationError:
                     raise  # no such queue, or no right to it: retrying will not mend it
                 except Exception as err:  # the network, a throttled queue: wait, then again
@@ -182,14 +195,14 @@ class Worker:
                 self.busy, self.in_hand = False, None
 
     def release_in_hand(self) -> None:
-        """Give the message in hand back to the queue (visible again in ``GIVE_BACK_SECONDS``),
+        """Give the message in hand back to the queue (visible again in ``give_back_seconds``),
         once: from this lane or from the process's main thread, whichever comes first."""
         with self._hand:
             message, self.in_hand = self.in_hand, None
             if message is None:
                 return
             try:
-                self.queue.change_visibility(message.receipt_handle, GIVE_BACK_SECONDS)
+                self.queue.change_visibility(message.receipt_handle, self.give_back_seconds)
             except Exception as err:  # deleted meanwhile, or the queue out of reach
                 log.warning(
                     "message not given back; it reappears after the visibility timeout",
@@ -353,6 +366,7 @@ def run_worker(
     stop_on_signals: bool = False,
     on_file: Callable[[ProcessResult, float], None] | None = None,
     files_in_flight: int = 1,
+    wait_seconds: float = LONG_POLL_SECONDS,
 ) -> WorkerStats:
     """Run a worker of ``files_in_flight`` lanes (threads, each holding one message at a
     time; see ``FileGate``). With ``stop_on_signals``, SIGTERM finishes the files in hand
@@ -361,7 +375,15 @@ def run_worker(
     stop, abort = threading.Event(), threading.Event()
     gate = FileGate() if files_in_flight > 1 else None
     lanes = [
-        Worker(queue, process, visibility_timeout=visibility_timeout, stop=stop, gate=gate, abort=abort)
+        Worker(
+            queue,
+            process,
+            visibility_timeout=visibility_timeout,
+            stop=stop,
+            gate=gate,
+            abort=abort,
+            wait_seconds=wait_seconds,
+        )
         for _ in range(files_in_flight)
     ]
     reporting = threading.Lock()

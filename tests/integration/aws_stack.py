@@ -82,6 +82,7 @@ def create_stack(endpoint_url: str | None = None, max_receives: int = 5, visibil
             ]
         },
     )
+    _consume_s3_test_event(sqs, queue_url)
     dynamodb.create_table(TableName="service_records", BillingMode="PAY_PER_REQUEST", **record_table_keys())
     dynamodb.create_table(
         TableName="sp-api-keys",
@@ -90,6 +91,15 @@ def create_stack(endpoint_url: str | None = None, max_receives: int = 5, visibil
         KeySchema=[{"AttributeName": "key_id", "KeyType": "HASH"}],
     )
     return AwsStack(*buckets, queue_url, dlq_url, "service_records", "sp-api-keys", issue_key(dynamodb, "sp-api-keys"))
+
+
+def _consume_s3_test_event(sqs: Any, queue_url: str) -> None:
+    """S3 sends an ``s3:TestEvent`` when a notification is configured; a deployed stack's
+    worker deleted it long ago. Gone here too, so that a test's queue holds its own messages
+    only (a worker stopping as it received the test event would give it back, not lose it)."""
+    for message in sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", []):
+        assert json.loads(message["Body"]).get("Event") == "s3:TestEvent", message["Body"]
+        sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
 
 
 def issue_key(dynamodb: object, table: str, dealer_id: str | None = None) -> str:

@@ -225,4 +225,5 @@ def test_sigterm_mid_file_exits_zero_within_30_seconds_and_loses_nothing(stack, 
     manifest = json.loads(s3.get_object(Bucket=stack.cleaned_bucket, Key=manifest_key(key))["Body"].read())
     assert manifest["total_rows"] == 30_000
     queue = boto3.client("sqs").get_queue_attributes(QueueUrl=stack.queue_url, AttributeNames=["All"])["Attributes"]
-    assert (queue["ApproximateNumberOfMessages"], queue["ApproximateNumberOfMessagesNotVisible"]) == ("0", "0")
+    counts = (queue["ApproximateNumberOfMessages"], queue["ApproximateNumberOfMessagesNotVisible"])
+    assert counts == ("0", "0"), "".join(log_lines)

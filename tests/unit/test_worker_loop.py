@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import _thread
 import json
+import os
+import signal
 import threading
 import time
 
@@ -12,7 +14,7 @@ import pytest
 from adapters.s3_events import object_created_event, object_keys
 from application.errors import RawFileMissing
 from application.processing.process_raw_file import ProcessResult
-from entrypoints.worker.loop import GIVE_BACK_SECONDS, Worker, run_worker
+from entrypoints.worker.loop import GIVE_BACK_SECONDS, Worker, give_back_seconds, run_worker
 
 
 class RecordingProcess:
@@ -300,23 +302,27 @@ class LongPollingQueue(RecordingQueue):
     def __init__(self, inner) -> None:
         super().__init__(inner)
         self.receipts: list[str] = []
-        self._lock, self._hidden_until = threading.Lock(), 0.0
+        self.lock, self._hidden_until = threading.Lock(), 0.0
+        self.open_polls = 0
 
     def change_visibility(self, receipt_handle: str, timeout_seconds: int) -> None:
-        with self._lock:
+        with self.lock:
             super().change_visibility(receipt_handle, 0)
             self.visibility[-1] = timeout_seconds
             self._hidden_until = time.monotonic() + timeout_seconds
 
     def receive(self, max_messages: int = 10, wait_seconds: float = 0) -> list:
         deadline = time.monotonic() + wait_seconds
+        with self.lock:
+            self.open_polls += 1
         while True:
-            with self._lock:
+            with self.lock:
                 ready = time.monotonic() >= self._hidden_until
                 messages = self.inner.receive(max_messages) if ready else []
                 self.receipts += [m.receipt_handle for m in messages]
-            if messages or time.monotonic() >= deadline:
-                return messages
+                if messages or time.monotonic() >= deadline:
+                    self.open_polls -= 1
+                    return messages
             time.sleep(0.05)
 
 
@@ -374,3 +380,44 @@ def test_a_stop_now_while_the_lanes_are_starting_still_gives_the_message_back(qu
         finish.set()
     assert not escaped and stats.interrupted and stats.released == 1
     assert recording.visibility == [GIVE_BACK_SECONDS]
+
+
+@pytest.fixture
+def signal_handlers():
+    """run_worker(stop_on_signals=True) installs handlers for SIGTERM and SIGINT: put back."""
+    saved = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
+    yield
+    for sig, handler in saved.items():
+        signal.signal(sig, handler)
+
+
+def test_a_message_received_while_stopping_is_given_back_past_the_other_lanes_polls(queue, signal_handlers) -> None:
+    """Seen in CI (the Fargate worker on SIGTERM, 8 lanes): a message that reached an idle
+    lane's long poll after the stop was given back visible 5 s later, and the other lanes,
+    still polling for up to 20 s, took it in turn: 4 receives (of the DLQ's 5) in one stop."""
+    polling = LongPollingQueue(queue)
+    queue.send(object_created_event("raw", "a.json", 1))
+    finish = threading.Event()
+
+    def process(key: str) -> ProcessResult:
+        finish.wait(30)
+        return ProcessResult(key, "processed", 1, 1, 0)
+
+    def stop_then_another_message_comes() -> None:
+        while not (queue.in_flight and polling.open_polls == 3):  # a lane busy, three polling
+            time.sleep(0.01)
+        os.kill(os.getpid(), signal.SIGTERM)  # as ECS stops a task
+        time.sleep(0.2)
+        with polling.lock:  # reaches a lane's open poll
+            queue.send(object_created_event("raw", "b.json", 1))
+        threading.Timer(1.0, finish.set).start()
+
+    threading.Thread(target=stop_then_another_message_comes, daemon=True).start()
+    try:  # polls of 6 s: a message given back visible 5 s later would be taken again
+        stats = run_worker(polling, process, files_in_flight=4, stop_on_signals=True, wait_seconds=6)
+    finally:
+        finish.set()
+    assert stats.files_processed == 1 and stats.released == 1
+    assert len(polling.receipts) == 2  # a.json once, b.json once
+    assert polling.visibility == [give_back_seconds(6)] == [11]
+    assert [object_keys(m.body) for m in queue.messages.values()] == [["b.json"]]
