@@ -149,6 +149,20 @@ class Container(containers.DeclarativeContainer):
         errors=error_store,
         engine=providers.Factory(_built_on_first_use("adapters.duckdb_engine", "DuckDbEngine")),
     )
+    # The Glue Data Catalog on AWS comes with the publish step's deployment (issue 21).
+    analytics_tables = providers.Singleton(
+        _built_on_first_use("adapters.iceberg_tables", "IcebergTables"),
+        catalog=providers.Singleton(
+            _built_on_first_use("adapters.local.iceberg_catalog", "sqlite_catalog"),
+            catalog_path=config.analytics_catalog_path,
+            warehouse_dir=config.analytics_warehouse_dir,
+        ),
+    )
+    publish_tables = providers.Factory(
+        _built_on_first_use("application.analytics.publish_tables", "PublishTables"),
+        cleaned=cleaned_store,
+        catalog=analytics_tables,
+    )
     record_lookup = providers.Factory(ServiceRecordLookup, repository=repository)
     process_raw_file = providers.Factory(
         _built_on_first_use("application.processing.process_raw_file", "ProcessRawFile"),

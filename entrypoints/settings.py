@@ -152,4 +152,6 @@ class Settings:
             "queue_path": str(data / "queue.sqlite"),
             "database_path": str(data / "service_records.sqlite"),
             "api_keys_path": str(data / "api_keys.sqlite"),
+            "analytics_catalog_path": str(data / "analytics_catalog.sqlite"),
+            "analytics_warehouse_dir": str(data / "cleaned" / "iceberg"),
         }

@@ -5,13 +5,17 @@ from __future__ import annotations
 import contextlib
 import io
 import itertools
-from collections.abc import Iterator, Mapping, Sequence
-from datetime import datetime, timezone
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import date, datetime, timezone
 from typing import BinaryIO
+
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from adapters.history_order import history_position
 from adapters.page_tokens import decode_texts, encode_page
 from application.access.api_keys import ApiKeyEntry
+from application.analytics.table_catalog import Committed
 from application.errors import MessageNotHeld, ObjectNotFound
 from application.ports import Message, ObjectInfo, QueueStats
 from domain.record_identity import RecordKey, StoredVersion, content_hash, key_of
@@ -199,3 +203,35 @@ class FixedClock:
 
     def now(self) -> datetime:
         return self.current
+
+
+class InMemoryTableCatalog:
+    """Tables as Arrow tables; ``commits`` counts each table's commits (one per call)."""
+
+    def __init__(self) -> None:
+        self.tables: dict[str, pa.Table] = {}
+        self.versions: dict[tuple[str, str], str] = {}
+        self.commits: list[str] = []
+
+    def replace_date(
+        self, table: str, schema: pa.Schema, ingest_date: date, batches: Iterable[pa.RecordBatch], version: str
+    ) -> Committed:
+        new = pa.Table.from_batches(list(batches), schema)
+        kept = self.tables.get(table, schema.empty_table())
+        kept = kept.filter(pc.not_equal(kept.column("ingest_date"), pa.scalar(ingest_date, pa.date32())))
+        self.tables[table] = pa.concat_tables([kept, new])
+        self.versions[(table, ingest_date.isoformat())] = version
+        self.commits.append(table)
+        return Committed(table, 1 if new.num_rows else 0, new.num_rows, new.nbytes)
+
+    def published_version(self, table: str, ingest_date: date) -> str | None:
+        return self.versions.get((table, ingest_date.isoformat()))
+
+    def replace_all(self, table: str, schema: pa.Schema, data: pa.Table) -> Committed:
+        self.tables[table] = data.cast(schema)
+        self.commits.append(table)
+        return Committed(table, 1 if data.num_rows else 0, data.num_rows, data.nbytes)
+
+    def read(self, table: str, columns: Sequence[str] | None = None) -> pa.Table | None:
+        held = self.tables.get(table)
+        return held.select(list(columns)) if held is not None and columns else held

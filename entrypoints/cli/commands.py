@@ -310,12 +310,18 @@ def run(args: argparse.Namespace, container: Container) -> int:
     reconciled = _reconcile_days(
         container, {receipt.file_key.split("/")[1].removeprefix("date=") for receipt in receipts}
     )
+    from entrypoints.cli.publishing import summary  # it imports this module's helpers
+
+    published = container.publish_tables()()
+    print(summary(published).splitlines()[0])
+    for day, problem in sorted(published.problems.items()):
+        print(f"{day} not published: {problem}", file=sys.stderr)
     print("insights from everything cleaned so far:")
     report = _write_insights(container, None, None, _insights_folder(container, None))
     print(f"insights report: {report.resolve()} (open it in a browser)")
     if loaded.files_failed:
         print(f"{len(loaded.files_failed)} files failed to load; run servicepipe load to retry", file=sys.stderr)
-    return 0 if stats.failures == 0 and loaded.ok and reconciled else 1
+    return 0 if stats.failures == 0 and loaded.ok and reconciled and published.ok else 1
 
 
 def _reconcile_days(container: Container, days: set[str]) -> bool:
@@ -364,6 +370,7 @@ def _summary(
         ("cleaned JSONL", data / "cleaned" / "dynamodb"),
         ("rejected rows", data / "error" / "rejected"),
         ("database", data / "service_records.sqlite"),
+        ("analytics tables", data / "cleaned" / "iceberg"),
     ):
         print(f"  {label:<22}{path}")
     totals = container.pipeline_status()().to_dict()

@@ -134,6 +134,17 @@ def _parser() -> Parser:
     reconcile.add_argument("--date", type=iso_date, required=True, help="the raw files' arrival date (YYYY-MM-DD)")
     reconcile.add_argument("--json", action="store_true", help="print JSON (every problem)")
 
+    publish = command("publish", "commit the cleaned star schema to the analytics tables (Iceberg), a date at a time")
+    publish.add_argument(
+        "--date",
+        type=iso_date,
+        action="append",
+        dest="dates",
+        help="publish this ingestion date (YYYY-MM-DD) as it is now; repeatable "
+        "(default: every date whose processed files changed since it was last published)",
+    )
+    publish.add_argument("--json", action="store_true", help="print JSON")
+
     serve = command("serve", "serve the HTTP API locally")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
     serve.add_argument("--port", type=port, default=8000, help="port to listen on")
@@ -157,6 +168,7 @@ COMMANDS = {
     "dlq": "recovery",
     "replay": "recovery",
     "reconcile": "recovery",
+    "publish": "publishing",
 }
 
 

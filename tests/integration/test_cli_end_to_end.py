@@ -47,7 +47,7 @@ def assert_every_row_accounted_for(data_dir: Path, raw_key: str, total: int) -> 
 
 
 COMMANDS = ["run", "generate", "submit", "upload", "worker", "load", "status", "serve"]
-COMMANDS += ["dealers", "history", "insights"]
+COMMANDS += ["dealers", "history", "insights", "publish"]
 
 
 @pytest.mark.parametrize("command", COMMANDS)
@@ -69,6 +69,39 @@ def test_run_processes_sample_data_end_to_end(tmp_path) -> None:
     assert report == (tmp_path / "insights" / "insights.html").resolve()
     page = report.read_text()
     assert page.count('data-chart="') == 6 and f"{counts['valid_rows']:,} service records" in page
+    day = re.search(r"published 1 date \((\d{4}-\d{2}-\d{2})\), 0 unchanged", done.stdout)
+    assert day, done.stdout
+    facts = list((tmp_path / "cleaned/iceberg").rglob(f"fact_service_records/data/ingest_date={day[1]}/*.parquet"))
+    assert len(facts) == 1  # three raw files' facts, published as one file
+
+
+def test_publish_commits_each_changed_date_once_and_says_so(tmp_path) -> None:
+    cli(tmp_path, "run", "--records", "200", "--seed", "7")
+    again = cli(tmp_path, "publish")
+    assert again.stdout == "nothing to publish: 1 date already published as they are\n"
+    day = next((tmp_path / "cleaned/manifests").iterdir()).name.removeprefix("date=")
+    forced = json.loads(cli(tmp_path, "publish", "--date", day, "--json").stdout)
+    assert forced["dates_published"] == [day] and forced["problems"] == {}
+    assert forced["tables"]["fact_service_records"]["files"] == 1
+    assert forced["tables"]["dim_dealer"]["rows"] == len({r["dealer_id"] for r in _dealers(tmp_path)})
+
+
+def _dealers(data_dir: Path) -> list[dict]:
+    return [r["dealer"] for r in lines(next((data_dir / "cleaned/dynamodb").rglob("*.jsonl")))]
+
+
+def test_publish_names_a_missing_output_and_exits_1(tmp_path) -> None:
+    cli(tmp_path, "run", "--records", "100", "--seed", "7")
+    lost = next((tmp_path / "cleaned/parquet/dim_parts_used").rglob("*.parquet"))
+    lost.unlink()
+    day = lost.parent.name.removeprefix("date=")
+    done = cli(tmp_path, "publish", "--date", day, ok=False)
+    key = lost.relative_to(tmp_path / "cleaned").as_posix()
+    assert done.returncode == 1 and done.stderr == (
+        f"servicepipe publish: {day} not published: output {key} is listed in its manifest but missing: "
+        "replay its raw file\n"
+    )
+    assert done.stdout == "nothing to publish: 0 dates already published as they are\n"
 
 
 def test_generate_is_deterministic_with_a_seed(tmp_path) -> None:

@@ -1,0 +1,170 @@
+"""The TableCatalog port on Apache Iceberg (pyiceberg), for any catalog: a SQLite catalog on
+one machine (``adapters/local/iceberg_catalog.py``), the Glue Data Catalog on AWS.
+
+Files are written here, streaming, a row group at a time, and rolled at ``target_file_bytes``
+(few, large files: what Athena and DuckDB read fastest); then one transaction deletes what
+they replace and adds them (``add_files``: pyiceberg reads each file's partition and column
+statistics from its footer). A file is written without Iceberg field ids, which ``add_files``
+requires; the table's name mapping reads it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import date
+from typing import TYPE_CHECKING
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from application.analytics.table_catalog import Committed
+from domain.analytics_tables import INGEST_DATE
+
+if TYPE_CHECKING:
+    from pyiceberg.catalog import Catalog
+    from pyiceberg.expressions import BooleanExpression
+    from pyiceberg.table import Table
+
+NAMESPACE = "servicepipe"
+TARGET_FILE_BYTES = 128 * 2**20  # Athena's and Iceberg's usual target; at least 64 MiB (issue 21)
+ROW_GROUP_ROWS = 128 * 1024
+PROPERTIES = {"write.parquet.compression-codec": "zstd", "format-version": "2"}
+
+
+class IcebergTables:
+    def __init__(
+        self,
+        catalog: Catalog,
+        namespace: str = NAMESPACE,
+        target_file_bytes: int = TARGET_FILE_BYTES,
+        row_group_rows: int = ROW_GROUP_ROWS,
+    ) -> None:
+        self._catalog, self._namespace = catalog, namespace
+        self._target, self._row_group_rows = target_file_bytes, row_group_rows
+
+    def replace_date(
+        self, table: str, schema: pa.Schema, ingest_date: date, batches: Iterable[pa.RecordBatch], version: str
+    ) -> Committed:
+        iceberg = self._table(table, schema, partition_by=INGEST_DATE)
+        folder = f"{iceberg.location().rstrip('/')}/data/{INGEST_DATE}={ingest_date.isoformat()}"
+        written = list(self._write(iceberg, folder, schema, batches))
+        with iceberg.transaction() as transaction:
+            the_date = f"{INGEST_DATE} = '{ingest_date.isoformat()}'"  # pyiceberg's filter syntax
+            if _holds(iceberg, the_date):
+                transaction.delete(the_date)
+            if written:
+                transaction.add_files([path for path, _, _ in written])
+            transaction.set_properties({_version_property(ingest_date): version})
+        return _committed(table, written)
+
+    def published_version(self, table: str, ingest_date: date) -> str | None:
+        from pyiceberg.exceptions import NoSuchTableError
+
+        try:
+            iceberg = self._catalog.load_table((self._namespace, table))
+        except NoSuchTableError:
+            return None
+        return iceberg.properties.get(_version_property(ingest_date))
+
+    def replace_all(self, table: str, schema: pa.Schema, data: pa.Table) -> Committed:
+        from pyiceberg.expressions import AlwaysTrue
+
+        iceberg = self._table(table, schema, partition_by=None)
+        folder = f"{iceberg.location().rstrip('/')}/data"
+        written = list(self._write(iceberg, folder, schema, data.cast(schema).to_batches()))
+        with iceberg.transaction() as transaction:
+            if _holds(iceberg, AlwaysTrue()):
+                transaction.delete(AlwaysTrue())
+            if written:
+                transaction.add_files([path for path, _, _ in written])
+        return _committed(table, written)
+
+    def read(self, table: str, columns: Sequence[str] | None = None) -> pa.Table | None:
+        from pyiceberg.exceptions import NoSuchTableError
+
+        try:
+            iceberg = self._catalog.load_table((self._namespace, table))
+        except NoSuchTableError:
+            return None
+        return iceberg.scan(selected_fields=tuple(columns) if columns else ("*",)).to_arrow()
+
+    def files(self, table: str) -> list[str]:
+        """The data files of the table's current snapshot (what a reader reads)."""
+        iceberg = self._catalog.load_table((self._namespace, table))
+        return [task.file.file_path for task in iceberg.scan().plan_files()]
+
+    def _table(self, name: str, schema: pa.Schema, partition_by: str | None) -> Table:
+        from pyiceberg.exceptions import NoSuchTableError
+
+        identifier = (self._namespace, name)
+        try:
+            iceberg = self._catalog.load_table(identifier)
+        except NoSuchTableError:
+            self._catalog.create_namespace_if_not_exists(self._namespace)
+            iceberg = self._catalog.create_table_if_not_exists(identifier, schema=schema, properties=PROPERTIES)
+            if partition_by and not iceberg.spec().fields:
+                with iceberg.update_spec() as spec:
+                    spec.add_identity(partition_by)
+                iceberg = self._catalog.load_table(identifier)
+        if set(iceberg.schema().column_names) != set(schema.names):  # a column added since
+            with iceberg.update_schema() as update:
+                update.union_by_name(schema)
+            iceberg = self._catalog.load_table(identifier)
+        return iceberg
+
+    def _write(
+        self, iceberg: Table, folder: str, schema: pa.Schema, batches: Iterable[pa.RecordBatch]
+    ) -> Iterator[tuple[str, int, int]]:
+        """Parquet files of ``batches`` in ``folder``, rolled at the target size: (path, rows, bytes)."""
+        writer: pq.ParquetWriter | None = None
+        stream, path, rows = None, "", 0
+        for group in _row_groups(batches, schema, self._row_group_rows):
+            if writer is None:
+                path = f"{folder}/{uuid.uuid4().hex}.parquet"
+                stream = iceberg.io.new_output(path).create(overwrite=True)
+                writer = pq.ParquetWriter(stream, schema, compression="zstd")
+            writer.write_table(group)
+            rows += group.num_rows
+            if stream is not None and stream.tell() >= self._target:
+                yield path, rows, _finish(writer, stream)
+                writer, rows = None, 0
+        if writer is not None and stream is not None:
+            yield path, rows, _finish(writer, stream)
+
+
+def _finish(writer: pq.ParquetWriter, stream: pa.NativeFile) -> int:
+    """Close the file (the footer, then the upload); its size."""
+    writer.close()
+    size = stream.tell()
+    stream.close()
+    return int(size)
+
+
+def _row_groups(batches: Iterable[pa.RecordBatch], schema: pa.Schema, rows: int) -> Iterator[pa.Table]:
+    """``batches`` gathered into tables of ``rows`` or more (the last one fewer): a row group
+    per staged file would be as small as the files are."""
+    pending: list[pa.RecordBatch] = []
+    count = 0
+    for batch in batches:
+        pending.append(batch)
+        count += batch.num_rows
+        if count >= rows:
+            yield pa.Table.from_batches(pending, schema).combine_chunks()
+            pending, count = [], 0
+    if count:
+        yield pa.Table.from_batches(pending, schema).combine_chunks()
+
+
+def _holds(iceberg: Table, where: str | BooleanExpression) -> bool:
+    """Whether any data file of the current snapshot may hold rows ``where`` is true (a delete
+    that matches nothing would warn, and commit an empty snapshot)."""
+    return any(True for _ in iceberg.scan(row_filter=where).plan_files())
+
+
+def _version_property(ingest_date: date) -> str:
+    return f"servicepipe.published.{ingest_date.isoformat()}"
+
+
+def _committed(table: str, written: list[tuple[str, int, int]]) -> Committed:
+    return Committed(table, len(written), sum(r for _, r, _ in written), sum(b for _, _, b in written))

@@ -1,0 +1,203 @@
+"""PublishTables: the worker's committed per-file outputs of a date, published as the
+analytics tables (docs/analytics.md, "Committed, compacted tables").
+
+A date's committed set is what its manifests list (a manifest is written last, when all of a
+raw file's outputs are). For each table by ingestion date, in ``BY_DATE``'s order (line tables
+before facts), the date's staged rows replace the table's date in one commit, streamed a
+row group at a time. Then each dimension's history and current rows are rebuilt whole from its
+changes. Recomputing a whole date makes publishing idempotent: a replay or a late file changes
+the date once, never doubles it.
+
+Without dates given, a date is published when its manifests changed since it was last
+published: each commit notes, with the date's rows, a digest of the manifests (and their
+versions) it was made from, so the note cannot disagree with the tables.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import logging
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+import orjson
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from application.analytics.table_catalog import Committed, TableCatalog
+from application.errors import ObjectNotFound
+from application.ports import ObjectStore
+from application.storage_keys import MANIFEST_PREFIX, PARQUET_PREFIX
+from domain.analytics_tables import (
+    BY_DATE,
+    DIMENSIONS,
+    INGEST_DATE,
+    SCHEMAS,
+    STAGED_AS,
+    changes,
+    changes_table,
+    current,
+    history,
+    history_table,
+)
+
+log = logging.getLogger(__name__)
+
+
+class StagedOutputMissing(Exception):
+    """A manifest lists an output that cannot be read: the date is left as last published."""
+
+
+@dataclass
+class PublishReport:
+    dates: list[str] = field(default_factory=list)  # published now
+    unchanged: list[str] = field(default_factory=list)  # already published as they are
+    problems: dict[str, str] = field(default_factory=dict)  # date -> what stopped it
+    tables: dict[str, Committed] = field(default_factory=dict)  # the last commit of each table
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "dates_published": self.dates,
+            "dates_unchanged": len(self.unchanged),
+            "problems": self.problems,
+            "tables": {name: c.__dict__ for name, c in sorted(self.tables.items())},
+        }
+
+
+class PublishTables:
+    def __init__(self, cleaned: ObjectStore, catalog: TableCatalog) -> None:
+        self._cleaned, self._catalog = cleaned, catalog
+
+    def __call__(self, dates: Sequence[str] | None = None) -> PublishReport:
+        """Publish ``dates`` (YYYY-MM-DD) whatever their state, or else every date whose
+        manifests changed since it was last published; then rebuild the dimensions."""
+        report = PublishReport()
+        for day in sorted(set(dates) if dates else self._staged_dates()):
+            manifests = self._manifests(day)  # read before the outputs: a later file waits for the next run
+            version = _digest(manifests)
+            if not dates and self._catalog.published_version(BY_DATE[-1], date.fromisoformat(day)) == version:
+                report.unchanged.append(day)
+                continue
+            try:
+                self._publish_date(day, manifests, version, report)
+            except StagedOutputMissing as err:
+                report.problems[day] = str(err)
+                log.info("date not published", extra={"date": day, "error": str(err)})  # the report says it
+                continue
+            report.dates.append(day)
+        if report.dates:
+            for dimension in DIMENSIONS:
+                self._rebuild(dimension, report)
+        return report
+
+    def _staged_dates(self) -> list[str]:
+        start = len(f"{MANIFEST_PREFIX}date=")
+        days = {key[start : start + 10] for key in self._cleaned.list_keys(MANIFEST_PREFIX)}
+        return sorted(day for day in days if _is_date(day))
+
+    def _manifests(self, day: str) -> dict[str, str]:
+        """The date's manifests and their versions (a replay writes a new version)."""
+        return {
+            info.key: info.version or f"{info.size}@{info.last_modified.isoformat()}"
+            for info in self._cleaned.list_objects(f"{MANIFEST_PREFIX}date={day}/")
+            if info.key.endswith(".json")
+        }
+
+    def _publish_date(self, day: str, manifests: dict[str, str], version: str, report: PublishReport) -> None:
+        staged = self._staged_outputs(manifests)
+        ingest_date = date.fromisoformat(day)
+        for name in BY_DATE:
+            schema, keys = SCHEMAS[name], staged[STAGED_AS[name]]
+            if name in FACTS_AND_LINES_STREAMED:
+                batches: Iterable[pa.RecordBatch] = self._batches(keys, schema, ingest_date)
+            else:  # a dimension's changes need the date's rows together
+                staged_schema = _staged_schema(name)
+                rows = pa.Table.from_batches(list(self._batches(keys, staged_schema, None)), staged_schema)
+                batches = with_ingest_date(changes(STAGED_AS[name], rows), schema, ingest_date).to_batches()
+            report.tables[name] = self._catalog.replace_date(name, schema, ingest_date, batches, version)
+        log.info("date published", extra={"date": day, "raw_files": len(manifests)})
+
+    def _staged_outputs(self, manifests: dict[str, str]) -> dict[str, list[str]]:
+        """Per staged table, the Parquet outputs the manifests list."""
+        outputs: dict[str, list[str]] = defaultdict(list)
+        for key in sorted(manifests):
+            try:
+                manifest = orjson.loads(self._cleaned.read_bytes(key))
+            except (ObjectNotFound, orjson.JSONDecodeError) as err:
+                raise StagedOutputMissing(f"manifest {key} cannot be read ({err}): replay its raw file") from err
+            for output in manifest.get("outputs", []):
+                if isinstance(output, str) and output.startswith(PARQUET_PREFIX) and output.endswith(".parquet"):
+                    outputs[output[len(PARQUET_PREFIX) :].split("/", 1)[0]].append(output)
+        # Every output there before anything is committed: a date is never half published
+        # (one listing per table, not a request per file).
+        for keys in outputs.values():
+            folders = {key.rsplit("/", 1)[0] + "/" for key in keys}
+            present = {key for folder in folders for key in self._cleaned.list_keys(folder)}
+            for key in keys:
+                if key not in present:
+                    raise StagedOutputMissing(_missing(key))
+        return outputs
+
+    def _batches(self, keys: list[str], schema: pa.Schema, ingest_date: date | None) -> Iterator[pa.RecordBatch]:
+        """Each staged file's rows, a row group at a time, as ``schema`` (with ``ingest_date``
+        added when given)."""
+        staged_schema = schema.remove(schema.get_field_index(INGEST_DATE)) if ingest_date else schema
+        for key in keys:
+            try:
+                data = self._cleaned.read_bytes(key)
+            except ObjectNotFound as err:
+                raise StagedOutputMissing(_missing(key)) from err
+            parquet = pq.ParquetFile(io.BytesIO(data))
+            for group in range(parquet.num_row_groups):
+                table = parquet.read_row_group(group).select(staged_schema.names).cast(staged_schema)
+                if ingest_date is not None:
+                    table = with_ingest_date(table, schema, ingest_date)
+                yield from table.to_batches()
+
+    def _rebuild(self, dimension: str, report: PublishReport) -> None:
+        all_changes = self._catalog.read(changes_table(dimension))
+        if all_changes is None:
+            all_changes = SCHEMAS[changes_table(dimension)].empty_table()
+        versions = history(dimension, all_changes)
+        report.tables[history_table(dimension)] = self._catalog.replace_all(
+            history_table(dimension), SCHEMAS[history_table(dimension)], versions
+        )
+        latest = current(dimension, versions)
+        report.tables[dimension] = self._catalog.replace_all(dimension, SCHEMAS[dimension], latest)
+
+
+FACTS_AND_LINES_STREAMED = frozenset(name for name in BY_DATE if STAGED_AS[name] == name)
+
+
+def _staged_schema(name: str) -> pa.Schema:
+    schema = SCHEMAS[name]
+    return schema.remove(schema.get_field_index(INGEST_DATE))
+
+
+def with_ingest_date(table: pa.Table, schema: pa.Schema, ingest_date: date) -> pa.Table:
+    column = pa.array([ingest_date] * table.num_rows, pa.date32())
+    return table.append_column(schema.field(INGEST_DATE), column).cast(schema)
+
+
+def _missing(key: str) -> str:
+    return f"output {key} is listed in its manifest but missing: replay its raw file"
+
+
+def _digest(manifests: dict[str, str]) -> str:
+    """One text for a date's manifests and their versions."""
+    return hashlib.sha256(orjson.dumps(manifests, option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
+def _is_date(text: str) -> bool:
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True

@@ -1,0 +1,45 @@
+"""The port the publish step commits the analytics tables through, and readers read them by:
+an open table format's catalog (Apache Iceberg: a SQLite catalog locally, Glue on AWS)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Protocol
+
+import pyarrow as pa
+
+
+@dataclass(frozen=True)
+class Committed:
+    """What one commit left in a table's date (or in the whole table)."""
+
+    table: str
+    files: int
+    rows: int
+    bytes: int
+
+
+class TableCatalog(Protocol):
+    def replace_date(
+        self, table: str, schema: pa.Schema, ingest_date: date, batches: Iterable[pa.RecordBatch], version: str
+    ) -> Committed:
+        """In one commit, the rows of ``table`` with ``ingest_date`` become ``batches`` (of
+        ``schema``, written into as few files as their size allows), and the date's published
+        ``version`` is noted with them; readers see the date as it was or as it is now, never
+        between. The table is created, partitioned by ``ingest_date``, if it does not exist."""
+        ...
+
+    def published_version(self, table: str, ingest_date: date) -> str | None:
+        """The ``version`` the date was last published with into ``table``; None if never
+        (or if the table does not exist)."""
+        ...
+
+    def replace_all(self, table: str, schema: pa.Schema, data: pa.Table) -> Committed:
+        """In one commit, ``table`` holds ``data`` and nothing else (created if new)."""
+        ...
+
+    def read(self, table: str, columns: Sequence[str] | None = None) -> pa.Table | None:
+        """The table's current snapshot (``columns`` only, when given); None if it does not exist."""
+        ...

@@ -1,0 +1,44 @@
+"""``servicepipe publish``: the cleaned star schema committed to the analytics tables
+(docs/analytics.md, "Committed, compacted tables"). Idempotent: publishing a date again as it
+is gives the same rows in the same number of files."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import TYPE_CHECKING
+
+from entrypoints.cli.arguments import UsageError
+from entrypoints.cli.commands import print_json, require_data_folder
+
+if TYPE_CHECKING:
+    from application.analytics.publish_tables import PublishReport
+    from entrypoints.container import Container
+
+
+def publish(args: argparse.Namespace, container: Container) -> int:
+    if container.config.backend() == "aws":
+        raise UsageError("publishing to the Glue Data Catalog is not deployed yet: publish with --backend local")
+    require_data_folder(container)
+    report = container.publish_tables()(args.dates)
+    if args.json:
+        print_json(report.to_dict())
+    else:
+        print(summary(report))
+    for day, problem in sorted(report.problems.items()):
+        print(f"servicepipe publish: {day} not published: {problem}", file=sys.stderr)
+    return 0 if report.ok else 1
+
+
+def summary(report: PublishReport) -> str:
+    """What a publish did, in a few lines for a person."""
+    if not report.dates:
+        return f"nothing to publish: {_dates(len(report.unchanged))} already published as they are"
+    lines = [f"published {_dates(len(report.dates))} ({', '.join(report.dates)}), {len(report.unchanged):,} unchanged"]
+    for name, done in sorted(report.tables.items()):
+        lines.append(f"  {name:<28}{done.rows:>12,} rows in {done.files} files ({done.bytes / 2**20:,.1f} MiB)")
+    return "\n".join(lines)
+
+
+def _dates(count: int) -> str:
+    return f"{count:,} date" if count == 1 else f"{count:,} dates"

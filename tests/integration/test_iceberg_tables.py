@@ -1,0 +1,131 @@
+"""The analytics tables on Apache Iceberg (pyiceberg, SQLite catalog): commits a reader sees
+whole, few files, the catalog's types those of the star schema, and the same tables as the
+in-memory catalog for the same staged outputs."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+import pytest
+from pyiceberg.io.pyarrow import schema_to_pyarrow
+
+from adapters.iceberg_tables import IcebergTables
+from adapters.local.iceberg_catalog import sqlite_catalog
+from adapters.local.in_memory import InMemoryTableCatalog
+from application.analytics.publish_tables import PublishTables, with_ingest_date
+from domain.analytics_tables import SCHEMAS
+from tests.factories import a_record
+from tests.unit.test_publish_tables import Staging
+
+DAY = date(2026, 11, 25)
+FACT = "fact_service_records"
+
+
+@pytest.fixture
+def tables(tmp_path) -> IcebergTables:
+    return IcebergTables(sqlite_catalog(str(tmp_path / "catalog.sqlite"), str(tmp_path / "warehouse")))
+
+
+def facts(ids: list[str], day: date = DAY) -> pa.Table:
+    """Fact rows of ``ids`` for ``day`` (only the required columns filled)."""
+    n = len(ids)
+    instant = datetime(2026, 11, 20, 3, 30, tzinfo=timezone.utc)
+    staged = pa.table(
+        {
+            "service_record_id": ids,
+            "submission_id": ["sub"] * n,
+            "record_index": list(range(n)),
+            "dealer_id": ["DLR-1"] * n,
+            "vin": ["MHFXX12G3K1234567"] * n,
+            "service_datetime_utc": [instant] * n,
+            "service_datetime_wib": [instant.replace(tzinfo=None)] * n,
+            "service_datetime_local": [instant.replace(tzinfo=None)] * n,
+            "local_timezone": ["WIB"] * n,
+            "service_date_local": [date(2026, 11, 20)] * n,
+            "source_file": ["f"] * n,
+            "ingested_at": [datetime(2026, 11, 25, 12, tzinfo=timezone.utc)] * n,
+        }
+    )
+    schema = SCHEMAS[FACT]
+    for field in schema:
+        if field.name not in staged.column_names and field.name != "ingest_date":
+            staged = staged.append_column(field, pa.nulls(n, field.type))
+    staged_schema = schema.remove(schema.get_field_index("ingest_date"))
+    return with_ingest_date(staged.select(staged_schema.names).cast(staged_schema), schema, day)
+
+
+def test_replacing_a_date_twice_leaves_it_once_and_other_dates_alone(tables) -> None:
+    other = date(2026, 11, 24)
+    tables.replace_date(FACT, SCHEMAS[FACT], other, facts(["SR-0"], other).to_batches(), "v1")
+    tables.replace_date(FACT, SCHEMAS[FACT], DAY, facts(["SR-1", "SR-2"]).to_batches(), "v1")
+    done = tables.replace_date(FACT, SCHEMAS[FACT], DAY, facts(["SR-1", "SR-3"]).to_batches(), "v2")
+    assert (done.files, done.rows) == (1, 2)
+    read = tables.read(FACT)
+    assert sorted(read.column("service_record_id").to_pylist()) == ["SR-0", "SR-1", "SR-3"]
+    assert len(tables.files(FACT)) == 2  # a file per date
+    assert tables.published_version(FACT, DAY) == "v2" and tables.published_version(FACT, other) == "v1"
+    assert tables.published_version(FACT, date(2026, 11, 23)) is None
+    assert tables.published_version("no_such_table", DAY) is None and tables.read("no_such_table") is None
+
+
+def test_a_date_with_no_rows_left_is_emptied(tables) -> None:
+    tables.replace_date(FACT, SCHEMAS[FACT], DAY, facts(["SR-1"]).to_batches(), "v1")
+    done = tables.replace_date(FACT, SCHEMAS[FACT], DAY, iter(()), "v2")
+    assert (done.files, done.rows) == (0, 0) and tables.read(FACT).num_rows == 0 and tables.files(FACT) == []
+
+
+def test_files_roll_at_the_target_size_between_row_groups(tmp_path) -> None:
+    catalog = sqlite_catalog(str(tmp_path / "catalog.sqlite"), str(tmp_path / "warehouse"))
+    staged = [facts([f"SR-{i}-{j}" for j in range(100)]).to_batches()[0] for i in range(5)]
+    one_file = IcebergTables(catalog, namespace="big", row_group_rows=200)
+    done = one_file.replace_date(FACT, SCHEMAS[FACT], DAY, staged, "v1")
+    assert (done.rows, done.files) == (500, 1)
+    (path,) = one_file.files(FACT)
+    assert pq.ParquetFile(path.removeprefix("file://")).metadata.num_row_groups == 3  # 200, 200, 100
+    rolled = IcebergTables(catalog, namespace="small", target_file_bytes=1, row_group_rows=200)
+    done = rolled.replace_date(FACT, SCHEMAS[FACT], DAY, staged, "v1")
+    assert (done.rows, done.files) == (500, 3) and len(rolled.files(FACT)) == 3
+    assert rolled.read(FACT).num_rows == 500
+
+
+def test_the_catalog_holds_the_star_schemas_types_and_required_columns(tables) -> None:
+    tables.replace_date(FACT, SCHEMAS[FACT], DAY, facts(["SR-1"]).to_batches(), "v1")
+    catalog = tables._catalog  # the adapter's own catalog, as Athena would read it
+    schema = catalog.load_table(("servicepipe", FACT)).schema()
+    as_arrow = schema_to_pyarrow(schema)
+    for field in SCHEMAS[FACT]:
+        found = as_arrow.field(field.name)
+        assert found.nullable == field.nullable, field.name
+        wanted = pa.large_string() if found.type == pa.large_string() and field.type == pa.string() else field.type
+        assert found.type == wanted, field.name
+    assert [f.name for f in schema.fields] == SCHEMAS[FACT].names
+    assert str(schema.find_field("total_cost").field_type) == "decimal(18, 2)"
+    assert str(schema.find_field("service_datetime_utc").field_type) == "timestamptz"
+    assert str(schema.find_field("service_datetime_wib").field_type) == "timestamp"
+
+
+def test_the_same_staged_outputs_publish_the_same_tables_on_iceberg_and_in_memory(tables) -> None:
+    """The two adapters of one port, one scenario: a renamed dealer, a late file, a replay."""
+    staging = Staging()
+    staging.process("2026-11-24", "a", a_record("SR-1"), a_record("SR-2"))
+    staging.process("2026-11-25", "b", a_record("SR-3", {"dealer.dealer_name": "Astra Baru"}))
+    memory = InMemoryTableCatalog()
+    for catalog in (memory, tables):
+        PublishTables(staging.cleaned, catalog)()
+    staging.process("2026-11-25", "late", a_record("SR-4"), at="18:00:00")
+    for catalog in (memory, tables):
+        assert PublishTables(staging.cleaned, catalog)().dates == ["2026-11-25"]
+    for name in SCHEMAS:
+        expected, found = memory.read(name), tables.read(name)
+        assert found is not None and expected is not None, name
+        order = [(column, "ascending") for column in found.column_names]
+        found = found.cast(SCHEMAS[name])
+        assert found.sort_by(order).equals(expected.sort_by(order)), name
+    dealer = tables.read("dim_dealer")
+    assert dealer.select(["dealer_id", "dealer_name"]).to_pylist() == [
+        {"dealer_id": "DLR-JKT-001", "dealer_name": "Astra Motor Sunter"}  # SR-4's, the latest
+    ]
+    assert pc.sum(pc.equal(tables.read("dim_dealer_history").column("dealer_id"), "DLR-JKT-001")).as_py() == 3

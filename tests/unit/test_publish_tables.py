@@ -1,0 +1,142 @@
+"""PublishTables on in-memory stores: a date's committed outputs, published once, whole."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import orjson
+import pyarrow.compute as pc
+import pytest
+
+from adapters.local.in_memory import FixedClock, InMemoryObjectStore, InMemoryTableCatalog
+from application.analytics.publish_tables import PublishTables
+from application.processing.process_raw_file import ProcessRawFile
+from domain.analytics_tables import BY_DATE
+from tests.factories import NOW, a_record
+
+
+class Staging:
+    """Raw files processed by the worker's use-case: the outputs publish reads."""
+
+    def __init__(self) -> None:
+        self.raw, self.cleaned, self.errors = InMemoryObjectStore(), InMemoryObjectStore(), InMemoryObjectStore()
+
+    def process(self, day: str, name: str, *records: dict, at: str = "12:00:00") -> str:
+        key = f"service-records/date={day}/{name}.json"
+        meta = {"submission-id": name, "ingested-at": f"{day}T{at}+00:00"}
+        self.raw.put_bytes(key, orjson.dumps(list(records)), meta)
+        ProcessRawFile(self.raw, self.cleaned, self.errors, FixedClock(NOW))(key)
+        return key
+
+
+@pytest.fixture
+def staging() -> Staging:
+    return Staging()
+
+
+def fact_ids(catalog: InMemoryTableCatalog, day: str | None = None) -> list[str]:
+    fact = catalog.tables["fact_service_records"]
+    if day:
+        fact = fact.filter(pc.equal(fact.column("ingest_date"), date.fromisoformat(day)))
+    return sorted(fact.column("service_record_id").to_pylist())
+
+
+def test_each_date_is_published_with_its_lines_first_and_the_dimensions_after(staging) -> None:
+    staging.process("2026-11-24", "a", a_record("SR-1"), a_record("SR-2"))
+    staging.process("2026-11-25", "b", a_record("SR-3"))
+    catalog = InMemoryTableCatalog()
+    report = PublishTables(staging.cleaned, catalog)()
+    assert report.ok and report.dates == ["2026-11-24", "2026-11-25"]
+    assert fact_ids(catalog, "2026-11-24") == ["SR-1", "SR-2"] and fact_ids(catalog, "2026-11-25") == ["SR-3"]
+    assert catalog.commits[: len(BY_DATE)] == list(BY_DATE)  # lines, then facts, then changes
+    assert BY_DATE.index("dim_parts_used") < BY_DATE.index("fact_service_records")
+    assert catalog.tables["dim_parts_used"].num_rows == 6  # two part lines a record
+    assert catalog.tables["dim_dealer"].column("dealer_id").to_pylist() == ["DLR-JKT-001"]
+    assert catalog.tables["dim_dealer_history"].num_rows == 1
+
+
+def test_publishing_again_changes_nothing_and_says_so(staging) -> None:
+    staging.process("2026-11-25", "a", a_record("SR-1"))
+    catalog = InMemoryTableCatalog()
+    PublishTables(staging.cleaned, catalog)()
+    before, commits = dict(catalog.tables), len(catalog.commits)
+    again = PublishTables(staging.cleaned, catalog)()
+    assert again.dates == [] and again.unchanged == ["2026-11-25"]
+    assert len(catalog.commits) == commits and catalog.tables == before
+
+
+def test_a_late_file_republishes_its_date_once_and_no_other(staging) -> None:
+    staging.process("2026-11-24", "a", a_record("SR-1"))
+    staging.process("2026-11-25", "b", a_record("SR-2"))
+    catalog = InMemoryTableCatalog()
+    PublishTables(staging.cleaned, catalog)()
+    staging.process("2026-11-25", "late", a_record("SR-3"))
+    report = PublishTables(staging.cleaned, catalog)()
+    assert report.dates == ["2026-11-25"] and report.unchanged == ["2026-11-24"]
+    assert fact_ids(catalog) == ["SR-1", "SR-2", "SR-3"]  # nothing doubled
+
+
+def test_a_replayed_file_replaces_its_rows_never_adds_to_them(staging) -> None:
+    key = staging.process("2026-11-25", "a", a_record("SR-1"), a_record("SR-2"))
+    catalog = InMemoryTableCatalog()
+    PublishTables(staging.cleaned, catalog)()
+    # The replay after a rule change rejects SR-2 now: the worker rewrites the file's outputs.
+    staging.raw.put_bytes(
+        key,
+        orjson.dumps([a_record("SR-1"), a_record("SR-2", {"vehicle.vin": "BAD"})]),
+        {"submission-id": "a", "ingested-at": "2026-11-25T12:00:00+00:00"},
+    )
+    ProcessRawFile(staging.raw, staging.cleaned, staging.errors, FixedClock(NOW))(key)
+    report = PublishTables(staging.cleaned, catalog)()
+    assert report.dates == ["2026-11-25"]
+    assert fact_ids(catalog) == ["SR-1"]
+    assert catalog.tables["dim_parts_used"].column("service_record_id").to_pylist() == ["SR-1", "SR-1"]
+
+
+def test_a_renamed_dealer_is_one_current_row_across_dates(staging) -> None:
+    staging.process("2026-11-24", "a", a_record("SR-1"))
+    staging.process("2026-11-25", "b", a_record("SR-2", {"dealer.dealer_name": "Astra Motor Sunter Baru"}))
+    catalog = InMemoryTableCatalog()
+    PublishTables(staging.cleaned, catalog)()
+    assert catalog.tables["dim_dealer"].select(["dealer_id", "dealer_name"]).to_pylist() == [
+        {"dealer_id": "DLR-JKT-001", "dealer_name": "Astra Motor Sunter Baru"}
+    ]
+    names = catalog.tables["dim_dealer_history"].column("dealer_name").to_pylist()
+    assert names == ["Astra Motor Sunter", "Astra Motor Sunter Baru"]
+
+
+def test_an_output_missing_from_its_manifest_leaves_that_date_as_it_was_and_says_what_to_do(staging) -> None:
+    staging.process("2026-11-24", "a", a_record("SR-1"))
+    key = staging.process("2026-11-25", "b", a_record("SR-2"))
+    lost = "parquet/dim_parts_used/date=2026-11-25/b.json.parquet"
+    assert key.endswith("b.json") and lost in staging.cleaned.objects
+    del staging.cleaned.objects[lost]
+    catalog = InMemoryTableCatalog()
+    report = PublishTables(staging.cleaned, catalog)()
+    assert not report.ok and report.dates == ["2026-11-24"]
+    assert report.problems == {
+        "2026-11-25": f"output {lost} is listed in its manifest but missing: replay its raw file"
+    }
+    # Nothing of the date was committed, in any table: it is never half published.
+    assert fact_ids(catalog) == ["SR-1"]
+    assert catalog.tables["dim_services_performed"].column("service_record_id").to_pylist() == ["SR-1"]
+
+
+def test_a_date_asked_for_is_published_even_when_unchanged(staging) -> None:
+    staging.process("2026-11-25", "a", a_record("SR-1"))
+    catalog = InMemoryTableCatalog()
+    PublishTables(staging.cleaned, catalog)()
+    report = PublishTables(staging.cleaned, catalog)(["2026-11-25"])
+    assert report.dates == ["2026-11-25"] and fact_ids(catalog) == ["SR-1"]
+
+
+def test_rejected_and_unreadable_files_publish_nothing_of_theirs(staging) -> None:
+    staging.process("2026-11-25", "a", a_record("SR-1", {"vehicle.vin": "BAD"}))
+    staging.raw.put_bytes("service-records/date=2026-11-25/png.json", b"\x89PNG", {"submission-id": "png"})
+    ProcessRawFile(staging.raw, staging.cleaned, staging.errors, FixedClock(NOW))(
+        "service-records/date=2026-11-25/png.json"
+    )
+    catalog = InMemoryTableCatalog()
+    report = PublishTables(staging.cleaned, catalog)()
+    assert report.ok and report.dates == ["2026-11-25"]
+    assert catalog.tables["fact_service_records"].num_rows == 0 and catalog.tables["dim_dealer"].num_rows == 0
