@@ -3,6 +3,7 @@ process, timed from outside, with the peak RSS the kernel reports for it (``wait
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 import statistics
@@ -47,6 +48,29 @@ def processed(path: Path) -> Path:
     data = Path(tempfile.mkdtemp())
     subprocess.run([SERVICEPIPE, "--data-dir", str(data), "upload", str(path)], check=True, capture_output=True)
     run([SERVICEPIPE, "--data-dir", str(data), "worker", "--drain"])
+    return data
+
+
+def processed_in_parts(path: Path, parts: int) -> Path:
+    """A fresh data folder holding ``path``'s JSON Lines uploaded as ``parts`` raw files of
+    one date, as a day of many submissions arrives, processed by the worker."""
+    data, pieces = Path(tempfile.mkdtemp()), Path(tempfile.mkdtemp())
+    try:
+        # Streamed, never held whole: a child's peak RSS starts at its parent's (Linux keeps
+        # the high-water mark across fork and exec), so a big parent would inflate every figure.
+        with path.open("rb") as source:
+            total = sum(1 for _ in source)
+            source.seek(0)
+            size = -(-total // parts)
+            for number in range(parts):
+                piece = pieces / f"part-{number:04d}.jsonl"
+                with piece.open("wb") as sink:
+                    sink.writelines(itertools.islice(source, size))
+                upload = [SERVICEPIPE, "--data-dir", str(data), "upload", str(piece)]
+                subprocess.run(upload, check=True, capture_output=True)
+        run([SERVICEPIPE, "--data-dir", str(data), "worker", "--drain"])
+    finally:
+        shutil.rmtree(pieces)
     return data
 
 

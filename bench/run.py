@@ -157,6 +157,48 @@ def insights(big_jsonl: Path) -> list[tuple[str, str, str, str, str]]:
     ]
 
 
+PUBLISH_PARTS = 100
+MIN_FILE_MIB, MAX_FILES = 64, 4
+
+
+def publishing(big_jsonl: Path) -> list[tuple[str, str, str, str, str]]:
+    """``servicepipe publish`` of a date of ``BIG`` records that came in ``PUBLISH_PARTS`` raw
+    files: its time and peak, and the files each table's date ends in."""
+    import shutil
+
+    from bench.processes import processed_in_parts, run
+    from domain.analytics_tables import BY_DATE
+
+    data = processed_in_parts(big_jsonl, PUBLISH_PARTS)
+    try:
+        done = run([SERVICEPIPE, "--data-dir", str(data), "publish"])
+        tables = data / "cleaned" / "iceberg" / "servicepipe"
+        sizes = {name: [f.stat().st_size / 2**20 for f in (tables / name).rglob("*.parquet")] for name in BY_DATE}
+    finally:
+        shutil.rmtree(data)
+    # Every file of a table's date but its last at least the minimum: the last holds what is left.
+    fits = all(len(mib) <= MAX_FILES and all(m >= MIN_FILE_MIB for m in sorted(mib)[1:]) for mib in sizes.values())
+    fact, peak = sizes["fact_service_records"], done["peak_rss_mib"]
+    detail = ", ".join(f"{name} {len(mib)} ({sum(mib):,.1f} MiB)" for name, mib in sizes.items() if mib)
+    return [
+        (
+            f"[process] publish, {BIG:,} records from {PUBLISH_PARTS} files",
+            f"{done['seconds']:.1f} s",
+            "-",
+            "-",
+            f"facts: {len(fact)} file of {sum(fact):,.1f} MiB",
+        ),
+        (
+            "  ... files per table and date",
+            f"{max(len(mib) for mib in sizes.values())} at most",
+            f"<= {MAX_FILES}, all but the last >= {MIN_FILE_MIB} MiB",
+            _met(fits),
+            detail,
+        ),
+        ("  ... its peak RSS", f"{peak:,.0f} MiB", "<= 1,024 MiB", _met(peak <= 1024), ""),
+    ]
+
+
 def _met(met: bool) -> str:
     return "yes" if met else "NO"
 
@@ -166,6 +208,8 @@ def main() -> int:
         return _print(start_up()[0])
     if sys.argv[1:] == ["--insights"]:  # the insights row alone
         return _print(insights(dataset(BIG, True)))
+    if sys.argv[1:] == ["--publish"]:  # the publish rows alone
+        return _print(publishing(dataset(BIG, True)))
     small_jsonl, small_array = dataset(100_000, True), dataset(100_000, False)
     big_jsonl, big_array = dataset(BIG, True), dataset(BIG, False)
 
@@ -245,6 +289,7 @@ def main() -> int:
     start_up_rows, empty = start_up()
     rows.extend(whole_processes(base, small_jsonl, big_jsonl, empty))
     rows.extend(insights(big_jsonl))
+    rows.extend(publishing(big_jsonl))
     rows.extend(start_up_rows)
     return _print(rows)
 

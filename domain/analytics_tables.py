@@ -53,13 +53,18 @@ def _attributes(dimension: str) -> list[str]:
     return [f.name for f in TABLE_SCHEMAS[dimension] if f.name not in (key, "source_file", "ingested_at")]
 
 
-def _in_version_order(table: pa.Table, key: str) -> pa.Table:
-    """Rows by key, then version order; rows of one file keep their order (a stable sort)."""
-    order = pc.sort_indices(
-        table.append_column("_row", pa.array(np.arange(table.num_rows))),
-        sort_keys=[(column, "ascending") for column in (key, "ingested_at", "source_file", "_row")],
+def _version_order(table: pa.Table, key: str) -> pa.Array:
+    """Row indices by key, then version order; rows of one file keep their order. Sorted on
+    the four columns alone: a copy of the whole table is made once, of the rows kept."""
+    narrow = pa.table(
+        {
+            "key": table.column(key),
+            "ingested_at": table.column("ingested_at"),
+            "source_file": table.column("source_file"),
+            "row": pa.array(np.arange(table.num_rows)),
+        }
     )
-    return table.take(order)
+    return pc.sort_indices(narrow, sort_keys=[(c, "ascending") for c in ("key", "ingested_at", "source_file", "row")])
 
 
 def _changed(table: pa.Table, dimension: str) -> np.ndarray:
@@ -85,10 +90,12 @@ def changes(dimension: str, staged: pa.Table) -> pa.Table:
     kept too because another date's rows may fall inside the run in version order (a file
     whose ingestion time is not its key's date): the key's last row is never dropped."""
     key = DIMENSION_KEYS[dimension]
-    ordered = _in_version_order(staged.filter(pc.is_valid(staged.column(key))), key)
-    starts = _changed(ordered, dimension)
+    if staged.column(key).null_count:
+        staged = staged.filter(pc.is_valid(staged.column(key)))
+    order = _version_order(staged, key)
+    starts = _changed(staged.select([key, *_attributes(dimension)]).take(order), dimension)
     ends = np.append(starts[1:], True) if len(starts) else starts
-    return ordered.filter(pa.array(starts | ends))
+    return staged.take(order.filter(pa.array(starts | ends)))
 
 
 def history(dimension: str, all_changes: pa.Table) -> pa.Table:
@@ -96,15 +103,16 @@ def history(dimension: str, all_changes: pa.Table) -> pa.Table:
     ``ingested_at``, ``valid_to`` the next version's (null for the current one)."""
     key = DIMENSION_KEYS[dimension]
     columns = [f.name for f in TABLE_SCHEMAS[dimension]]
-    ordered = _in_version_order(all_changes.select(columns), key)
-    versions = ordered.filter(pa.array(_changed(ordered, dimension)))  # a run's first row starts a version
+    order = _version_order(all_changes, key)
+    starts = _changed(all_changes.select([key, *_attributes(dimension)]).take(order), dimension)
+    versions = all_changes.select(columns).take(order.filter(pa.array(starts)))  # a run's first row starts a version
     keys = versions.column(key).to_numpy(zero_copy_only=False)
-    starts = versions.column("ingested_at")
+    starts_at = versions.column("ingested_at")
     last_of_key = np.ones(versions.num_rows, dtype=bool)
     last_of_key[:-1] = keys[:-1] != keys[1:]
     following = np.append(np.arange(1, versions.num_rows), 0) if versions.num_rows else np.array([], dtype=int)
-    valid_to = pc.if_else(pa.array(last_of_key), pa.nulls(versions.num_rows, _VALID_TO.type), starts.take(following))
-    table = versions.append_column(_VALID_FROM, starts.cast(_VALID_FROM.type)).append_column(_VALID_TO, valid_to)
+    valid_to = pc.if_else(pa.array(last_of_key), pa.nulls(versions.num_rows, _VALID_TO.type), starts_at.take(following))
+    table = versions.append_column(_VALID_FROM, starts_at.cast(_VALID_FROM.type)).append_column(_VALID_TO, valid_to)
     return table.cast(SCHEMAS[history_table(dimension)])
 
 

@@ -118,9 +118,7 @@ class PublishTables:
             if name in FACTS_AND_LINES_STREAMED:
                 batches: Iterable[pa.RecordBatch] = self._batches(keys, schema, ingest_date)
             else:  # a dimension's changes need the date's rows together
-                staged_schema = _staged_schema(name)
-                rows = pa.Table.from_batches(list(self._batches(keys, staged_schema, None)), staged_schema)
-                batches = with_ingest_date(changes(STAGED_AS[name], rows), schema, ingest_date).to_batches()
+                batches = self._changes(name, keys, ingest_date)
             report.tables[name] = self._catalog.replace_date(name, schema, ingest_date, batches, version)
         log.info("date published", extra={"date": day, "raw_files": len(manifests)})
 
@@ -144,6 +142,11 @@ class PublishTables:
                 if key not in present:
                     raise StagedOutputMissing(_missing(key))
         return outputs
+
+    def _changes(self, name: str, keys: list[str], ingest_date: date) -> list[pa.RecordBatch]:
+        staged_schema = _staged_schema(name)
+        rows = pa.Table.from_batches(list(self._batches(keys, staged_schema, None)), staged_schema)
+        return with_ingest_date(changes(STAGED_AS[name], rows), SCHEMAS[name], ingest_date).to_batches()
 
     def _batches(self, keys: list[str], schema: pa.Schema, ingest_date: date | None) -> Iterator[pa.RecordBatch]:
         """Each staged file's rows, a row group at a time, as ``schema`` (with ``ingest_date``
@@ -182,7 +185,7 @@ def _staged_schema(name: str) -> pa.Schema:
 
 
 def with_ingest_date(table: pa.Table, schema: pa.Schema, ingest_date: date) -> pa.Table:
-    column = pa.array([ingest_date] * table.num_rows, pa.date32())
+    column = pa.repeat(pa.scalar(ingest_date, pa.date32()), table.num_rows)
     return table.append_column(schema.field(INGEST_DATE), column).cast(schema)
 
 
