@@ -10,6 +10,8 @@ requires; the table's name mapping reads it.
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date
@@ -18,7 +20,7 @@ from typing import TYPE_CHECKING
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from application.analytics.table_catalog import Committed
+from application.analytics.table_catalog import Committed, TableChanged
 from domain.analytics_tables import INGEST_DATE
 
 if TYPE_CHECKING:
@@ -26,9 +28,12 @@ if TYPE_CHECKING:
     from pyiceberg.expressions import BooleanExpression
     from pyiceberg.table import Table
 
+log = logging.getLogger(__name__)
+
 NAMESPACE = "servicepipe"
 TARGET_FILE_BYTES = 128 * 2**20  # Athena's and Iceberg's usual target; at least 64 MiB (issue 21)
 ROW_GROUP_ROWS = 128 * 1024
+BUILT_FROM = "servicepipe.built-from"
 PROPERTIES = {"write.parquet.compression-codec": "zstd", "format-version": "2"}
 
 
@@ -49,7 +54,7 @@ class IcebergTables:
         iceberg = self._table(table, schema, partition_by=INGEST_DATE)
         folder = f"{iceberg.location().rstrip('/')}/data/{INGEST_DATE}={ingest_date.isoformat()}"
         written = list(self._write(iceberg, folder, schema, batches))
-        with iceberg.transaction() as transaction:
+        with _one_writer(table), iceberg.transaction() as transaction:
             the_date = f"{INGEST_DATE} = '{ingest_date.isoformat()}'"  # pyiceberg's filter syntax
             if _holds(iceberg, the_date):
                 transaction.delete(the_date)
@@ -59,33 +64,43 @@ class IcebergTables:
         return _committed(table, written)
 
     def published_version(self, table: str, ingest_date: date) -> str | None:
-        from pyiceberg.exceptions import NoSuchTableError
+        iceberg = self._loaded(table)
+        return None if iceberg is None else iceberg.properties.get(_version_property(ingest_date))
 
-        try:
-            iceberg = self._catalog.load_table((self._namespace, table))
-        except NoSuchTableError:
-            return None
-        return iceberg.properties.get(_version_property(ingest_date))
-
-    def replace_all(self, table: str, schema: pa.Schema, data: pa.Table) -> Committed:
+    def replace_all(self, table: str, schema: pa.Schema, data: pa.Table, built_from: str) -> Committed:
         from pyiceberg.expressions import AlwaysTrue
 
         iceberg = self._table(table, schema, partition_by=None)
         folder = f"{iceberg.location().rstrip('/')}/data"
         written = list(self._write(iceberg, folder, schema, data.cast(schema).to_batches()))
-        with iceberg.transaction() as transaction:
+        with _one_writer(table), iceberg.transaction() as transaction:
             if _holds(iceberg, AlwaysTrue()):
                 transaction.delete(AlwaysTrue())
             if written:
                 transaction.add_files([path for path, _, _ in written])
+            transaction.set_properties({BUILT_FROM: built_from})
         return _committed(table, written)
 
-    def read(self, table: str, columns: Sequence[str] | None = None) -> pa.Table | None:
+    def built_from(self, table: str) -> str | None:
+        iceberg = self._loaded(table)
+        return None if iceberg is None else iceberg.properties.get(BUILT_FROM)
+
+    def snapshot(self, table: str) -> str | None:
+        iceberg = self._loaded(table)
+        current = None if iceberg is None else iceberg.current_snapshot()
+        return None if current is None else str(current.snapshot_id)
+
+    def _loaded(self, table: str) -> Table | None:
         from pyiceberg.exceptions import NoSuchTableError
 
         try:
-            iceberg = self._catalog.load_table((self._namespace, table))
+            return self._catalog.load_table((self._namespace, table))
         except NoSuchTableError:
+            return None
+
+    def read(self, table: str, columns: Sequence[str] | None = None) -> pa.Table | None:
+        iceberg = self._loaded(table)
+        if iceberg is None:
             return None
         return iceberg.scan(selected_fields=tuple(columns) if columns else ("*",)).to_arrow()
 
@@ -154,6 +169,19 @@ def _row_groups(batches: Iterable[pa.RecordBatch], schema: pa.Schema, rows: int)
             pending, count = [], 0
     if count:
         yield pa.Table.from_batches(pending, schema).combine_chunks()
+
+
+@contextlib.contextmanager
+def _one_writer(table: str) -> Iterator[None]:
+    """pyiceberg's refusals of a commit a concurrent one made stale, as the port's error: its
+    own retries could only re-apply a delete planned on the table as it was."""
+    from pyiceberg.exceptions import CommitFailedException, ValidationException
+
+    try:
+        yield
+    except (CommitFailedException, ValidationException) as err:
+        log.warning("commit refused: the table changed meanwhile", extra={"table": table, "error": str(err)})
+        raise TableChanged(f"another publish changed {table} meanwhile: run servicepipe publish again") from err
 
 
 def _holds(iceberg: Table, where: str | BooleanExpression) -> bool:

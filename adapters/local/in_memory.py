@@ -211,6 +211,7 @@ class InMemoryTableCatalog:
     def __init__(self) -> None:
         self.tables: dict[str, pa.Table] = {}
         self.versions: dict[tuple[str, str], str] = {}
+        self.built: dict[str, str] = {}
         self.commits: list[str] = []
 
     def replace_date(
@@ -227,10 +228,18 @@ class InMemoryTableCatalog:
     def published_version(self, table: str, ingest_date: date) -> str | None:
         return self.versions.get((table, ingest_date.isoformat()))
 
-    def replace_all(self, table: str, schema: pa.Schema, data: pa.Table) -> Committed:
+    def replace_all(self, table: str, schema: pa.Schema, data: pa.Table, built_from: str) -> Committed:
         self.tables[table] = data.cast(schema)
+        self.built[table] = built_from
         self.commits.append(table)
         return Committed(table, 1 if data.num_rows else 0, data.num_rows, data.nbytes)
+
+    def built_from(self, table: str) -> str | None:
+        return self.built.get(table)
+
+    def snapshot(self, table: str) -> str | None:
+        count = self.commits.count(table)
+        return str(count) if table in self.tables else None
 
     def read(self, table: str, columns: Sequence[str] | None = None) -> pa.Table | None:
         held = self.tables.get(table)

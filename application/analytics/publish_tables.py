@@ -27,7 +27,7 @@ import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from application.analytics.table_catalog import Committed, TableCatalog
+from application.analytics.table_catalog import Committed, TableCatalog, TableChanged
 from application.errors import ObjectNotFound
 from application.ports import ObjectStore
 from application.storage_keys import MANIFEST_PREFIX, PARQUET_PREFIX
@@ -47,6 +47,9 @@ from domain.analytics_tables import (
 log = logging.getLogger(__name__)
 
 
+DIMENSIONS_REBUILT = "dimensions"  # the key of a problem rebuilding them, beside the dates'
+
+
 class StagedOutputMissing(Exception):
     """A manifest lists an output that cannot be read: the date is left as last published."""
 
@@ -55,7 +58,7 @@ class StagedOutputMissing(Exception):
 class PublishReport:
     dates: list[str] = field(default_factory=list)  # published now
     unchanged: list[str] = field(default_factory=list)  # already published as they are
-    problems: dict[str, str] = field(default_factory=dict)  # date -> what stopped it
+    problems: dict[str, str] = field(default_factory=dict)  # date (or "dimensions") -> what stopped it
     tables: dict[str, Committed] = field(default_factory=dict)  # the last commit of each table
 
     @property
@@ -87,14 +90,16 @@ class PublishTables:
                 continue
             try:
                 self._publish_date(day, manifests, version, report)
-            except StagedOutputMissing as err:
+            except (StagedOutputMissing, TableChanged) as err:
                 report.problems[day] = str(err)
                 log.info("date not published", extra={"date": day, "error": str(err)})  # the report says it
                 continue
             report.dates.append(day)
-        if report.dates:
+        try:
             for dimension in DIMENSIONS:
                 self._rebuild(dimension, report)
+        except TableChanged as err:  # the next run rebuilds them: they are noted as built from older changes
+            report.problems[DIMENSIONS_REBUILT] = str(err)
         return report
 
     def _staged_dates(self) -> list[str]:
@@ -165,15 +170,23 @@ class PublishTables:
                 yield from table.to_batches()
 
     def _rebuild(self, dimension: str, report: PublishReport) -> None:
+        """The dimension's history and current rows from its changes, unless both were built
+        from the changes as they are (a rebuild that failed is made by the next run)."""
+        source = self._catalog.snapshot(changes_table(dimension))
+        if source is None:
+            return  # nothing published yet
+        built = {self._catalog.built_from(history_table(dimension)), self._catalog.built_from(dimension)}
+        if built == {source}:
+            return
         all_changes = self._catalog.read(changes_table(dimension))
         if all_changes is None:
-            all_changes = SCHEMAS[changes_table(dimension)].empty_table()
+            return
         versions = history(dimension, all_changes)
         report.tables[history_table(dimension)] = self._catalog.replace_all(
-            history_table(dimension), SCHEMAS[history_table(dimension)], versions
+            history_table(dimension), SCHEMAS[history_table(dimension)], versions, source
         )
         latest = current(dimension, versions)
-        report.tables[dimension] = self._catalog.replace_all(dimension, SCHEMAS[dimension], latest)
+        report.tables[dimension] = self._catalog.replace_all(dimension, SCHEMAS[dimension], latest, source)
 
 
 FACTS_AND_LINES_STREAMED = frozenset(name for name in BY_DATE if STAGED_AS[name] == name)

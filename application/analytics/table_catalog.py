@@ -11,6 +11,11 @@ from typing import Protocol
 import pyarrow as pa
 
 
+class TableChanged(Exception):
+    """Another writer committed to the table while this commit was being made: nothing of this
+    one was committed (the other's stands, once)."""
+
+
 @dataclass(frozen=True)
 class Committed:
     """What one commit left in a table's date (or in the whole table)."""
@@ -28,7 +33,8 @@ class TableCatalog(Protocol):
         """In one commit, the rows of ``table`` with ``ingest_date`` become ``batches`` (of
         ``schema``, written into as few files as their size allows), and the date's published
         ``version`` is noted with them; readers see the date as it was or as it is now, never
-        between. The table is created, partitioned by ``ingest_date``, if it does not exist."""
+        between. The table is created, partitioned by ``ingest_date``, if it does not exist.
+        Raises ``TableChanged`` if another writer changed the date meanwhile."""
         ...
 
     def published_version(self, table: str, ingest_date: date) -> str | None:
@@ -36,8 +42,17 @@ class TableCatalog(Protocol):
         (or if the table does not exist)."""
         ...
 
-    def replace_all(self, table: str, schema: pa.Schema, data: pa.Table) -> Committed:
-        """In one commit, ``table`` holds ``data`` and nothing else (created if new)."""
+    def replace_all(self, table: str, schema: pa.Schema, data: pa.Table, built_from: str) -> Committed:
+        """In one commit, ``table`` holds ``data`` and nothing else (created if new), noted as
+        ``built_from`` (what it was computed from, see ``snapshot``)."""
+        ...
+
+    def built_from(self, table: str) -> str | None:
+        """What ``replace_all`` last noted for ``table``; None if nothing (or no table)."""
+        ...
+
+    def snapshot(self, table: str) -> str | None:
+        """An id of the table's current contents, new with every commit; None if no table."""
         ...
 
     def read(self, table: str, columns: Sequence[str] | None = None) -> pa.Table | None:

@@ -8,6 +8,7 @@ import argparse
 import sys
 from typing import TYPE_CHECKING
 
+from application.analytics.publish_tables import DIMENSIONS_REBUILT
 from entrypoints.cli.arguments import UsageError
 from entrypoints.cli.commands import print_json, require_data_folder
 
@@ -26,7 +27,8 @@ def publish(args: argparse.Namespace, container: Container) -> int:
     else:
         print(summary(report))
     for day, problem in sorted(report.problems.items()):
-        print(f"servicepipe publish: {day} not published: {problem}", file=sys.stderr)
+        what = "the dimensions not rebuilt" if day == DIMENSIONS_REBUILT else f"{day} not published"
+        print(f"servicepipe publish: {what}: {problem}", file=sys.stderr)
     return 0 if report.ok else 1
 
 

@@ -16,6 +16,7 @@ from adapters.iceberg_tables import IcebergTables
 from adapters.local.iceberg_catalog import sqlite_catalog
 from adapters.local.in_memory import InMemoryTableCatalog
 from application.analytics.publish_tables import PublishTables, with_ingest_date
+from application.analytics.table_catalog import TableChanged
 from domain.analytics_tables import SCHEMAS
 from tests.factories import a_record
 from tests.unit.test_publish_tables import Staging
@@ -129,3 +130,21 @@ def test_the_same_staged_outputs_publish_the_same_tables_on_iceberg_and_in_memor
         {"dealer_id": "DLR-JKT-001", "dealer_name": "Astra Motor Sunter"}  # SR-4's, the latest
     ]
     assert pc.sum(pc.equal(tables.read("dim_dealer_history").column("dealer_id"), "DLR-JKT-001")).as_py() == 3
+
+
+def test_a_publish_racing_another_commits_nothing_and_the_other_stands_once(tmp_path) -> None:
+    """Two publishes of one date at once (the daily one and one on demand): Iceberg refuses
+    the commit planned on the table as it was, so the date is never doubled."""
+    first = IcebergTables(sqlite_catalog(str(tmp_path / "catalog.sqlite"), str(tmp_path / "warehouse")))
+    second = IcebergTables(sqlite_catalog(str(tmp_path / "catalog.sqlite"), str(tmp_path / "warehouse")))
+    first.replace_date(FACT, SCHEMAS[FACT], DAY, facts(["SR-0"]).to_batches(), "v0")
+
+    def the_other_commits_while_this_writes():
+        second.replace_date(FACT, SCHEMAS[FACT], DAY, facts(["SR-2"]).to_batches(), "v2")
+        yield from facts(["SR-1"]).to_batches()
+
+    with pytest.raises(TableChanged) as refused:
+        first.replace_date(FACT, SCHEMAS[FACT], DAY, the_other_commits_while_this_writes(), "v1")
+    assert str(refused.value) == f"another publish changed {FACT} meanwhile: run servicepipe publish again"
+    assert first.read(FACT).column("service_record_id").to_pylist() == ["SR-2"]
+    assert first.published_version(FACT, DAY) == "v2"

@@ -10,6 +10,7 @@ import pytest
 
 from adapters.local.in_memory import FixedClock, InMemoryObjectStore, InMemoryTableCatalog
 from application.analytics.publish_tables import PublishTables
+from application.analytics.table_catalog import TableChanged
 from application.processing.process_raw_file import ProcessRawFile
 from domain.analytics_tables import BY_DATE
 from tests.factories import NOW, a_record
@@ -140,3 +141,38 @@ def test_rejected_and_unreadable_files_publish_nothing_of_theirs(staging) -> Non
     report = PublishTables(staging.cleaned, catalog)()
     assert report.ok and report.dates == ["2026-11-25"]
     assert catalog.tables["fact_service_records"].num_rows == 0 and catalog.tables["dim_dealer"].num_rows == 0
+
+
+class RacedCatalog(InMemoryTableCatalog):
+    """A catalog where another publish commits ``table`` first, once."""
+
+    def __init__(self, table: str) -> None:
+        super().__init__()
+        self.raced = table
+
+    def _race(self, table: str) -> None:
+        if table == self.raced:
+            self.raced = ""
+            raise TableChanged(f"another publish changed {table} meanwhile: run servicepipe publish again")
+
+    def replace_date(self, table, schema, ingest_date, batches, version):  # type: ignore[no-untyped-def]
+        self._race(table)
+        return super().replace_date(table, schema, ingest_date, batches, version)
+
+    def replace_all(self, table, schema, data, built_from):  # type: ignore[no-untyped-def]
+        self._race(table)
+        return super().replace_all(table, schema, data, built_from)
+
+
+@pytest.mark.parametrize("raced", ["fact_service_records", "dim_vehicle_history"])
+def test_a_commit_another_publish_made_stale_is_named_and_the_next_run_mends_it(staging, raced) -> None:
+    staging.process("2026-11-25", "a", a_record("SR-1"))
+    catalog = RacedCatalog(raced)
+    report = PublishTables(staging.cleaned, catalog)()
+    where = "dimensions" if raced.startswith("dim_") else "2026-11-25"
+    assert report.problems == {where: f"another publish changed {raced} meanwhile: run servicepipe publish again"}
+    again = PublishTables(staging.cleaned, catalog)()
+    assert again.ok and fact_ids(catalog) == ["SR-1"]
+    assert catalog.tables["dim_vehicle_history"].num_rows == 1 and catalog.tables["dim_vehicle"].num_rows == 1
+    commits = len(catalog.commits)
+    assert PublishTables(staging.cleaned, catalog)().tables == {} and len(catalog.commits) == commits
