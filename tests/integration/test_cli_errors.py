@@ -71,6 +71,12 @@ MISTAKES = {
     "run --records lots": ((["run", "--records", "lots"], {}), "'lots' is not a whole number"),
     "serve --port 70000": ((["serve", "--port", "70000"], {}), "70000 is not a port"),
     "status of a mistyped data dir": ((["--data-dir", "{tmp}/typo", "status"], {}), "no data folder at {tmp}/typo"),
+    "publish of a mistyped data dir": ((["--data-dir", "{tmp}/typo", "publish"], {}), "no data folder at {tmp}/typo"),
+    "publish --date 2026-13-01": ((["publish", "--date", "2026-13-01"], {}), "'2026-13-01' is not a date"),
+    "publish on aws, not deployed yet": (
+        (["--backend", "aws", "publish"], {}),
+        "servicepipe publish: publishing to the Glue Data Catalog is not deployed yet: publish with --backend local",
+    ),
 }
 
 
