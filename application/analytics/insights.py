@@ -30,8 +30,8 @@ from domain.star_schema import TABLE_SCHEMAS
 
 # The report's tables, in the order the report shows them: name -> (title, what it says).
 TABLES = {
-    "frequent_services": ("Most frequent services by model and year", "services performed"),
-    "part_usage_by_month": ("Part usage by month", "quantity used"),
+    "frequent_services": ("Most common services for each model", "services performed"),
+    "part_usage_by_month": ("Part usage by month: the most used parts", "quantity used per month"),
     "cost_by_dealer": ("Cost per service by dealer and city", "mean cost per service, IDR"),
     "repeat_repairs": (
         f"Repeat repairs: same VIN and service within {REPEAT_DAYS} days and {REPEAT_KM:,} km",

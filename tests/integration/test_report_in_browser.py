@@ -12,8 +12,11 @@ from pathlib import Path
 
 import pytest
 
+from application.analytics.insights import TABLES
+
 ROOT = Path(__file__).resolve().parents[2]
 SERVICEPIPE = str(Path(sys.executable).parent / "servicepipe")
+WINDOW = (1200, 7000)  # px: the whole report fits (tests below hold it to that)
 ARTIFACTS = ROOT / ".test-artifacts"
 pytestmark = pytest.mark.slow
 
@@ -48,11 +51,17 @@ def test_the_report_draws_every_chart_offline_without_console_errors(tmp_path) -
     dom = opened.stdout
     charts = re.findall(r'<(svg|p) [^>]*data-chart="([a-z_]+)"', dom)
     assert len(charts) == 6
-    drawn = re.findall(r'<svg data-chart="([a-z_]+)".*?</svg>', dom, flags=re.S)
-    assert len(drawn) >= 5  # repeat repairs may have nothing to draw in a random sample
-    for svg in re.findall(r'<svg data-chart="[a-z_]+".*?</svg>', dom, flags=re.S):
-        assert svg.count("<rect") >= 1  # bars drawn
+    drawn = dict(re.findall(r'<svg data-chart="([a-z_]+)"(.*?)</svg>', dom, flags=re.S))
+    assert set(drawn) >= set(TABLES) - {"repeat_repairs"}  # a random sample may have no repeat to draw
+    for name, svg in drawn.items():
+        if name == "part_usage_by_month":
+            assert svg.count("<polyline") == 5, name  # a line per most used part
+        else:
+            assert svg.count("<rect") >= 1, name  # bars drawn
+    # The whole page in one picture: taller than what it draws (charts, table rows, headings).
+    heights = sum(int(h) for h in re.findall(r'<svg data-chart="[a-z_]+"[^>]* height="(\d+)"', dom))
+    assert heights + dom.count("<tr>") * 24 + len(TABLES) * 150 < WINDOW[1]
     ARTIFACTS.mkdir(exist_ok=True)
     shot = ARTIFACTS / "insights-report.png"
-    taken = chromium("--window-size=1200,2400", f"--screenshot={shot}", report.as_uri())
+    taken = chromium(f"--window-size={WINDOW[0]},{WINDOW[1]}", f"--screenshot={shot}", report.as_uri())
     assert taken.returncode == 0 and shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 20_000
