@@ -11,6 +11,7 @@ committed as docs/openapi.json (``entrypoints/api/openapi_file.py`` writes it).
 from __future__ import annotations
 
 import json
+from datetime import datetime, timezone
 from typing import Any
 
 from fastapi import FastAPI
@@ -101,10 +102,15 @@ HEALTH_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
+# The example's day and ids are fixed: dated from today, the committed document (a test holds
+# it equal to what the app serves) went out of date the next morning.
+EXAMPLE_DAY = datetime(2026, 11, 25, tzinfo=timezone.utc)
+
+
 def _example_record() -> dict[str, Any]:
     from entrypoints.sample_data import generate_records
 
-    return next(iter(generate_records(1, bad_fraction=0, seed=7)))
+    return next(iter(generate_records(1, bad_fraction=0, seed=7, now=EXAMPLE_DAY, id_prefix="SR-2026")))
 
 
 def build(app: FastAPI) -> dict[str, Any]:

@@ -199,3 +199,20 @@ def test_required_texts_say_so_in_the_schema_and_a_blank_one_is_still_rule_requi
     for blank in ("", "   "):
         found = check_submission([a_record(blank)])
         assert [(p.field, p.rule) for p in found.listed] == [("service_record_id", "required")], blank
+
+
+def test_the_committed_document_is_the_same_tomorrow(monkeypatch) -> None:
+    """Its example record was dated from today: the committed copy went out of date each
+    morning (and its ids each month). Served on another day, the document is the same."""
+    from datetime import datetime, timezone
+
+    import entrypoints.sample_data as sample_data
+
+    class Tomorrow(datetime):
+        @classmethod
+        def now(cls, tz=None):  # type: ignore[no-untyped-def, override]
+            return datetime(2027, 1, 1, 9, tzinfo=timezone.utc)
+
+    today = rendered(documented_app())
+    monkeypatch.setattr(sample_data, "datetime", Tomorrow)
+    assert rendered(documented_app()) == today
