@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -67,6 +68,23 @@ _FIRST = ["Budi", "Siti", "Agus", "Dewi", "Rizky", "Putri", "Andi", "Ayu", "Hend
 _LAST = ["Santoso", "Rahayu", "Wijaya", "Lestari", "Pratama", "Saputra", "Hidayat", "Kusuma", "Nugroho", "Sari"]
 _ADVISORS = ["Eko Prasetyo", "Rina Marlina", "Fajar Ramadhan", "Lina Susanti", "Dimas Anggara"]
 _ZONE_FORMATS = ("+07:00", "Z", "", "+08:00")
+# The parts each service uses; a part's quantity is what one job takes (one battery, one
+# 4-litre pack of oil, four spark plugs, a pair of wiper blades).
+_PARTS_OF = {
+    "SRV-OIL": ("PRT-OIL-4L", "PRT-FLT-OIL"),
+    "SRV-PM10": ("PRT-OIL-4L", "PRT-FLT-OIL", "PRT-FLT-AIR"),
+    "SRV-BRK": ("PRT-BRK-PAD",),
+    "SRV-AC": ("PRT-FLT-CAB",),
+    "SRV-TUN": ("PRT-SPK", "PRT-FLT-AIR"),
+    "SRV-BAT": ("PRT-BAT",),
+}
+_QUANTITY = {"PRT-SPK": 4, "PRT-WPR": 2}  # every other part: 1
+_EXTRA_PARTS = ("PRT-WPR", "PRT-FLT-CAB")  # asked for beside the services, now and then
+EPOCH = datetime(2020, 1, 1, tzinfo=timezone.utc)  # odometers grow from here, on every run alike
+YEAR_DAYS = 365
+VISITS_PER_CAR = 4  # a year's visits per car, on average: about one a quarter
+COMEBACK = 0.03  # visits followed by a comeback for the same repair within 3-25 days
+HOME_DEALER = 0.85  # visits at the car's usual dealership
 
 BREAKAGES = (
     "vin_format",
@@ -85,42 +103,83 @@ def _vin(rng: random.Random, wmi: str) -> str:
     return wmi + "".join(rng.choices(_VIN_CHARS, k=14))
 
 
-def _record(rng: random.Random, record_id: str, now: datetime) -> dict[str, Any]:
-    dealer_id, dealer_name, city = rng.choice(_DEALERS)
+@dataclass(frozen=True)
+class Vehicle:
+    """One car of the sample fleet: who owns it, where it is serviced, how far it drives."""
+
+    vin: str
+    model: str
+    year: int
+    dealer: tuple[str, str, str]  # its usual dealership
+    customer_id: str
+    customer_name: str
+    km_at_epoch: float
+    km_per_day: float
+
+    def odometer(self, when: datetime) -> int:
+        """Its odometer on ``when``: it grows with time, the same on every run."""
+        return max(1_000, round(self.km_at_epoch + self.km_per_day * (when - EPOCH).days))
+
+
+def vehicle(seed: int | None, index: int) -> Vehicle:
+    """Car ``index`` of the fleet of ``seed``: the same car whenever it is asked for."""
+    rng = random.Random(f"{seed}/vehicle/{index}")
     model, wmi = rng.choice(_MODELS)
-    when = now - timedelta(days=rng.uniform(1, 720))
-    zone = rng.choice(_ZONE_FORMATS)
-    services: list[dict[str, Any]] = [
+    return Vehicle(
+        vin=_vin(rng, wmi),
+        model=model,
+        year=rng.randint(2012, 2024),
+        dealer=rng.choice(_DEALERS),
+        customer_id=f"CUST-{rng.randint(1, 999_999):06d}",
+        customer_name=f"{rng.choice(_FIRST)} {rng.choice(_LAST)}",
+        km_at_epoch=rng.uniform(-20_000, 60_000),
+        km_per_day=rng.uniform(15, 90),
+    )
+
+
+def _services(rng: random.Random) -> list[dict[str, Any]]:
+    return [
         {"service_code": code, "service_name": name, "service_cost": float(cost), "technician_notes": "OK"}
         for code, name, cost in rng.sample(_SERVICES, rng.randint(1, 3))
     ]
-    parts: list[dict[str, Any]] = [
-        {"part_code": code, "part_name": name, "quantity": rng.randint(1, 4), "unit_cost": float(cost)}
-        for code, name, cost in rng.sample(_PARTS, rng.randint(0, 3))
+
+
+def _parts(rng: random.Random, services: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The parts ``services`` use, each in the quantity one job takes, and now and then one
+    asked for beside them."""
+    wanted = {part for s in services for part in _PARTS_OF.get(s["service_code"], ())}
+    if rng.random() < 0.2:
+        wanted.add(rng.choice(_EXTRA_PARTS))
+    return [
+        {"part_code": code, "part_name": name, "quantity": _QUANTITY.get(code, 1), "unit_cost": float(cost)}
+        for code, name, cost in _PARTS
+        if code in wanted
     ]
+
+
+def _record(rng: random.Random, record_id: str, car: Vehicle, when: datetime, again: dict | None) -> dict[str, Any]:
+    """A visit of ``car`` on ``when``; ``again``: the visit whose first service is done again."""
+    dealer_id, dealer_name, city = car.dealer if rng.random() < HOME_DEALER else rng.choice(_DEALERS)
+    services = _services(rng)
+    if again is not None:  # a comeback: the same repair again, days later
+        first = again["service_details"]["services_performed"][0]
+        services = [dict(first)] + [s for s in services if s["service_code"] != first["service_code"]][:1]
+    parts = _parts(rng, services)
     total: float = sum(s["service_cost"] for s in services) + sum(p["quantity"] * p["unit_cost"] for p in parts)
     if rng.random() < 0.1:
         total *= 1.11  # VAT added on the invoice: flagged as cost_mismatch, not rejected
     return {
         "service_record_id": record_id,
         "dealer": {"dealer_id": dealer_id, "dealer_name": dealer_name, "dealer_location": city},
-        "vehicle": {
-            "vin": _vin(rng, wmi),
-            "model": model,
-            "year": rng.randint(max(2005, when.year - 15), when.year),
-            "odometer_reading": rng.randint(1_000, 250_000),
-        },
+        "vehicle": {"vin": car.vin, "model": car.model, "year": car.year, "odometer_reading": car.odometer(when)},
         "service_details": {
-            "service_date": when.strftime("%Y-%m-%dT%H:%M:%S") + zone,
+            "service_date": when.strftime("%Y-%m-%dT%H:%M:%S") + rng.choice(_ZONE_FORMATS),
             "service_advisor_name": rng.choice(_ADVISORS),
             "total_cost": round(total, 2),
             "services_performed": services,
             "parts_used": parts,
         },
-        "customer": {
-            "customer_id": f"CUST-{rng.randint(1, 999_999):06d}",
-            "customer_name": f"{rng.choice(_FIRST)} {rng.choice(_LAST)}",
-        },
+        "customer": {"customer_id": car.customer_id, "customer_name": car.customer_name},
     }
 
 
@@ -158,19 +217,50 @@ def generate_records(
     seed: int | None = None,
     now: datetime | None = None,
     id_prefix: str | None = None,
+    period: int = 0,
+    cars: int | None = None,
 ) -> Iterator[dict[str, Any]]:
-    """``count`` sample records; about ``bad_fraction`` of them break one business rule.
+    """``count`` visits of a fleet of cars, in date order; about ``bad_fraction`` of them
+    break one business rule.
 
-    Dates are relative to ``now`` (default: today, 00:00 UTC), so a seed repeats its output
-    all day. Ids are ``<id_prefix>-<n>`` (default ``SR-<year><month>``): give each run its own
-    prefix and runs never collide.
+    The fleet is ``cars`` (default ``count / VISITS_PER_CAR``) cars of ``seed``. ``period`` says which year of
+    whose history: period 0 is the year two years before ``now``, period 1 the year after it
+    (the same cars, later visits, their odometers further on), period 2 the first year of the
+    next cars, and so on. Dates are relative to ``now`` (default: today, 00:00 UTC). Ids are
+    ``<id_prefix>-<n>`` (default ``SR-<year><month>``): give each run its own prefix.
     """
-    rng = random.Random(seed)
+    rng = random.Random(f"{seed}/visits/{period}")
     now = now or datetime.now(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
     prefix = id_prefix or f"SR-{now:%Y%m}"
+    cars = cars or max(1, count // VISITS_PER_CAR)
+    first_car = (period // 2) * cars
+    start = now - timedelta(days=2 * YEAR_DAYS) + timedelta(days=(period % 2) * YEAR_DAYS)
+    # Which car each visit is of; then a car's visits spread over the year, as regular
+    # servicing is (a quarter apart for four), a little early or late. A comeback follows a
+    # visit within days, for the same repair: the report's real repeat repairs.
+    comebacks = min(sum(rng.random() < COMEBACK for _ in range(count)), max(0, count - 1))
+    owners: dict[int, int] = {}
+    for _ in range(count - comebacks):
+        car = first_car + rng.randrange(cars)
+        owners[car] = owners.get(car, 0) + 1
+    visits: list[tuple[datetime, int, bool]] = []
+    for car, many in owners.items():
+        gap = (YEAR_DAYS - 30) / many
+        for i in range(many):
+            when = start + timedelta(days=gap * (i + 0.5) + rng.uniform(-0.25, 0.25) * gap)
+            visits.append((when, car, False))
+    visits.sort(key=lambda v: (v[0], v[1]))
+    for when, car, _ in rng.sample(visits, comebacks):
+        visits.append((when + timedelta(days=rng.uniform(3, 25)), car, True))
+    visits.sort(key=lambda v: (v[0], v[1]))
+    fleet: dict[int, Vehicle] = {}
+    last_of: dict[int, dict[str, Any]] = {}
     previous = None
-    for number in range(1, count + 1):
-        record = _record(rng, f"{prefix}-{number:08d}", now)
+    for number, (when, car, comeback) in enumerate(visits, start=1):
+        if car not in fleet:
+            fleet[car] = vehicle(seed, car)
+        record = _record(rng, f"{prefix}-{number:08d}", fleet[car], when, last_of.get(car) if comeback else None)
+        last_of[car] = record
         if rng.random() < bad_fraction:
             _break(rng, record, previous, now)
         previous = record

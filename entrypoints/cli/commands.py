@@ -26,6 +26,7 @@ from application.intake.upload_bulk_file import UploadBulkFile, UploadRefused
 from domain.dealer_access import OPERATOR
 from entrypoints.cli.arguments import EXIT_INTERRUPTED, UsageError
 from entrypoints.cli.progress import Progress, WorkerProgress
+from entrypoints.cli.sample_fleet import SampleFleet
 from entrypoints.memory import freeze_startup_objects
 from entrypoints.readiness import EXIT_CONFIGURATION, refuse_to_start
 from entrypoints.sample_data import generate_records
@@ -65,7 +66,10 @@ def _input(name: str) -> Iterator[BinaryIO]:
 
 
 def generate(args: argparse.Namespace, _: Container) -> int:
-    records = generate_records(args.count, args.bad_fraction, args.seed)
+    # Ids unique to each run (the content repeats with a seed): records generated twice never
+    # claim each other's ids.
+    run_id = f"SR-{datetime.now(timezone.utc):%Y%m%d%H%M%S%f}"
+    records = generate_records(args.count, args.bad_fraction, args.seed, id_prefix=run_id)
     out = sys.stdout.buffer
     if args.jsonl:
         for record in records:
@@ -293,7 +297,18 @@ def run(args: argparse.Namespace, container: Container) -> int:
     # Ids unique to this run, content from the seed: a run can be repeated, and a second run
     # adds its records instead of replacing the first run's.
     run_id = f"SR-{datetime.now(timezone.utc):%Y%m%d%H%M%S}"
-    records = list(generate_records(args.records, args.bad_fraction, args.seed, id_prefix=run_id))
+    fleet = SampleFleet.of(container, args.seed, args.records)
+    records = list(
+        generate_records(
+            args.records,
+            args.bad_fraction,
+            args.seed,
+            now=fleet.anchor,
+            id_prefix=run_id,
+            period=fleet.period,
+            cars=fleet.cars,
+        )
+    )
     submit_record = container.submit_record()
     progress = Progress()
     receipts = []
@@ -307,6 +322,7 @@ def run(args: argparse.Namespace, container: Container) -> int:
     _summary(args, container, len(records), len(receipts), stats, loaded.records_loaded, loaded.files_loaded)
     growth = container.repository().count() - before
     print(f"the database grew by {growth:,} records (seed {args.seed}: repeat with --seed {args.seed})")
+    fleet.save()
     reconciled = _reconcile_days(
         container, {receipt.file_key.split("/")[1].removeprefix("date=") for receipt in receipts}
     )

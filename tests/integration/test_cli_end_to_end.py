@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import re
 import socket
@@ -75,6 +76,21 @@ def test_run_processes_sample_data_end_to_end(tmp_path) -> None:
     assert len(facts) == 1  # three raw files' facts, published as one file
 
 
+def test_a_second_run_adds_the_same_cars_later_visits(tmp_path) -> None:
+    """It once sent the same visits again under new ids: 1,876 repeat repairs 0 days and
+    0 km apart. Now the second run is the fleet's next year."""
+    for _ in range(2):
+        cli(tmp_path, "run", "--records", "400", "--seed", "5")
+    repeats = list(csv.DictReader((tmp_path / "insights" / "repeat_repairs.csv").open()))
+    assert repeats and all(float(r["days_apart"]) >= 1 and float(r["km_apart"]) > 0 for r in repeats)
+    assert json.loads((tmp_path / "sample_fleet.json").read_text())["5"]["runs"] == 2
+    records = [r for path in (tmp_path / "cleaned/dynamodb").rglob("*.jsonl") for r in lines(path)]
+    cars = {}
+    for record in records:
+        cars.setdefault(record["vehicle"]["vin"], []).append(record["service_details"]["service_date"][:4])
+    assert sum(1 for years in cars.values() if len(set(years)) > 1) > len(cars) / 2  # back a year later
+
+
 def test_publish_commits_each_changed_date_once_and_says_so(tmp_path) -> None:
     cli(tmp_path, "run", "--records", "200", "--seed", "7")
     again = cli(tmp_path, "publish")
@@ -104,10 +120,15 @@ def test_publish_names_a_missing_output_and_exits_1(tmp_path) -> None:
     assert done.stdout == "nothing to publish: 0 dates already published as they are\n"
 
 
-def test_generate_is_deterministic_with_a_seed(tmp_path) -> None:
-    first = cli(tmp_path, "generate", "20", "--seed", "3", "--jsonl").stdout
-    assert first == cli(tmp_path, "generate", "20", "--seed", "3", "--jsonl").stdout
-    assert len(first.splitlines()) == 20
+def test_generate_repeats_its_content_with_a_seed_under_ids_of_its_own(tmp_path) -> None:
+    first = [
+        orjson.loads(line) for line in cli(tmp_path, "generate", "20", "--seed", "3", "--jsonl").stdout.splitlines()
+    ]
+    again = [
+        orjson.loads(line) for line in cli(tmp_path, "generate", "20", "--seed", "3", "--jsonl").stdout.splitlines()
+    ]
+    assert len(first) == 20 and not {r["service_record_id"] for r in first} & {r["service_record_id"] for r in again}
+    assert [{**r, "service_record_id": ""} for r in first] == [{**r, "service_record_id": ""} for r in again]
     assert len(json.loads(cli(tmp_path, "generate", "5").stdout)) == 5
 
 
@@ -281,7 +302,8 @@ def test_two_runs_in_a_row_add_up(tmp_path) -> None:
         loaded = int(output.split("loaded ")[1].split(" records")[0].replace(",", ""))
         grew = int(output.split("the database grew by ")[1].split(" records")[0].replace(",", ""))
         assert loaded == grew and loaded > 150
-    assert status(tmp_path)["loaded_records"] == 2 * int(first.split("grew by ")[1].split(" ")[0])
+    grown = [int(output.split("grew by ")[1].split(" ")[0]) for output in (first, second)]
+    assert status(tmp_path)["loaded_records"] == sum(grown)  # the second run's visits are new ones
 
 
 @pytest.mark.parametrize("command", COMMANDS)
