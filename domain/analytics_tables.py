@@ -84,6 +84,12 @@ def _changed(table: pa.Table, dimension: str) -> np.ndarray:
     return changed
 
 
+def _runs(table: pa.Table, dimension: str) -> tuple[pa.Array, np.ndarray]:
+    """The rows' version order, and where in it each run of equal rows of a key starts."""
+    order = _version_order(table, DIMENSION_KEYS[dimension])
+    return order, _changed(table.select([DIMENSION_KEYS[dimension], *_attributes(dimension)]).take(order), dimension)
+
+
 def changes(dimension: str, staged: pa.Table) -> pa.Table:
     """A dimension's staged rows of one date (a row per key per file) reduced to where each
     key's attributes change: the first and the last row of each run of equal rows. The last is
@@ -92,8 +98,7 @@ def changes(dimension: str, staged: pa.Table) -> pa.Table:
     key = DIMENSION_KEYS[dimension]
     if staged.column(key).null_count:
         staged = staged.filter(pc.is_valid(staged.column(key)))
-    order = _version_order(staged, key)
-    starts = _changed(staged.select([key, *_attributes(dimension)]).take(order), dimension)
+    order, starts = _runs(staged, dimension)
     ends = np.append(starts[1:], True) if len(starts) else starts
     return staged.take(order.filter(pa.array(starts | ends)))
 
@@ -103,8 +108,7 @@ def history(dimension: str, all_changes: pa.Table) -> pa.Table:
     ``ingested_at``, ``valid_to`` the next version's (null for the current one)."""
     key = DIMENSION_KEYS[dimension]
     columns = [f.name for f in TABLE_SCHEMAS[dimension]]
-    order = _version_order(all_changes, key)
-    starts = _changed(all_changes.select([key, *_attributes(dimension)]).take(order), dimension)
+    order, starts = _runs(all_changes, dimension)
     versions = all_changes.select(columns).take(order.filter(pa.array(starts)))  # a run's first row starts a version
     keys = versions.column(key).to_numpy(zero_copy_only=False)
     starts_at = versions.column("ingested_at")

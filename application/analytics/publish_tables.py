@@ -34,6 +34,7 @@ from application.storage_keys import MANIFEST_PREFIX, PARQUET_PREFIX
 from domain.analytics_tables import (
     BY_DATE,
     DIMENSIONS,
+    FACT_AND_LINES,
     INGEST_DATE,
     SCHEMAS,
     STAGED_AS,
@@ -120,8 +121,8 @@ class PublishTables:
         ingest_date = date.fromisoformat(day)
         for name in BY_DATE:
             schema, keys = SCHEMAS[name], staged[STAGED_AS[name]]
-            if name in FACTS_AND_LINES_STREAMED:
-                batches: Iterable[pa.RecordBatch] = self._batches(keys, schema, ingest_date)
+            if name in FACT_AND_LINES:
+                batches: Iterable[pa.RecordBatch] = self._batches(keys, name, ingest_date)
             else:  # a dimension's changes need the date's rows together
                 batches = self._changes(name, keys, ingest_date)
             report.tables[name] = self._catalog.replace_date(name, schema, ingest_date, batches, version)
@@ -149,14 +150,13 @@ class PublishTables:
         return outputs
 
     def _changes(self, name: str, keys: list[str], ingest_date: date) -> list[pa.RecordBatch]:
-        staged_schema = _staged_schema(name)
-        rows = pa.Table.from_batches(list(self._batches(keys, staged_schema, None)), staged_schema)
+        rows = pa.Table.from_batches(list(self._batches(keys, name, None)), _staged_schema(name))
         return with_ingest_date(changes(STAGED_AS[name], rows), SCHEMAS[name], ingest_date).to_batches()
 
-    def _batches(self, keys: list[str], schema: pa.Schema, ingest_date: date | None) -> Iterator[pa.RecordBatch]:
-        """Each staged file's rows, a row group at a time, as ``schema`` (with ``ingest_date``
-        added when given)."""
-        staged_schema = schema.remove(schema.get_field_index(INGEST_DATE)) if ingest_date else schema
+    def _batches(self, keys: list[str], name: str, ingest_date: date | None) -> Iterator[pa.RecordBatch]:
+        """Each staged file's rows, a row group at a time, as table ``name`` stages them (with
+        ``ingest_date`` added when given)."""
+        staged_schema = _staged_schema(name)
         for key in keys:
             try:
                 data = self._cleaned.read_bytes(key)
@@ -166,7 +166,7 @@ class PublishTables:
             for group in range(parquet.num_row_groups):
                 table = parquet.read_row_group(group).select(staged_schema.names).cast(staged_schema)
                 if ingest_date is not None:
-                    table = with_ingest_date(table, schema, ingest_date)
+                    table = with_ingest_date(table, SCHEMAS[name], ingest_date)
                 yield from table.to_batches()
 
     def _rebuild(self, dimension: str, report: PublishReport) -> None:
@@ -187,9 +187,6 @@ class PublishTables:
         )
         latest = current(dimension, versions)
         report.tables[dimension] = self._catalog.replace_all(dimension, SCHEMAS[dimension], latest, source)
-
-
-FACTS_AND_LINES_STREAMED = frozenset(name for name in BY_DATE if STAGED_AS[name] == name)
 
 
 def _staged_schema(name: str) -> pa.Schema:

@@ -46,7 +46,6 @@ STOP_GRACE_SECONDS = 25  # ECS sends SIGKILL 30 s after SIGTERM
 # towards the DLQ). A poll open at the stop ends within its wait, so a little more than that
 # (``give_back_seconds``) lets no lane of this process see the message again.
 GIVE_BACK_MARGIN_SECONDS = 5
-GIVE_BACK_SECONDS = LONG_POLL_SECONDS + GIVE_BACK_MARGIN_SECONDS
 RECEIVE_BACKOFF_SECONDS = 0.5  # doubled after each failed receive in a row, up to the maximum
 MAX_RECEIVE_BACKOFF_SECONDS = 20
 
@@ -61,6 +60,9 @@ def give_back_seconds(wait_seconds: float) -> int:
     """The visibility a message given back unfinished gets: past any long poll of
     ``wait_seconds`` still open in the process's other lanes (see GIVE_BACK_SECONDS)."""
     return math.ceil(wait_seconds) + GIVE_BACK_MARGIN_SECONDS
+
+
+GIVE_BACK_SECONDS = give_back_seconds(LONG_POLL_SECONDS)  # 25 s, at the lanes' usual long poll
 
 
 class BuiltOnFirstFile:

@@ -8,6 +8,7 @@ import os
 import signal
 import threading
 import time
+from collections.abc import Callable
 
 import pytest
 
@@ -326,6 +327,16 @@ class LongPollingQueue(RecordingQueue):
             time.sleep(0.05)
 
 
+def held_until(finish: threading.Event) -> Callable[[str], ProcessResult]:
+    """A file's processing that lasts until ``finish`` is set (30 s at most)."""
+
+    def process(key: str) -> ProcessResult:
+        finish.wait(30)
+        return ProcessResult(key, "processed", 1, 1, 0)
+
+    return process
+
+
 def test_a_stop_now_gives_the_message_back_to_the_queue_not_to_an_idle_lane(queue) -> None:
     """Seen in CI (a fresh clone, 8 lanes): on a second Ctrl-C the main thread gave the busy
     lane's message back, and the idle lanes' long polls took it in turn, each receive counting
@@ -333,10 +344,7 @@ def test_a_stop_now_gives_the_message_back_to_the_queue_not_to_an_idle_lane(queu
     polling = LongPollingQueue(queue)
     queue.send(object_created_event("raw", "a.json", 1))
     finish = threading.Event()
-
-    def process(key: str) -> ProcessResult:
-        finish.wait(30)
-        return ProcessResult(key, "processed", 1, 1, 0)
+    process = held_until(finish)
 
     threading.Timer(0.5, _thread.interrupt_main).start()  # as a second Ctrl-C does
     try:
@@ -356,10 +364,7 @@ def test_a_stop_now_while_the_lanes_are_starting_still_gives_the_message_back(qu
     queue.send(object_created_event("raw", "a.json", 1))
     finish = threading.Event()
     start = threading.Thread.start
-
-    def process(key: str) -> ProcessResult:
-        finish.wait(30)
-        return ProcessResult(key, "processed", 1, 1, 0)
+    process = held_until(finish)
 
     def start_slowly(thread: threading.Thread) -> None:
         start(thread)
@@ -398,10 +403,7 @@ def test_a_message_received_while_stopping_is_given_back_past_the_other_lanes_po
     polling = LongPollingQueue(queue)
     queue.send(object_created_event("raw", "a.json", 1))
     finish = threading.Event()
-
-    def process(key: str) -> ProcessResult:
-        finish.wait(30)
-        return ProcessResult(key, "processed", 1, 1, 0)
+    process = held_until(finish)
 
     def stop_then_another_message_comes() -> None:
         while not (queue.in_flight and polling.open_polls == 3):  # a lane busy, three polling
