@@ -44,8 +44,11 @@ class IcebergTables:
         namespace: str = NAMESPACE,
         target_file_bytes: int = TARGET_FILE_BYTES,
         row_group_rows: int = ROW_GROUP_ROWS,
+        creates_namespace: bool = True,
     ) -> None:
-        self._catalog, self._namespace = catalog, namespace
+        """``creates_namespace``: False where the namespace is the deployment's (the stack's
+        Glue database), never this process's to create."""
+        self._catalog, self._namespace, self._creates_namespace = catalog, namespace, creates_namespace
         self._target, self._row_group_rows = target_file_bytes, row_group_rows
 
     def replace_date(
@@ -116,7 +119,8 @@ class IcebergTables:
         try:
             iceberg = self._catalog.load_table(identifier)
         except NoSuchTableError:
-            self._catalog.create_namespace_if_not_exists(self._namespace)
+            if self._creates_namespace:
+                self._catalog.create_namespace_if_not_exists(self._namespace)
             iceberg = self._catalog.create_table_if_not_exists(identifier, schema=schema, properties=PROPERTIES)
             if partition_by and not iceberg.spec().fields:
                 with iceberg.update_spec() as spec:

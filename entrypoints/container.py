@@ -73,6 +73,7 @@ RevokeApiKey = _built_on_first_use("application.access.api_keys", "RevokeApiKey"
 LoadBatch = _built_on_first_use("application.loading.load_batch", "LoadBatch")
 PipelineStatus = _built_on_first_use("application.operations.pipeline_status", "PipelineStatus")
 ReplayRawFiles = _built_on_first_use("application.operations.replay_raw_files", "ReplayRawFiles")
+IcebergTables = _built_on_first_use("adapters.iceberg_tables", "IcebergTables")
 
 
 class Container(containers.DeclarativeContainer):
@@ -149,13 +150,26 @@ class Container(containers.DeclarativeContainer):
         errors=error_store,
         engine=providers.Factory(_built_on_first_use("adapters.duckdb_engine", "DuckDbEngine")),
     )
-    # The Glue Data Catalog on AWS comes with the publish step's deployment (issue 21).
-    analytics_tables = providers.Singleton(
-        _built_on_first_use("adapters.iceberg_tables", "IcebergTables"),
-        catalog=providers.Singleton(
-            _built_on_first_use("adapters.local.iceberg_catalog", "sqlite_catalog"),
-            catalog_path=config.analytics_catalog_path,
-            warehouse_dir=config.analytics_warehouse_dir,
+    # The analytics tables: Apache Iceberg in a SQLite catalog, or in the stack's Glue database.
+    analytics_tables = providers.Selector(
+        config.backend,
+        local=providers.Singleton(
+            IcebergTables,
+            catalog=providers.Singleton(
+                _built_on_first_use("adapters.local.iceberg_catalog", "sqlite_catalog"),
+                catalog_path=config.analytics_catalog_path,
+                warehouse_dir=config.analytics_warehouse_dir,
+            ),
+        ),
+        aws=providers.Singleton(
+            IcebergTables,
+            catalog=providers.Singleton(
+                _built_on_first_use("adapters.aws.glue_iceberg_catalog", "glue_catalog"),
+                aws,
+                cleaned_bucket=config.cleaned_bucket,
+            ),
+            namespace=config.analytics_database,
+            creates_namespace=False,
         ),
     )
     publish_tables = providers.Factory(

@@ -24,6 +24,7 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 # The AWS variables each kind of work needs, in the order they are listed when missing.
 RAW, CLEANED, ERRORS, QUEUE = "RAW_BUCKET_NAME", "CLEANED_BUCKET_NAME", "ERROR_BUCKET_NAME", "SQS_QUEUE_URL"
 KEYS, USAGE_PLAN = "API_KEYS_TABLE_NAME", "API_USAGE_PLAN_ID"
+ANALYTICS = "ANALYTICS_DATABASE_NAME"
 AWS_NEEDS = {
     "submit": (RAW,),
     "upload": (RAW,),
@@ -38,6 +39,7 @@ AWS_NEEDS = {
     "dlq": (QUEUE,),
     "replay": (RAW, QUEUE),
     "reconcile": (RAW, CLEANED, ERRORS),
+    "publish": (CLEANED, ANALYTICS),
 }
 
 
@@ -85,6 +87,7 @@ class Settings:
     table_name: str = "service_records"
     api_keys_table: str = ""  # dealers' API keys on AWS (hashes), API_KEYS_TABLE_NAME
     usage_plan_id: str = ""  # the API Gateway usage plan dealer keys join, API_USAGE_PLAN_ID
+    analytics_database: str = ""  # the stack's Glue database of the analytics tables, ANALYTICS_DATABASE_NAME
     batch_bytes: int = DEFAULT_CHUNK_BYTES
     environment_name: str = "local"  # the stack's name: the metrics' environment dimension
     files_in_flight: int = DEFAULT_FILES_IN_FLIGHT  # raw files one worker process holds at once
@@ -113,6 +116,7 @@ class Settings:
             "table_name": env.get("DYNAMODB_TABLE_NAME") or "service_records",
             "api_keys_table": env.get(KEYS, ""),
             "usage_plan_id": env.get(USAGE_PLAN, ""),
+            "analytics_database": env.get(ANALYTICS, ""),
             "environment_name": env.get("SERVICEPIPE_ENVIRONMENT") or "local",
             "batch_bytes": _whole_number(env, "SERVICEPIPE_BATCH_BYTES", DEFAULT_CHUNK_BYTES, 64 * 1024, "bytes"),
             "files_in_flight": _whole_number(
@@ -138,6 +142,7 @@ class Settings:
             QUEUE: self.queue_url,
             KEYS: self.api_keys_table,
             USAGE_PLAN: self.usage_plan_id,
+            ANALYTICS: self.analytics_database,
         }
         return [name for name in AWS_NEEDS.get(work, ()) if not present[name]]
 

@@ -94,12 +94,23 @@ _APIGATEWAY = {
 
 _CLOUDWATCH = {"PutMetricData": ("cloudwatch:PutMetricData",)}  # CloudWatch metrics have no ARNs
 
+# The Glue Data Catalog's operations pyiceberg's Glue catalog makes: a table's are authorised
+# on the catalog, the database and the table alike; GetDatabase (a new table's default
+# location) on the catalog and the database.
+_GLUE = {
+    "GetDatabase": ("glue:GetDatabase",),
+    "GetTable": ("glue:GetTable",),
+    "CreateTable": ("glue:CreateTable",),
+    "UpdateTable": ("glue:UpdateTable",),
+}
+
 OPERATIONS: dict[str, tuple[str, ...]] = {
     "s3": tuple(_S3_OBJECT) + tuple(_S3_BUCKET),
     "sqs": tuple(_SQS),
     "dynamodb": tuple(_DYNAMODB),
     "apigateway": tuple(_APIGATEWAY),
     "cloudwatch": tuple(_CLOUDWATCH),
+    "glue": tuple(_GLUE),
 }
 
 
@@ -117,6 +128,8 @@ def needed(service: str, operation: str, params: dict[str, Any], place: Place) -
         return _sqs(operation, params, place)
     if service == "dynamodb":
         return _dynamodb(operation, params, place)
+    if service == "glue":
+        return _glue(operation, params, place)
     if service == "apigateway":
         method, path = _APIGATEWAY[operation]
         resource = f"arn:{place.partition}:apigateway:{place.region}::{path.format(**params)}"
@@ -132,6 +145,17 @@ def _s3(operation: str, params: dict[str, Any], place: Place) -> list[Grant]:
     if operation in _S3_READS:
         grants.append(Grant("s3:ListBucket", bucket))
     return grants
+
+
+def _glue(operation: str, params: dict[str, Any], place: Place) -> list[Grant]:
+    prefix = f"arn:{place.partition}:glue:{place.region}:{place.account}"
+    if operation == "GetDatabase":
+        resources: tuple[str, ...] = (f"{prefix}:catalog", f"{prefix}:database/{params['Name']}")
+    else:
+        database = str(params["DatabaseName"])
+        table = str(params["Name"] if "Name" in params else params["TableInput"]["Name"])
+        resources = (f"{prefix}:catalog", f"{prefix}:database/{database}", f"{prefix}:table/{database}/{table}")
+    return [Grant(action, resource) for action in _GLUE[operation] for resource in resources]
 
 
 def queue_arn(url: str, place: Place) -> str:

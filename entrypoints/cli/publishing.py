@@ -9,7 +9,6 @@ import sys
 from typing import TYPE_CHECKING
 
 from application.analytics.publish_tables import DIMENSIONS_REBUILT
-from entrypoints.cli.arguments import UsageError
 from entrypoints.cli.commands import print_json, require_data_folder
 
 if TYPE_CHECKING:
@@ -18,8 +17,6 @@ if TYPE_CHECKING:
 
 
 def publish(args: argparse.Namespace, container: Container) -> int:
-    if container.config.backend() == "aws":
-        raise UsageError("publishing to the Glue Data Catalog is not deployed yet: publish with --backend local")
     require_data_folder(container)
     report = container.publish_tables()(args.dates)
     if args.json:

@@ -11,6 +11,7 @@ import boto3
 
 TEMPLATE = Path(__file__).resolve().parents[2] / "infra" / "template.yaml"
 REGION = "ap-southeast-3"  # Jakarta
+ANALYTICS_DATABASE = "sp_analytics"
 FAKE_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",
@@ -30,6 +31,7 @@ class AwsStack:
     table_name: str
     api_keys_table: str = "sp-api-keys"
     admin_key: str = ""  # an admin key issued into api_keys_table
+    analytics_database: str = ANALYTICS_DATABASE
 
     def environment(self) -> dict[str, str]:
         """The entrypoints' environment contract for this stack."""
@@ -41,6 +43,7 @@ class AwsStack:
             "SQS_QUEUE_URL": self.queue_url,
             "DYNAMODB_TABLE_NAME": self.table_name,
             "API_KEYS_TABLE_NAME": self.api_keys_table,
+            "ANALYTICS_DATABASE_NAME": self.analytics_database,
         }
 
 
@@ -90,6 +93,7 @@ def create_stack(endpoint_url: str | None = None, max_receives: int = 5, visibil
         AttributeDefinitions=[{"AttributeName": "key_id", "AttributeType": "S"}],
         KeySchema=[{"AttributeName": "key_id", "KeyType": "HASH"}],
     )
+    client("glue").create_database(DatabaseInput={"Name": ANALYTICS_DATABASE})
     return AwsStack(*buckets, queue_url, dlq_url, "service_records", "sp-api-keys", issue_key(dynamodb, "sp-api-keys"))
 
 

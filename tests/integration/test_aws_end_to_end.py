@@ -192,6 +192,38 @@ def test_the_cli_submits_and_uploads_to_aws(stack, endpoint, tmp_path) -> None:
     assert status["loaded_records"] == 1  # the same record twice: one row, the newer
 
 
+def test_the_cli_publishes_to_the_glue_catalog_once(stack, endpoint, tmp_path) -> None:
+    """Processed files become the Glue database's Iceberg tables (what Athena queries): each
+    file's version of a record once (the queries take the latest), its rejected row in none,
+    and a second publish changes nothing and says so."""
+    env = child_env(stack, endpoint)
+    batch = tmp_path / "batch.json"
+    batch.write_bytes(orjson.dumps([a_record("SR-1"), a_record("SR-2"), a_record("SR-3", {"vehicle.vin": "SHORT"})]))
+    for _ in range(2):
+        assert run([SERVICEPIPE, "--backend", "aws", "upload", str(batch)], env).returncode == 0
+    assert run([SERVICEPIPE, "--backend", "aws", "worker", "--drain"], env).returncode == 0
+    published = run([SERVICEPIPE, "--backend", "aws", "publish", "--json"], env)
+    assert published.returncode == 0, published.stderr
+    report = json.loads(published.stdout)
+    assert len(report["dates_published"]) == 1 and report["tables"]["fact_service_records"]["files"] == 1
+    again = run([SERVICEPIPE, "--backend", "aws", "publish"], env)
+    assert again.stdout == "nothing to publish: 1 date already published as they are\n", again.stderr
+    glue = boto3.client("glue")
+    tables = {t["Name"]: t for t in glue.get_tables(DatabaseName=stack.analytics_database)["TableList"]}
+    assert tables["fact_service_records"]["Parameters"]["table_type"] == "ICEBERG"
+    from adapters.aws.glue_iceberg_catalog import glue_catalog
+    from adapters.aws.session import AwsClients
+    from adapters.iceberg_tables import IcebergTables
+
+    read = IcebergTables(glue_catalog(AwsClients(), stack.cleaned_bucket), stack.analytics_database).read(
+        "fact_service_records", ["service_record_id", "source_file"]
+    )
+    versions = sorted(
+        zip(read.column("service_record_id").to_pylist(), read.column("source_file").to_pylist(), strict=True)
+    )
+    assert [record for record, _ in versions] == ["SR-1", "SR-1", "SR-2", "SR-2"] and len(set(versions)) == 4
+
+
 def test_sigterm_mid_file_exits_zero_within_30_seconds_and_loses_nothing(stack, endpoint) -> None:
     s3 = boto3.client("s3")
     body = b"\n".join(orjson.dumps(r) for r in generate_records(30_000, seed=5))

@@ -73,9 +73,9 @@ MISTAKES = {
     "status of a mistyped data dir": ((["--data-dir", "{tmp}/typo", "status"], {}), "no data folder at {tmp}/typo"),
     "publish of a mistyped data dir": ((["--data-dir", "{tmp}/typo", "publish"], {}), "no data folder at {tmp}/typo"),
     "publish --date 2026-13-01": ((["publish", "--date", "2026-13-01"], {}), "'2026-13-01' is not a date"),
-    "publish on aws, not deployed yet": (
-        (["--backend", "aws", "publish"], {}),
-        "servicepipe publish: publishing to the Glue Data Catalog is not deployed yet: publish with --backend local",
+    "publish on aws without its database": (
+        (["--backend", "aws", "publish"], {"CLEANED_BUCKET_NAME": "sp-cleaned"}),
+        "servicepipe publish: --backend aws needs ANALYTICS_DATABASE_NAME: set them in the environment",
     ),
 }
 
