@@ -14,13 +14,14 @@ import contextlib
 import logging
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from application.analytics.table_catalog import Committed, TableChanged
+from adapters.iceberg_files import filesystem_of, referenced, stored
+from application.analytics.table_catalog import Committed, TableChanged, Tidied
 from domain.analytics_tables import INGEST_DATE
 
 if TYPE_CHECKING:
@@ -106,6 +107,32 @@ class IcebergTables:
         if iceberg is None:
             return None
         return iceberg.scan(selected_fields=tuple(columns) if columns else ("*",)).to_arrow()
+
+    def tidy(self, table: str, before: datetime) -> Tidied:
+        iceberg = self._loaded(table)
+        if iceberg is None:
+            return Tidied(table, 0, 0, 0)
+        current = iceberg.current_snapshot()
+        cutoff = int(before.timestamp() * 1000)
+        old = [
+            snapshot.snapshot_id
+            for snapshot in iceberg.snapshots()
+            if snapshot.timestamp_ms < cutoff and (current is None or snapshot.snapshot_id != current.snapshot_id)
+        ]
+        if old:
+            with _one_writer(table):
+                iceberg.maintenance.expire_snapshots().by_ids(old).commit()
+            iceberg = self._catalog.load_table((self._namespace, table))
+        kept = referenced(iceberg)
+        filesystem, _ = filesystem_of(iceberg)
+        files = size = 0
+        for found in stored(iceberg):
+            if found.path not in kept and found.written < before:
+                filesystem.delete_file(found.path)
+                files, size = files + 1, size + found.size
+        if old or files:
+            log.info("table tidied", extra={"table": table, "snapshots": len(old), "files": files, "bytes": size})
+        return Tidied(table, len(old), files, size)
 
     def files(self, table: str) -> list[str]:
         """The data files of the table's current snapshot (what a reader reads)."""

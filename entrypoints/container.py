@@ -176,6 +176,7 @@ class Container(containers.DeclarativeContainer):
         _built_on_first_use("application.analytics.publish_tables", "PublishTables"),
         cleaned=cleaned_store,
         catalog=analytics_tables,
+        clock=clock,
     )
     record_lookup = providers.Factory(ServiceRecordLookup, repository=repository)
     process_raw_file = providers.Factory(

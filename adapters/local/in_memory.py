@@ -15,7 +15,7 @@ import pyarrow.compute as pc
 from adapters.history_order import history_position
 from adapters.page_tokens import decode_texts, encode_page
 from application.access.api_keys import ApiKeyEntry
-from application.analytics.table_catalog import Committed
+from application.analytics.table_catalog import Committed, Tidied
 from application.errors import MessageNotHeld, ObjectNotFound
 from application.ports import Message, ObjectInfo, QueueStats
 from domain.record_identity import RecordKey, StoredVersion, content_hash, key_of
@@ -213,6 +213,7 @@ class InMemoryTableCatalog:
         self.versions: dict[tuple[str, str], str] = {}
         self.built: dict[str, str] = {}
         self.commits: list[str] = []
+        self.tidied: list[tuple[str, datetime]] = []
 
     def replace_date(
         self, table: str, schema: pa.Schema, ingest_date: date, batches: Iterable[pa.RecordBatch], version: str
@@ -240,6 +241,11 @@ class InMemoryTableCatalog:
     def snapshot(self, table: str) -> str | None:
         count = self.commits.count(table)
         return str(count) if table in self.tables else None
+
+    def tidy(self, table: str, before: datetime) -> Tidied:
+        """Nothing to remove: these tables keep no earlier snapshots or files."""
+        self.tidied.append((table, before))
+        return Tidied(table, 0, 0, 0)
 
     def read(self, table: str, columns: Sequence[str] | None = None) -> pa.Table | None:
         held = self.tables.get(table)

@@ -11,6 +11,9 @@ the date once, never doubles it.
 Without dates given, a date is published when its manifests changed since it was last
 published: each commit notes, with the date's rows, a digest of the manifests (and their
 versions) it was made from, so the note cannot disagree with the tables.
+
+Last, each table is tidied: snapshots older than ``SNAPSHOT_RETENTION`` are forgotten and the
+files no snapshot kept refers to are deleted (docs/analytics.md, "Maintenance").
 """
 
 from __future__ import annotations
@@ -21,15 +24,15 @@ import logging
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from application.analytics.table_catalog import Committed, TableCatalog, TableChanged
+from application.analytics.table_catalog import Committed, TableCatalog, TableChanged, Tidied
 from application.errors import ObjectNotFound
-from application.ports import ObjectStore
+from application.ports import Clock, ObjectStore
 from application.storage_keys import MANIFEST_PREFIX, PARQUET_PREFIX
 from domain.analytics_tables import (
     BY_DATE,
@@ -49,6 +52,10 @@ log = logging.getLogger(__name__)
 
 
 DIMENSIONS_REBUILT = "dimensions"  # the key of a problem rebuilding them, beside the dates'
+TIDYING = "tidying"  # the key of a problem tidying the tables
+# How far back a reader can still query the tables as they were (Athena's FOR TIMESTAMP AS OF),
+# and how long a query that started on an older snapshot can still read its files.
+SNAPSHOT_RETENTION = timedelta(days=7)
 
 
 class StagedOutputMissing(Exception):
@@ -61,6 +68,7 @@ class PublishReport:
     unchanged: list[str] = field(default_factory=list)  # already published as they are
     problems: dict[str, str] = field(default_factory=dict)  # date (or "dimensions") -> what stopped it
     tables: dict[str, Committed] = field(default_factory=dict)  # the last commit of each table
+    tidied: dict[str, Tidied] = field(default_factory=dict)  # the tables something was removed from
 
     @property
     def ok(self) -> bool:
@@ -72,12 +80,13 @@ class PublishReport:
             "dates_unchanged": len(self.unchanged),
             "problems": self.problems,
             "tables": {name: c.__dict__ for name, c in sorted(self.tables.items())},
+            "tidied": {name: t.__dict__ for name, t in sorted(self.tidied.items())},
         }
 
 
 class PublishTables:
-    def __init__(self, cleaned: ObjectStore, catalog: TableCatalog) -> None:
-        self._cleaned, self._catalog = cleaned, catalog
+    def __init__(self, cleaned: ObjectStore, catalog: TableCatalog, clock: Clock) -> None:
+        self._cleaned, self._catalog, self._clock = cleaned, catalog, clock
 
     def __call__(self, dates: Sequence[str] | None = None) -> PublishReport:
         """Publish ``dates`` (YYYY-MM-DD) whatever their state, or else every date whose
@@ -101,7 +110,19 @@ class PublishTables:
                 self._rebuild(dimension, report)
         except TableChanged as err:  # the next run rebuilds them: they are noted as built from older changes
             report.problems[DIMENSIONS_REBUILT] = str(err)
+        self._tidy(report)
         return report
+
+    def _tidy(self, report: PublishReport) -> None:
+        before = self._clock.now() - SNAPSHOT_RETENTION
+        for name in SCHEMAS:
+            try:
+                tidied = self._catalog.tidy(name, before)
+            except TableChanged as err:  # what it would have removed waits for the next run
+                report.problems[TIDYING] = str(err)
+                continue
+            if tidied.snapshots or tidied.files:
+                report.tidied[name] = tidied
 
     def _staged_dates(self) -> list[str]:
         start = len(f"{MANIFEST_PREFIX}date=")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Protocol
 
 import pyarrow as pa
@@ -23,6 +23,16 @@ class Committed:
     table: str
     files: int
     rows: int
+    bytes: int
+
+
+@dataclass(frozen=True)
+class Tidied:
+    """What one tidy of a table removed."""
+
+    table: str
+    snapshots: int  # snapshots forgotten
+    files: int  # files deleted
     bytes: int
 
 
@@ -57,4 +67,12 @@ class TableCatalog(Protocol):
 
     def read(self, table: str, columns: Sequence[str] | None = None) -> pa.Table | None:
         """The table's current snapshot (``columns`` only, when given); None if it does not exist."""
+        ...
+
+    def tidy(self, table: str, before: datetime) -> Tidied:
+        """Forget the table's snapshots committed before ``before`` (never its current one),
+        then delete the files under it that no snapshot left refers to and that were written
+        before ``before``: what no reader can reach any more, and what a publish that failed
+        left behind (a publish under way writes after ``before``, so its files stay). Nothing
+        if the table does not exist."""
         ...

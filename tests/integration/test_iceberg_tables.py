@@ -7,7 +7,7 @@ in-memory catalog for the same staged outputs."""
 from __future__ import annotations
 
 import urllib.request
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from unittest import mock
 
 import pyarrow as pa
@@ -15,17 +15,18 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 from botocore.client import BaseClient
-from pyiceberg.io.pyarrow import schema_to_pyarrow
+from pyiceberg.io.pyarrow import PyArrowFileIO, schema_to_pyarrow
 
 from adapters.aws.glue_iceberg_catalog import glue_catalog
 from adapters.aws.session import AwsClients
+from adapters.iceberg_files import StoredFile, referenced, stored
 from adapters.iceberg_tables import IcebergTables
 from adapters.local.iceberg_catalog import sqlite_catalog
-from adapters.local.in_memory import InMemoryTableCatalog
+from adapters.local.in_memory import FixedClock, InMemoryTableCatalog
 from application.analytics.publish_tables import PublishTables, with_ingest_date
-from application.analytics.table_catalog import TableChanged
-from domain.analytics_tables import SCHEMAS
-from tests.factories import a_record
+from application.analytics.table_catalog import TableChanged, Tidied
+from domain.analytics_tables import INGEST_DATE, SCHEMAS
+from tests.factories import NOW, a_record
 from tests.integration.aws_stack import AwsStack, create_stack
 from tests.unit.test_publish_tables import Staging
 
@@ -138,10 +139,10 @@ def test_the_same_staged_outputs_publish_the_same_tables_on_iceberg_and_in_memor
     staging.process("2026-11-25", "b", a_record("SR-3", {"dealer.dealer_name": "Astra Baru"}))
     memory = InMemoryTableCatalog()
     for catalog in (memory, tables):
-        PublishTables(staging.cleaned, catalog)()
+        PublishTables(staging.cleaned, catalog, FixedClock(NOW))()
     staging.process("2026-11-25", "late", a_record("SR-4"), at="18:00:00")
     for catalog in (memory, tables):
-        assert PublishTables(staging.cleaned, catalog)().dates == ["2026-11-25"]
+        assert PublishTables(staging.cleaned, catalog, FixedClock(NOW))().dates == ["2026-11-25"]
     for name in SCHEMAS:
         expected, found = memory.read(name), tables.read(name)
         assert found is not None and expected is not None, name
@@ -233,3 +234,44 @@ def _glue_type(arrow: pa.DataType) -> str:
         return "timestamp"
     names = {pa.string(): "string", pa.int64(): "bigint", pa.int32(): "int", pa.bool_(): "boolean"}
     return {**names, pa.date32(): "date", pa.float64(): "double"}[arrow]
+
+
+def _stored(tables: IcebergTables, table: str) -> dict[str, StoredFile]:
+    return {f.path: f for f in stored(tables._catalog.load_table((tables._namespace, table)))}
+
+
+def test_tidy_forgets_old_snapshots_and_deletes_only_what_nothing_kept_refers_to(tables) -> None:
+    tables.replace_date(FACT, SCHEMAS[FACT], DAY, facts(["SR-1"]).to_batches(), "v1")
+    first = set(tables.files(FACT))
+    tables.replace_date(FACT, SCHEMAS[FACT], DAY, facts(["SR-2"]).to_batches(), "v2")
+    kept_before = _stored(tables, FACT)
+    earlier = min(f.written for f in kept_before.values())
+    assert tables.tidy(FACT, earlier) == Tidied(FACT, 0, 0, 0)  # nothing that old: time travel still works
+    assert set(_stored(tables, FACT)) == set(kept_before)
+
+    later = max(f.written for f in kept_before.values()) + timedelta(seconds=1)
+    tidied = tables.tidy(FACT, later)
+    left = _stored(tables, FACT)
+    assert tidied.snapshots >= 2 and tidied.files == len(kept_before) + 1 - len(left)  # + the expiry's metadata
+    assert tidied.bytes == sum(f.size for p, f in kept_before.items() if p not in left)
+    assert not {PyArrowFileIO.parse_location(uri)[2] for uri in first} & set(left)  # the replaced data file
+    assert tables.read(FACT).column("service_record_id").to_pylist() == ["SR-2"]
+    iceberg = tables._catalog.load_table((tables._namespace, FACT))
+    assert len(iceberg.snapshots()) == 1 and set(left) == referenced(iceberg)
+    assert tables.tidy(FACT, later) == Tidied(FACT, 0, 0, 0)  # again: nothing left to remove
+    assert tables.tidy("no_such_table", later) == Tidied("no_such_table", 0, 0, 0)
+
+
+def test_tidy_keeps_an_unreferenced_file_written_at_its_cutoff_and_deletes_one_written_before(tables) -> None:
+    """A publish under way has written files its commit will refer to: tidying with a cutoff
+    before they were written leaves them; a failed publish's files go once they are older."""
+    tables.replace_date(FACT, SCHEMAS[FACT], DAY, facts(["SR-1"]).to_batches(), "v1")
+    iceberg = tables._catalog.load_table((tables._namespace, FACT))
+    stray = f"{iceberg.location().rstrip('/')}/data/{INGEST_DATE}={DAY.isoformat()}/not-committed.parquet"
+    with iceberg.io.new_output(stray).create(overwrite=True) as out:
+        out.write(b"PAR1")
+    (written,) = [f for f in _stored(tables, FACT).values() if f.path.endswith("not-committed.parquet")]
+    assert tables.tidy(FACT, written.written).files == 0
+    assert written.path in _stored(tables, FACT)
+    assert tables.tidy(FACT, written.written + timedelta(seconds=1)) == Tidied(FACT, 0, 1, 4)
+    assert written.path not in _stored(tables, FACT) and tables.read(FACT).num_rows == 1
