@@ -21,6 +21,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from adapters.iceberg_files import filesystem_of, referenced, stored
+from application.analytics.sql_engine import ArrowSource
 from application.analytics.table_catalog import Committed, TableChanged, Tidied
 from domain.analytics_tables import INGEST_DATE
 
@@ -133,6 +134,29 @@ class IcebergTables:
         if old or files:
             log.info("table tidied", extra={"table": table, "snapshots": len(old), "files": files, "bytes": size})
         return Tidied(table, len(old), files, size)
+
+    def scan(self, table: str, ingested_since: date | None = None) -> ArrowSource | None:
+        """The current snapshot's data files as a pyarrow dataset on the table's filesystem
+        (the engine reads the columns and row groups it needs, as it goes). Files with rows
+        deleted by delete files (what Athena's DELETE writes; this adapter's deletes rewrite
+        files instead) are read through pyiceberg, which applies them."""
+        import pyarrow.dataset as ds
+        from pyiceberg.io.pyarrow import PyArrowFileIO, schema_to_pyarrow
+
+        iceberg = self._loaded(table)
+        if iceberg is None:
+            return None
+        where = f"{INGEST_DATE} >= '{ingested_since.isoformat()}'" if ingested_since else "true"
+        if INGEST_DATE not in iceberg.schema().column_names:
+            where = "true"
+        scan = iceberg.scan(row_filter=where)
+        tasks = list(scan.plan_files())
+        schema = schema_to_pyarrow(iceberg.schema(), include_field_ids=False)
+        if any(task.delete_files for task in tasks):
+            return scan.to_arrow()
+        filesystem, _ = filesystem_of(iceberg)
+        paths = [PyArrowFileIO.parse_location(task.file.file_path)[2] for task in tasks]
+        return ds.dataset(paths, schema=schema, format="parquet", filesystem=filesystem)
 
     def files(self, table: str) -> list[str]:
         """The data files of the table's current snapshot (what a reader reads)."""

@@ -3,7 +3,8 @@ outputs, and the dimensions an analyst joins (one current row per key, and their
 
 - Tables by ingestion date (``BY_DATE``): the fact table, its two line tables, and each
   dimension's *changes* (a key's attributes each time they differ from its previous row in the
-  date), each row with its ``ingest_date``, the partition a date's publish replaces.
+  date), each row with its ``ingest_date``, the partition a date's publish replaces; and the
+  date's rejected rows (``domain/rejected_rows.py``), published first.
 - Dimensions rebuilt whole from the changes: ``dim_<name>`` holds one row per key, its latest
   version, so that a naive join never multiplies rows; ``dim_<name>_history`` holds every
   version with ``valid_from`` (inclusive) and ``valid_to`` (exclusive, null for the current).
@@ -18,6 +19,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from domain import rejected_rows
 from domain.star_schema import DIMENSION_KEYS, TABLE_SCHEMAS
 
 INGEST_DATE = "ingest_date"
@@ -45,6 +47,7 @@ SCHEMAS: dict[str, pa.Schema] = {
     **{name: TABLE_SCHEMAS[staged].append(_INGEST_DATE_FIELD) for name, staged in STAGED_AS.items()},
     **{dimension: TABLE_SCHEMAS[dimension] for dimension in DIMENSIONS},
     **{history_table(d): TABLE_SCHEMAS[d].append(_VALID_FROM).append(_VALID_TO) for d in DIMENSIONS},
+    rejected_rows.REJECTED_ROWS: rejected_rows.SCHEMA.append(_INGEST_DATE_FIELD),
 }
 
 

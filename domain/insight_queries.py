@@ -150,31 +150,21 @@ QUERIES = {
     "repeat_repairs": REPEAT_REPAIRS,
     "odometer_at_repair": ODOMETER_AT_REPAIR,
 }
-# The star schema's tables the queries read (besides report_period), and of each only the
-# columns they use: the report reads no more of the files (a million records' star schema is
-# about 1 GiB in memory whole, a third of that in these columns).
-COLUMNS_READ = {
-    "fact_service_records": (
-        "dealer_id",
-        "service_record_id",
-        "source_file",
-        "ingested_at",
-        "vin",
-        "service_datetime_utc",
-        "service_date_local",
-        "odometer_reading",
-        "total_cost",
-    ),
-    "dim_services_performed": (
-        "dealer_id",
-        "service_record_id",
-        "source_file",
-        "line_number",
-        "service_code",
-        "service_name",
-    ),
-    "dim_parts_used": ("dealer_id", "service_record_id", "source_file", "part_code", "part_name", "quantity"),
-    "dim_vehicle": ("vin", "model", "year", "ingested_at", "source_file"),
-    "dim_dealer": ("dealer_id", "dealer_name", "dealer_location", "ingested_at", "source_file"),
-}
-TABLES_READ = tuple(COLUMNS_READ)
+# The published tables the queries read (besides report_period). The engine reads only the
+# columns a query uses, as it streams their files.
+TABLES_READ = (
+    "fact_service_records",
+    "dim_services_performed",
+    "dim_parts_used",
+    "dim_vehicle",
+    "dim_dealer",
+)
+
+# What the rejection rates compare (domain/insights.py), from the files ingested in the period:
+# every row that arrived valid (every version: this is about what was sent), and each rejected
+# row with each rule it failed.
+ARRIVED_VALID = """SELECT dealer_id FROM fact_service_records
+WHERE ingest_date BETWEEN (SELECT since FROM report_period) AND (SELECT until FROM report_period)"""
+ARRIVED_REJECTED = """SELECT dealer_id, rule, source_file || '#' || CAST(record_index AS VARCHAR) AS row_key
+FROM rejected_rows
+WHERE ingest_date BETWEEN (SELECT since FROM report_period) AND (SELECT until FROM report_period)"""

@@ -144,12 +144,6 @@ class Container(containers.DeclarativeContainer):
     submit_record = providers.Factory(SubmitRecord, raw=raw_store, clock=clock)
     submission_status = providers.Factory(SubmissionStatus, raw=raw_store, cleaned=cleaned_store, errors=error_store)
     vehicle_history = providers.Factory(VehicleHistory, repository=repository)
-    build_insights = providers.Factory(
-        _built_on_first_use("application.analytics.insights", "BuildInsights"),
-        cleaned=cleaned_store,
-        errors=error_store,
-        engine=providers.Factory(_built_on_first_use("adapters.duckdb_engine", "DuckDbEngine")),
-    )
     # The analytics tables: Apache Iceberg in a SQLite catalog, or in the stack's Glue database.
     analytics_tables = providers.Selector(
         config.backend,
@@ -172,9 +166,15 @@ class Container(containers.DeclarativeContainer):
             creates_namespace=False,
         ),
     )
+    build_insights = providers.Factory(
+        _built_on_first_use("application.analytics.insights", "BuildInsights"),
+        catalog=analytics_tables,
+        engine=providers.Factory(_built_on_first_use("adapters.duckdb_engine", "DuckDbEngine")),
+    )
     publish_tables = providers.Factory(
         _built_on_first_use("application.analytics.publish_tables", "PublishTables"),
         cleaned=cleaned_store,
+        errors=error_store,
         catalog=analytics_tables,
         clock=clock,
     )

@@ -31,7 +31,7 @@ AWS_NEEDS = {
     "serve": (RAW, CLEANED, ERRORS, KEYS),
     "dealers": (KEYS, USAGE_PLAN),
     "history": (),
-    "insights": (CLEANED, ERRORS),
+    "insights": (CLEANED, ANALYTICS),
     "worker": (RAW, CLEANED, ERRORS, QUEUE),
     "load": (CLEANED,),
     "status": (RAW, CLEANED, QUEUE),

@@ -242,6 +242,12 @@ class InMemoryTableCatalog:
         count = self.commits.count(table)
         return str(count) if table in self.tables else None
 
+    def scan(self, table: str, ingested_since: date | None = None) -> pa.Table | None:
+        held = self.tables.get(table)
+        if held is None or ingested_since is None or "ingest_date" not in held.column_names:
+            return held
+        return held.filter(pc.greater_equal(held.column("ingest_date"), pa.scalar(ingested_since, pa.date32())))
+
     def tidy(self, table: str, before: datetime) -> Tidied:
         """Nothing to remove: these tables keep no earlier snapshots or files."""
         self.tidied.append((table, before))

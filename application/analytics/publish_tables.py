@@ -33,7 +33,8 @@ import pyarrow.parquet as pq
 from application.analytics.table_catalog import Committed, TableCatalog, TableChanged, Tidied
 from application.errors import ObjectNotFound
 from application.ports import Clock, ObjectStore
-from application.storage_keys import MANIFEST_PREFIX, PARQUET_PREFIX
+from application.storage_keys import MANIFEST_PREFIX, PARQUET_PREFIX, REJECTED_PREFIX
+from domain import rejected_rows
 from domain.analytics_tables import (
     BY_DATE,
     DIMENSIONS,
@@ -47,6 +48,7 @@ from domain.analytics_tables import (
     history,
     history_table,
 )
+from domain.rejected_rows import REJECTED_ROWS
 
 log = logging.getLogger(__name__)
 
@@ -85,8 +87,8 @@ class PublishReport:
 
 
 class PublishTables:
-    def __init__(self, cleaned: ObjectStore, catalog: TableCatalog, clock: Clock) -> None:
-        self._cleaned, self._catalog, self._clock = cleaned, catalog, clock
+    def __init__(self, cleaned: ObjectStore, errors: ObjectStore, catalog: TableCatalog, clock: Clock) -> None:
+        self._cleaned, self._errors, self._catalog, self._clock = cleaned, errors, catalog, clock
 
     def __call__(self, dates: Sequence[str] | None = None) -> PublishReport:
         """Publish ``dates`` (YYYY-MM-DD) whatever their state, or else every date whose
@@ -95,7 +97,7 @@ class PublishTables:
         for day in sorted(set(dates) if dates else self._staged_dates()):
             manifests = self._manifests(day)  # read before the outputs: a later file waits for the next run
             version = _digest(manifests)
-            if not dates and self._catalog.published_version(BY_DATE[-1], date.fromisoformat(day)) == version:
+            if not dates and self._published(day, version):
                 report.unchanged.append(day)
                 continue
             try:
@@ -124,6 +126,14 @@ class PublishTables:
             if tidied.snapshots or tidied.files:
                 report.tidied[name] = tidied
 
+    def pending(self) -> list[str]:
+        """The processed dates whose files changed since they were last published (or that
+        never were): what the analytics tables do not hold yet."""
+        return [day for day in self._staged_dates() if not self._published(day, _digest(self._manifests(day)))]
+
+    def _published(self, day: str, version: str) -> bool:
+        return self._catalog.published_version(BY_DATE[-1], date.fromisoformat(day)) == version
+
     def _staged_dates(self) -> list[str]:
         start = len(f"{MANIFEST_PREFIX}date=")
         days = {key[start : start + 10] for key in self._cleaned.list_keys(MANIFEST_PREFIX)}
@@ -138,8 +148,12 @@ class PublishTables:
         }
 
     def _publish_date(self, day: str, manifests: dict[str, str], version: str, report: PublishReport) -> None:
-        staged = self._staged_outputs(manifests)
+        staged, rejected = self._staged_outputs(manifests)
         ingest_date = date.fromisoformat(day)
+        rows = self._rejected_rows(rejected, ingest_date)
+        report.tables[REJECTED_ROWS] = self._catalog.replace_date(
+            REJECTED_ROWS, SCHEMAS[REJECTED_ROWS], ingest_date, rows, version
+        )
         for name in BY_DATE:
             schema, keys = SCHEMAS[name], staged[STAGED_AS[name]]
             if name in FACT_AND_LINES:
@@ -149,9 +163,11 @@ class PublishTables:
             report.tables[name] = self._catalog.replace_date(name, schema, ingest_date, batches, version)
         log.info("date published", extra={"date": day, "raw_files": len(manifests)})
 
-    def _staged_outputs(self, manifests: dict[str, str]) -> dict[str, list[str]]:
-        """Per staged table, the Parquet outputs the manifests list."""
+    def _staged_outputs(self, manifests: dict[str, str]) -> tuple[dict[str, list[str]], dict[str, str]]:
+        """Per staged table, the Parquet outputs the manifests list; and the rejected rows'
+        files (in the error store) with the raw file each came from."""
         outputs: dict[str, list[str]] = defaultdict(list)
+        rejected: dict[str, str] = {}
         for key in sorted(manifests):
             try:
                 manifest = orjson.loads(self._cleaned.read_bytes(key))
@@ -160,15 +176,24 @@ class PublishTables:
             for output in manifest.get("outputs", []):
                 if isinstance(output, str) and output.startswith(PARQUET_PREFIX) and output.endswith(".parquet"):
                     outputs[output[len(PARQUET_PREFIX) :].split("/", 1)[0]].append(output)
+                elif isinstance(output, str) and output.startswith(REJECTED_PREFIX):
+                    rejected[output] = str(manifest.get("raw_key", ""))
         # Every output there before anything is committed: a date is never half published
-        # (one listing per table, not a request per file).
-        for keys in outputs.values():
-            folders = {key.rsplit("/", 1)[0] + "/" for key in keys}
-            present = {key for folder in folders for key in self._cleaned.list_keys(folder)}
-            for key in keys:
-                if key not in present:
-                    raise StagedOutputMissing(_missing(key))
-        return outputs
+        # (one listing per folder, not a request per file).
+        _all_present(self._cleaned, [key for keys in outputs.values() for key in keys])
+        _all_present(self._errors, list(rejected))
+        return outputs, rejected
+
+    def _rejected_rows(self, files: dict[str, str], ingest_date: date) -> list[pa.RecordBatch]:
+        staged = rejected_rows.SCHEMA
+        parts = []
+        for key, source_file in sorted(files.items()):
+            try:
+                parts.append(rejected_rows.rejected_rows(self._errors.read_bytes(key), source_file))
+            except ObjectNotFound as err:
+                raise StagedOutputMissing(_missing(key)) from err
+        rows = pa.concat_tables(parts) if parts else staged.empty_table()
+        return with_ingest_date(rows, SCHEMAS[REJECTED_ROWS], ingest_date).to_batches()
 
     def _changes(self, name: str, keys: list[str], ingest_date: date) -> list[pa.RecordBatch]:
         rows = pa.Table.from_batches(list(self._batches(keys, name, None)), _staged_schema(name))
@@ -218,6 +243,14 @@ def _staged_schema(name: str) -> pa.Schema:
 def with_ingest_date(table: pa.Table, schema: pa.Schema, ingest_date: date) -> pa.Table:
     column = pa.repeat(pa.scalar(ingest_date, pa.date32()), table.num_rows)
     return table.append_column(schema.field(INGEST_DATE), column).cast(schema)
+
+
+def _all_present(store: ObjectStore, keys: list[str]) -> None:
+    folders = {key.rsplit("/", 1)[0] + "/" for key in keys}
+    present = {found for folder in folders for found in store.list_keys(folder)}
+    for key in keys:
+        if key not in present:
+            raise StagedOutputMissing(_missing(key))
 
 
 def _missing(key: str) -> str:

@@ -10,6 +10,8 @@ from typing import Protocol
 
 import pyarrow as pa
 
+from application.analytics.sql_engine import ArrowSource
+
 
 class TableChanged(Exception):
     """Another writer committed to the table while this commit was being made: nothing of this
@@ -75,4 +77,10 @@ class TableCatalog(Protocol):
         before ``before``: what no reader can reach any more, and what a publish that failed
         left behind (a publish under way writes after ``before``, so its files stay). Nothing
         if the table does not exist."""
+        ...
+
+    def scan(self, table: str, ingested_since: date | None = None) -> ArrowSource | None:
+        """The table's current snapshot, for a SQL engine to stream (the files it is made of,
+        not read yet): for a table by date, only the dates ingested on or after
+        ``ingested_since``. None if the table does not exist."""
         ...

@@ -256,6 +256,14 @@ def insights(args: argparse.Namespace, container: Container) -> int:
         raise UsageError(f"--since {since} is after --until {until}")
     path = _write_insights(container, since, until, _insights_folder(container, args.out))
     print(f"report: {path.resolve()} (open it in a browser; CSV files beside it)")
+    pending = container.publish_tables().pending()
+    if pending:  # the report reads the published tables
+        shown = ", ".join(pending[:3]) + (", ..." if len(pending) > 3 else "")
+        print(
+            f"servicepipe insights: {len(pending):,} processed date(s) not published yet ({shown}) "
+            "are left out of the report: run servicepipe publish, then insights again",
+            file=sys.stderr,
+        )
     return 0
 
 

@@ -399,3 +399,31 @@ def test_insights_for_a_period_into_a_folder(tmp_path) -> None:
     assert sorted(p.name for p in out.glob("*.csv")) == sorted(f"{name}.csv" for name in TABLES)
     backwards = cli(tmp_path / "d", "insights", "--since", "2026-12-01", "--until", "2026-01-01", ok=False)
     assert backwards.returncode == 2 and "is after" in backwards.stderr
+
+
+def test_insights_reads_what_is_published_and_names_what_is_not(tmp_path) -> None:
+    """The report reads the published tables: a file processed since the last publish is left
+    out, and said so in one line, until publish commits it."""
+    data = tmp_path / "d"
+    cli(data, "run", "--records", "100", "--seed", "3")
+    before = cli(data, "insights", "--out", str(tmp_path / "r1"))
+    assert before.stderr == ""
+    batch = tmp_path / "late.json"
+    batch.write_bytes(orjson.dumps([a_record("SR-LATE-1"), a_record("SR-LATE-2")]))
+    cli(data, "upload", str(batch))
+    cli(data, "worker", "--drain")
+    stale = cli(data, "insights", "--out", str(tmp_path / "r2"))
+    day = next((data / "cleaned/manifests").iterdir()).name.removeprefix("date=")
+    assert stale.stderr == (
+        f"servicepipe insights: 1 processed date(s) not published yet ({day}) are left out of the report: "
+        "run servicepipe publish, then insights again\n"
+    )
+    assert _analysed(stale.stdout) == _analysed(before.stdout)
+    cli(data, "publish")
+    fresh = cli(data, "insights", "--out", str(tmp_path / "r3"))
+    assert fresh.stderr == "" and _analysed(fresh.stdout) == _analysed(before.stdout) + 2
+
+
+def _analysed(stdout: str) -> int:
+    (line,) = [line for line in stdout.splitlines() if line.endswith("service records analysed")]
+    return int(line.split()[0].replace(",", ""))

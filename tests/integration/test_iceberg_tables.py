@@ -139,10 +139,10 @@ def test_the_same_staged_outputs_publish_the_same_tables_on_iceberg_and_in_memor
     staging.process("2026-11-25", "b", a_record("SR-3", {"dealer.dealer_name": "Astra Baru"}))
     memory = InMemoryTableCatalog()
     for catalog in (memory, tables):
-        PublishTables(staging.cleaned, catalog, FixedClock(NOW))()
+        PublishTables(staging.cleaned, staging.errors, catalog, FixedClock(NOW))()
     staging.process("2026-11-25", "late", a_record("SR-4"), at="18:00:00")
     for catalog in (memory, tables):
-        assert PublishTables(staging.cleaned, catalog, FixedClock(NOW))().dates == ["2026-11-25"]
+        assert PublishTables(staging.cleaned, staging.errors, catalog, FixedClock(NOW))().dates == ["2026-11-25"]
     for name in SCHEMAS:
         expected, found = memory.read(name), tables.read(name)
         assert found is not None and expected is not None, name

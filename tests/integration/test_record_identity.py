@@ -22,6 +22,7 @@ from domain.dealer_access import Caller
 from domain.record_identity import RecordKey
 from tests.factories import a_record
 from tests.integration.backends import BACKENDS, backend, settle
+from tests.published import published
 
 JAKARTA, SURABAYA = "DLR-JKT-001", "DLR-SBY-002"
 VIN_A, VIN_B = "MHFXX12G3K1234567", "MHKA1BA1JNK765432"
@@ -111,7 +112,7 @@ def test_two_dealerships_one_id_both_kept_each_corrected_only_by_its_own(pipelin
     assert reconciliation.ok, reconciliation.problems
     assert reconciliation.cleaned_rows == reconciliation.loaded_rows == 4
 
-    assert BuildInsights(b.cleaned, b.errors, DuckDbEngine())().records == 2
+    assert BuildInsights(published(b.cleaned, b.errors), DuckDbEngine())().records == 2
 
 
 def test_a_file_holding_both_dealerships_ids_keeps_both(pipeline) -> None:

@@ -123,7 +123,7 @@ def day(tmp_path_factory) -> dict[str, Any]:
         with pytest.MonkeyPatch.context() as held:
             held.setattr(ProcessRawFile, "__call__", _held_until_renewed(ProcessRawFile.__call__, current))
             run("worker", lambda: _worker())
-        run("publisher", lambda: _publish(monkeypatch, calls))
+        run("publisher", lambda: _reading_tables("publisher", ("publish",), monkeypatch, calls))
         run("api", lambda: api(api_gateway_event(b"", path=status, method="GET", key=stack.admin_key)))
         # Files replaced in place: the first no longer has rejected rows, the bulk file cannot be
         # read at all; the worker deletes the outputs their new runs no longer have.
@@ -137,7 +137,7 @@ def day(tmp_path_factory) -> dict[str, Any]:
         # since), and tidies at once what that left unreferenced.
         with monkeypatch.context() as now:
             now.setattr(publish_tables, "SNAPSHOT_RETENTION", timedelta(0))
-            run("publisher", lambda: _publish(monkeypatch, calls))
+            run("publisher", lambda: _reading_tables("publisher", ("publish",), monkeypatch, calls))
         history = f"/vehicles/{VALID_VIN}/service-records"
         dealer_key = issue_key(
             boto3.client("dynamodb"), stack.api_keys_table, dealer_id=a_record()["dealer"]["dealer_id"]
@@ -157,7 +157,8 @@ def day(tmp_path_factory) -> dict[str, Any]:
         run("operators", lambda: cli("dlq", "redrive"))
         run("operators", lambda: cli("replay", first))
         run("operators", lambda: cli("reconcile", "--date", today))
-        run("operators", lambda: cli("insights", "--out", str(folder / "report")))
+        insights = ("insights", "--out", str(folder / "report"))
+        run("operators", lambda: _reading_tables("operators", insights, monkeypatch, calls))
         run("operators", lambda: cli("dealers", "list"))
         run("operators", lambda: cli("dealers", "revoke", key_id))
     monkeypatch.undo()
@@ -195,14 +196,16 @@ def _worker() -> None:
     assert main(["--drain"]) == 0
 
 
-def _publish(monkeypatch: pytest.MonkeyPatch, calls: dict[str, list[Any]]) -> None:
-    """``servicepipe publish``, with pyarrow's S3 requests (the tables' files) sent to a moto
-    server in this process that records them: in-process moto cannot see them."""
+def _reading_tables(
+    component: str, argv: tuple[str, ...], monkeypatch: pytest.MonkeyPatch, calls: dict[str, list[Any]]
+) -> None:
+    """A command that reads or writes the analytics tables' files, with pyarrow's S3 requests
+    sent to a moto server in this process that records them: in-process moto cannot see them."""
     with recording_s3_server() as (endpoint, files):
         monkeypatch.setenv("AWS_ENDPOINT_URL_S3", endpoint)
-        cli("publish")
+        cli(*argv)
         monkeypatch.delenv("AWS_ENDPOINT_URL_S3")
-    calls["publisher"] += files
+    calls[component] += files
 
 
 def _loader(stack) -> None:

@@ -15,6 +15,7 @@ from application.processing.process_raw_file import ProcessRawFile
 from application.storage_keys import META_INGESTED_AT, META_SUBMISSION_ID
 from domain.insight_queries import QUERIES, RECORDS
 from tests.factories import NOW, a_record
+from tests.published import published
 
 VIN = "MHFXX12G3K1234567"
 OIL = {"service_code": "SRV-OIL", "service_name": "Ganti oli", "service_cost": 150_000}
@@ -51,7 +52,7 @@ def stores():
 
 def report(stores, **period):  # type: ignore[no-untyped-def]
     _, cleaned, errors = stores
-    return BuildInsights(cleaned, errors, DuckDbEngine())(**period)
+    return BuildInsights(published(cleaned, errors), DuckDbEngine())(**period)
 
 
 def repeats(found) -> list[tuple]:  # type: ignore[no-untyped-def]

@@ -20,6 +20,7 @@ from application.storage_keys import META_INGESTED_AT, META_SUBMISSION_ID
 from domain.insights import rejection_rates
 from entrypoints.cli.insights_report import write_report
 from tests.factories import NOW, a_record
+from tests.published import published
 
 AVANZA, XENIA = "MHFXX12G3K1234567", "MHFXX12G3K7654321"
 OIL = {"service_code": "SRV-OIL", "service_name": "Ganti oli", "service_cost": 150_000}
@@ -80,7 +81,7 @@ def rows(frame) -> list[dict]:
 
 
 def test_every_table_has_the_known_answers(stores) -> None:
-    found = BuildInsights(*stores, DuckDbEngine())()
+    found = BuildInsights(published(*stores), DuckDbEngine())()
     tables = found.tables
     assert found.records == 5  # SR-1..5; SR-4 once; SR-6 rejected
     assert rows(tables["frequent_services"]) == [
@@ -113,14 +114,14 @@ def test_every_table_has_the_known_answers(stores) -> None:
 
 
 def test_a_period_keeps_only_its_services(stores) -> None:
-    found = BuildInsights(*stores, DuckDbEngine())(since=date(2026, 11, 1), until=date(2026, 11, 30))
+    found = BuildInsights(published(*stores), DuckDbEngine())(since=date(2026, 11, 1), until=date(2026, 11, 30))
     assert found.records == 1
     assert rows(found.tables["frequent_services"])[0]["services"] == 1
     assert found.tables["repeat_repairs"].empty  # SR-3's earlier visit is outside the period
 
 
 def test_the_report_is_self_contained_with_a_chart_and_a_csv_per_table(stores, tmp_path) -> None:
-    path = write_report(BuildInsights(*stores, DuckDbEngine())(), tmp_path)
+    path = write_report(BuildInsights(published(*stores), DuckDbEngine())(), tmp_path)
     page = path.read_text()
     charts = re.findall(r'<svg data-chart="([a-z_]+)"', page)
     assert charts == [
@@ -160,7 +161,7 @@ def test_no_csv_cell_runs_as_a_formula_in_a_spreadsheet(clock, tmp_path, start) 
     key = "service-records/date=2026-11-21/a.json"
     raw.put_bytes(key, orjson.dumps(records), metadata={META_INGESTED_AT: "2026-11-21T00:00:00+00:00"})
     ProcessRawFile(raw, cleaned, errors, clock)(key)
-    write_report(BuildInsights(cleaned, errors, DuckDbEngine())(), tmp_path)
+    write_report(BuildInsights(published(cleaned, errors), DuckDbEngine())(), tmp_path)
     cells = [cell for path in tmp_path.glob("*.csv") for row in csv.reader(path.open(newline="")) for cell in row]
     assert not [cell for cell in cells if cell.startswith(("=", "+", "@", "\t", "\r"))]
     assert "'" + name in cells and "'" + f"{start}cmd|' /C calc'!A0" in cells
@@ -212,8 +213,12 @@ def test_a_correction_that_moves_the_service_date_counts_in_the_new_period_only(
     raw, cleaned, errors = InMemoryObjectStore(NOW), InMemoryObjectStore(NOW), InMemoryObjectStore(NOW)
     ingest(raw, cleaned, errors, clock, "first", "2026-11-02", [oil_change("SR-1", "2026-10-30", 45_000)])
     ingest(raw, cleaned, errors, clock, "fixed", "2026-11-03", [oil_change("SR-1", "2026-11-01", 45_000)])
-    october = BuildInsights(cleaned, errors, DuckDbEngine())(since=date(2026, 10, 1), until=date(2026, 10, 31))
-    november = BuildInsights(cleaned, errors, DuckDbEngine())(since=date(2026, 11, 1), until=date(2026, 11, 30))
+    october = BuildInsights(published(cleaned, errors), DuckDbEngine())(
+        since=date(2026, 10, 1), until=date(2026, 10, 31)
+    )
+    november = BuildInsights(published(cleaned, errors), DuckDbEngine())(
+        since=date(2026, 11, 1), until=date(2026, 11, 30)
+    )
     assert (october.records, november.records) == (0, 1)
     assert october.tables["frequent_services"].empty
 
@@ -226,7 +231,7 @@ def test_rejection_rates_take_both_counts_from_the_files_of_the_period(clock) ->
     padded = a_record("SR-2", {"vehicle.vin": "SHORT", "dealer.dealer_id": "  DLR-JKT-001 "})
     ingest(raw, cleaned, errors, clock, "late", "2026-11-05", [old_visit, padded])
     ingest(raw, cleaned, errors, clock, "before", "2026-10-05", [oil_change("SR-3", "2026-10-04", 1_000)])
-    found = BuildInsights(cleaned, errors, DuckDbEngine())(since=date(2026, 11, 1), until=date(2026, 11, 30))
+    found = BuildInsights(published(cleaned, errors), DuckDbEngine())(since=date(2026, 11, 1), until=date(2026, 11, 30))
     table = rows(found.tables["rejection_rates"])
     assert [(r["dealer_id"], r["rule"], r["rejected"], r["rows"], r["rate"]) for r in table] == [
         ("DLR-JKT-001", "vin_format", 1, 2, 0.5)

@@ -46,10 +46,10 @@ def test_each_date_is_published_with_its_lines_first_and_the_dimensions_after(st
     staging.process("2026-11-24", "a", a_record("SR-1"), a_record("SR-2"))
     staging.process("2026-11-25", "b", a_record("SR-3"))
     catalog = InMemoryTableCatalog()
-    report = PublishTables(staging.cleaned, catalog, FixedClock(NOW))()
+    report = PublishTables(staging.cleaned, staging.errors, catalog, FixedClock(NOW))()
     assert report.ok and report.dates == ["2026-11-24", "2026-11-25"]
     assert fact_ids(catalog, "2026-11-24") == ["SR-1", "SR-2"] and fact_ids(catalog, "2026-11-25") == ["SR-3"]
-    assert catalog.commits[: len(BY_DATE)] == list(BY_DATE)  # lines, then facts, then changes
+    assert catalog.commits[: len(BY_DATE) + 1] == ["rejected_rows", *BY_DATE]  # lines, facts, changes
     assert BY_DATE.index("dim_parts_used") < BY_DATE.index("fact_service_records")
     assert catalog.tables["dim_parts_used"].num_rows == 6  # two part lines a record
     assert catalog.tables["dim_dealer"].column("dealer_id").to_pylist() == ["DLR-JKT-001"]
@@ -59,9 +59,9 @@ def test_each_date_is_published_with_its_lines_first_and_the_dimensions_after(st
 def test_publishing_again_changes_nothing_and_says_so(staging) -> None:
     staging.process("2026-11-25", "a", a_record("SR-1"))
     catalog = InMemoryTableCatalog()
-    PublishTables(staging.cleaned, catalog, FixedClock(NOW))()
+    PublishTables(staging.cleaned, staging.errors, catalog, FixedClock(NOW))()
     before, commits = dict(catalog.tables), len(catalog.commits)
-    again = PublishTables(staging.cleaned, catalog, FixedClock(NOW))()
+    again = PublishTables(staging.cleaned, staging.errors, catalog, FixedClock(NOW))()
     assert again.dates == [] and again.unchanged == ["2026-11-25"]
     assert len(catalog.commits) == commits and catalog.tables == before
 
@@ -70,9 +70,9 @@ def test_a_late_file_republishes_its_date_once_and_no_other(staging) -> None:
     staging.process("2026-11-24", "a", a_record("SR-1"))
     staging.process("2026-11-25", "b", a_record("SR-2"))
     catalog = InMemoryTableCatalog()
-    PublishTables(staging.cleaned, catalog, FixedClock(NOW))()
+    PublishTables(staging.cleaned, staging.errors, catalog, FixedClock(NOW))()
     staging.process("2026-11-25", "late", a_record("SR-3"))
-    report = PublishTables(staging.cleaned, catalog, FixedClock(NOW))()
+    report = PublishTables(staging.cleaned, staging.errors, catalog, FixedClock(NOW))()
     assert report.dates == ["2026-11-25"] and report.unchanged == ["2026-11-24"]
     assert fact_ids(catalog) == ["SR-1", "SR-2", "SR-3"]  # nothing doubled
 
@@ -80,7 +80,7 @@ def test_a_late_file_republishes_its_date_once_and_no_other(staging) -> None:
 def test_a_replayed_file_replaces_its_rows_never_adds_to_them(staging) -> None:
     key = staging.process("2026-11-25", "a", a_record("SR-1"), a_record("SR-2"))
     catalog = InMemoryTableCatalog()
-    PublishTables(staging.cleaned, catalog, FixedClock(NOW))()
+    PublishTables(staging.cleaned, staging.errors, catalog, FixedClock(NOW))()
     # The replay after a rule change rejects SR-2 now: the worker rewrites the file's outputs.
     staging.raw.put_bytes(
         key,
@@ -88,7 +88,7 @@ def test_a_replayed_file_replaces_its_rows_never_adds_to_them(staging) -> None:
         {"submission-id": "a", "ingested-at": "2026-11-25T12:00:00+00:00"},
     )
     ProcessRawFile(staging.raw, staging.cleaned, staging.errors, FixedClock(NOW))(key)
-    report = PublishTables(staging.cleaned, catalog, FixedClock(NOW))()
+    report = PublishTables(staging.cleaned, staging.errors, catalog, FixedClock(NOW))()
     assert report.dates == ["2026-11-25"]
     assert fact_ids(catalog) == ["SR-1"]
     assert catalog.tables["dim_parts_used"].column("service_record_id").to_pylist() == ["SR-1", "SR-1"]
@@ -98,7 +98,7 @@ def test_a_renamed_dealer_is_one_current_row_across_dates(staging) -> None:
     staging.process("2026-11-24", "a", a_record("SR-1"))
     staging.process("2026-11-25", "b", a_record("SR-2", {"dealer.dealer_name": "Astra Motor Sunter Baru"}))
     catalog = InMemoryTableCatalog()
-    PublishTables(staging.cleaned, catalog, FixedClock(NOW))()
+    PublishTables(staging.cleaned, staging.errors, catalog, FixedClock(NOW))()
     assert catalog.tables["dim_dealer"].select(["dealer_id", "dealer_name"]).to_pylist() == [
         {"dealer_id": "DLR-JKT-001", "dealer_name": "Astra Motor Sunter Baru"}
     ]
@@ -113,7 +113,7 @@ def test_an_output_missing_from_its_manifest_leaves_that_date_as_it_was_and_says
     assert key.endswith("b.json") and lost in staging.cleaned.objects
     del staging.cleaned.objects[lost]
     catalog = InMemoryTableCatalog()
-    report = PublishTables(staging.cleaned, catalog, FixedClock(NOW))()
+    report = PublishTables(staging.cleaned, staging.errors, catalog, FixedClock(NOW))()
     assert not report.ok and report.dates == ["2026-11-24"]
     assert report.problems == {
         "2026-11-25": f"output {lost} is listed in its manifest but missing: replay its raw file"
@@ -126,8 +126,8 @@ def test_an_output_missing_from_its_manifest_leaves_that_date_as_it_was_and_says
 def test_a_date_asked_for_is_published_even_when_unchanged(staging) -> None:
     staging.process("2026-11-25", "a", a_record("SR-1"))
     catalog = InMemoryTableCatalog()
-    PublishTables(staging.cleaned, catalog, FixedClock(NOW))()
-    report = PublishTables(staging.cleaned, catalog, FixedClock(NOW))(["2026-11-25"])
+    PublishTables(staging.cleaned, staging.errors, catalog, FixedClock(NOW))()
+    report = PublishTables(staging.cleaned, staging.errors, catalog, FixedClock(NOW))(["2026-11-25"])
     assert report.dates == ["2026-11-25"] and fact_ids(catalog) == ["SR-1"]
 
 
@@ -138,7 +138,7 @@ def test_rejected_and_unreadable_files_publish_nothing_of_theirs(staging) -> Non
         "service-records/date=2026-11-25/png.json"
     )
     catalog = InMemoryTableCatalog()
-    report = PublishTables(staging.cleaned, catalog, FixedClock(NOW))()
+    report = PublishTables(staging.cleaned, staging.errors, catalog, FixedClock(NOW))()
     assert report.ok and report.dates == ["2026-11-25"]
     assert catalog.tables["fact_service_records"].num_rows == 0 and catalog.tables["dim_dealer"].num_rows == 0
 
@@ -168,14 +168,17 @@ class RacedCatalog(InMemoryTableCatalog):
 def test_a_commit_another_publish_made_stale_is_named_and_the_next_run_mends_it(staging, raced) -> None:
     staging.process("2026-11-25", "a", a_record("SR-1"))
     catalog = RacedCatalog(raced)
-    report = PublishTables(staging.cleaned, catalog, FixedClock(NOW))()
+    report = PublishTables(staging.cleaned, staging.errors, catalog, FixedClock(NOW))()
     where = "dimensions" if raced.startswith("dim_") else "2026-11-25"
     assert report.problems == {where: f"another publish changed {raced} meanwhile: run servicepipe publish again"}
-    again = PublishTables(staging.cleaned, catalog, FixedClock(NOW))()
+    again = PublishTables(staging.cleaned, staging.errors, catalog, FixedClock(NOW))()
     assert again.ok and fact_ids(catalog) == ["SR-1"]
     assert catalog.tables["dim_vehicle_history"].num_rows == 1 and catalog.tables["dim_vehicle"].num_rows == 1
     commits = len(catalog.commits)
-    assert PublishTables(staging.cleaned, catalog, FixedClock(NOW))().tables == {} and len(catalog.commits) == commits
+    assert (
+        PublishTables(staging.cleaned, staging.errors, catalog, FixedClock(NOW))().tables == {}
+        and len(catalog.commits) == commits
+    )
 
 
 class TidyRefused(InMemoryTableCatalog):
@@ -189,10 +192,43 @@ class TidyRefused(InMemoryTableCatalog):
 def test_every_table_is_tidied_of_what_is_older_than_a_week_and_a_refusal_is_named(staging) -> None:
     staging.process("2026-11-25", "a", a_record("SR-1"))
     catalog = TidyRefused()
-    report = PublishTables(staging.cleaned, catalog, FixedClock(NOW))()
+    report = PublishTables(staging.cleaned, staging.errors, catalog, FixedClock(NOW))()
     assert catalog.tidied == [(name, NOW - timedelta(days=7)) for name in SCHEMAS]
     assert timedelta(days=7) == SNAPSHOT_RETENTION
     assert report.problems == {
         "tidying": "another publish changed dim_parts_used meanwhile: run servicepipe publish again"
     }
     assert report.dates == ["2026-11-25"] and fact_ids(catalog) == ["SR-1"]  # published all the same
+
+
+def test_a_dates_rejected_rows_are_published_with_it_a_row_per_rule(staging) -> None:
+    """What rejection rates count, from the same files as the facts: the dealer as cleaning
+    reads it (trimmed), each rule a row failed once, its file and index; nothing of the record."""
+    bad = a_record("SR-2", {"vehicle.vin": "SHORT", "vehicle.year": 1800, "dealer.dealer_id": " DLR-JKT-001 "})
+    key = staging.process("2026-11-25", "a", a_record("SR-1"), bad)
+    catalog = InMemoryTableCatalog()
+    assert PublishTables(staging.cleaned, staging.errors, catalog, FixedClock(NOW))().ok
+    rows = catalog.tables["rejected_rows"].to_pylist()
+    assert rows == [
+        {
+            "dealer_id": "DLR-JKT-001",
+            "rule": rule,
+            "source_file": key,
+            "record_index": 1,
+            "ingest_date": date(2026, 11, 25),
+        }
+        for rule in ("vin_format", "year_range")
+    ]
+    assert catalog.tables["rejected_rows"].schema == SCHEMAS["rejected_rows"]
+
+
+def test_a_missing_rejected_rows_file_leaves_its_date_as_it_was(staging) -> None:
+    key = staging.process("2026-11-25", "a", a_record("SR-1"), a_record("SR-2", {"vehicle.vin": "SHORT"}))
+    (lost,) = staging.errors.list_keys("rejected/")
+    staging.errors.delete(lost)
+    catalog = InMemoryTableCatalog()
+    report = PublishTables(staging.cleaned, staging.errors, catalog, FixedClock(NOW))()
+    assert report.problems == {
+        "2026-11-25": f"output {lost} is listed in its manifest but missing: replay its raw file"
+    }
+    assert catalog.tables == {} and key
