@@ -197,6 +197,7 @@ class Container(containers.DeclarativeContainer):
         cleaned=cleaned_store,
         errors=error_store,
         repository=repository,
+        catalog=analytics_tables,
     )
     pipeline_status = providers.Factory(
         PipelineStatus, raw=raw_store, cleaned=cleaned_store, queue=queue, repository=repository

@@ -129,10 +129,10 @@ class PublishTables:
     def pending(self) -> list[str]:
         """The processed dates whose files changed since they were last published (or that
         never were): what the analytics tables do not hold yet."""
-        return [day for day in self._staged_dates() if not self._published(day, _digest(self._manifests(day)))]
+        return [day for day in self._staged_dates() if not self._published(day, date_version(self._cleaned, day))]
 
     def _published(self, day: str, version: str) -> bool:
-        return self._catalog.published_version(BY_DATE[-1], date.fromisoformat(day)) == version
+        return published_as_is(self._catalog, day, version)
 
     def _staged_dates(self) -> list[str]:
         start = len(f"{MANIFEST_PREFIX}date=")
@@ -140,12 +140,7 @@ class PublishTables:
         return sorted(day for day in days if _is_date(day))
 
     def _manifests(self, day: str) -> dict[str, str]:
-        """The date's manifests and their versions (a replay writes a new version)."""
-        return {
-            info.key: info.version or f"{info.size}@{info.last_modified.isoformat()}"
-            for info in self._cleaned.list_objects(f"{MANIFEST_PREFIX}date={day}/")
-            if info.key.endswith(".json")
-        }
+        return manifests_of(self._cleaned, day)
 
     def _publish_date(self, day: str, manifests: dict[str, str], version: str, report: PublishReport) -> None:
         staged, rejected = self._staged_outputs(manifests)
@@ -233,6 +228,26 @@ class PublishTables:
         )
         latest = current(dimension, versions)
         report.tables[dimension] = self._catalog.replace_all(dimension, SCHEMAS[dimension], latest, source)
+
+
+def manifests_of(cleaned: ObjectStore, day: str) -> dict[str, str]:
+    """The date's manifests and their versions (a replay writes a new version)."""
+    return {
+        info.key: info.version or f"{info.size}@{info.last_modified.isoformat()}"
+        for info in cleaned.list_objects(f"{MANIFEST_PREFIX}date={day}/")
+        if info.key.endswith(".json")
+    }
+
+
+def date_version(cleaned: ObjectStore, day: str) -> str:
+    """What a date is published as: a digest of its manifests and their versions."""
+    return _digest(manifests_of(cleaned, day))
+
+
+def published_as_is(catalog: TableCatalog, day: str, version: str) -> bool:
+    """Whether the date was last published as ``version`` (the last table a date's publish
+    commits notes it, so all of the date's tables hold that version)."""
+    return catalog.published_version(BY_DATE[-1], date.fromisoformat(day)) == version
 
 
 def _staged_schema(name: str) -> pa.Schema:

@@ -6,7 +6,9 @@ The raw file's rows are counted twice, by the worker's reader and by a JSON pars
 A row of a raw file must be in exactly one of the cleaned data (JSON Lines and the fact
 Parquet, which must agree) or the error store (a rejected row, or its whole file unreadable).
 A cleaned row of a file the loader has loaded must be in the table, as this version or a newer
-correction. Every row in none or in two is named; read-only, so it may be run at any time.
+correction. Once the date is published as its files are now, each cleaned row is in the
+published fact table once and each rejected row in the published rejected rows. Every row in
+none or in two is named; read-only, so it may be run at any time.
 """
 
 from __future__ import annotations
@@ -21,8 +23,10 @@ import pyarrow as pa
 import pyarrow.json as pa_json
 import pyarrow.parquet as pq
 
+from application.analytics.table_catalog import TableCatalog
 from application.errors import ObjectNotFound, UnreadableFile
 from application.loading.load_batch import canonical_instant
+from application.operations.published_rows import published_rows
 from application.operations.raw_row_count import RowCount, count_rows
 from application.ports import ObjectStore, RecordRepository
 from application.processing.raw_reader import RECORD_INDEX, read_batches
@@ -70,6 +74,8 @@ class Reconciliation:
     unprocessed_files: int = 0
     loaded_rows: int = 0  # cleaned rows of loaded files that the table holds (or a newer version)
     awaiting_load_rows: int = 0  # cleaned rows of files the loader has not loaded yet
+    published_rows: int = 0  # fact rows of the date in the published tables
+    awaiting_publish_rows: int = 0  # cleaned rows of a date changed since it was published (or never)
     problems: list[Problem] = field(default_factory=list)
 
     @property
@@ -81,12 +87,22 @@ class Reconciliation:
 
 
 class Reconcile:
-    def __init__(self, raw: ObjectStore, cleaned: ObjectStore, errors: ObjectStore, repository: RecordRepository):
+    def __init__(
+        self,
+        raw: ObjectStore,
+        cleaned: ObjectStore,
+        errors: ObjectStore,
+        repository: RecordRepository,
+        catalog: TableCatalog,
+    ):
         self._raw, self._cleaned, self._errors, self._repository = raw, cleaned, errors, repository
+        self._catalog = catalog
+        self._rows: dict[str, list[tuple[str, np.ndarray]]] = {}  # cleaned and rejected rows, per file
 
     def __call__(self, date: str) -> Reconciliation:
         """Reconcile the raw files that arrived on ``date`` (YYYY-MM-DD)."""
         report = Reconciliation(date)
+        self._rows = {"cleaned": [], "rejected": []}
         loaded = {ledger_entry(key) for key in self._cleaned.list_keys(date_partition(LOAD_LEDGER_PREFIX, date))}
         manifests_seen: set[str] = set()
         for info in self._raw.list_objects(f"{RAW_PREFIX}date={date}/"):
@@ -115,6 +131,9 @@ class Reconcile:
             except UnreadableOutput as err:
                 report.problems.append(Problem(info.key, None, str(err)))
         self._outputs_without_raw(date, manifests_seen, report)
+        checked = published_rows(self._catalog, self._cleaned, date, self._rows)
+        report.published_rows, report.awaiting_publish_rows = checked.rows, checked.awaiting
+        report.problems.extend(Problem(raw_key, index, problem) for raw_key, index, problem in checked.problems)
         return report
 
     def _outputs_without_raw(self, date: str, manifests_seen: set[str], report: Reconciliation) -> None:
@@ -171,6 +190,8 @@ class Reconcile:
         rejected_index = self._rejected_indices(keys.rejected)
         report.cleaned_rows += len(cleaned_index)
         report.rejected_rows += len(rejected_index)
+        self._rows["cleaned"].append((raw_key, cleaned_index))
+        self._rows["rejected"].append((raw_key, np.unique(rejected_index)))
         places = np.concatenate([cleaned_index, rejected_index])
         found, counts = np.unique(places, return_counts=True)
         for index in np.setdiff1d(rows, found):

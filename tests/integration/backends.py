@@ -24,6 +24,7 @@ from adapters.aws.session import AwsClients
 from adapters.aws.sqs_queue import SqsQueue
 from adapters.clock import SystemClock
 from adapters.local.folder_object_store import FolderObjectStore
+from adapters.local.in_memory import InMemoryTableCatalog
 from adapters.local.queue_notifier import QueueNotifier
 from adapters.local.sqlite_queue import SqliteQueue
 from adapters.local.sqlite_repository import SqliteRecordRepository
@@ -66,7 +67,7 @@ class Backend:
         return LoadBatch(self.cleaned, self.repository, SystemClock())(date)
 
     def reconcile(self, date: str) -> Reconciliation:
-        return Reconcile(self.raw, self.cleaned, self.errors, self.repository)(date)
+        return Reconcile(self.raw, self.cleaned, self.errors, self.repository, InMemoryTableCatalog())(date)
 
 
 @contextlib.contextmanager

@@ -225,6 +225,10 @@ def test_the_cli_publishes_to_the_glue_catalog_once(stack, endpoint, tmp_path) -
         zip(read.column("service_record_id").to_pylist(), read.column("source_file").to_pylist(), strict=True)
     )
     assert [record for record, _ in versions] == ["SR-1", "SR-1", "SR-2", "SR-2"] and len(set(versions)) == 4
+    day = report["dates_published"][0]
+    reconciled = run([SERVICEPIPE, "--backend", "aws", "reconcile", "--date", day, "--json"], env)
+    checked = json.loads(reconciled.stdout)
+    assert (checked["published_rows"], checked["awaiting_publish_rows"], checked["rejected_rows"]) == (4, 0, 2)
 
 
 def test_sigterm_mid_file_exits_zero_within_30_seconds_and_loses_nothing(stack, endpoint) -> None:

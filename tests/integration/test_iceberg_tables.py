@@ -19,10 +19,12 @@ from pyiceberg.io.pyarrow import PyArrowFileIO, schema_to_pyarrow
 
 from adapters.aws.glue_iceberg_catalog import glue_catalog
 from adapters.aws.session import AwsClients
+from adapters.duckdb_engine import DuckDbEngine
 from adapters.iceberg_files import StoredFile, referenced, stored
 from adapters.iceberg_tables import IcebergTables
 from adapters.local.iceberg_catalog import sqlite_catalog
 from adapters.local.in_memory import FixedClock, InMemoryTableCatalog
+from application.analytics.insights import BuildInsights
 from application.analytics.publish_tables import PublishTables, with_ingest_date
 from application.analytics.table_catalog import TableChanged, Tidied
 from domain.analytics_tables import INGEST_DATE, SCHEMAS
@@ -132,7 +134,7 @@ def test_the_catalog_holds_the_star_schemas_types_and_required_columns(tables) -
     assert str(schema.find_field("service_datetime_wib").field_type) == "timestamp"
 
 
-def test_the_same_staged_outputs_publish_the_same_tables_on_iceberg_and_in_memory(tables) -> None:
+def test_the_same_staged_outputs_publish_the_same_tables_and_report_on_iceberg_and_in_memory(tables) -> None:
     """The two adapters of one port, one scenario: a renamed dealer, a late file, a replay."""
     staging = Staging()
     staging.process("2026-11-24", "a", a_record("SR-1"), a_record("SR-2"))
@@ -154,6 +156,20 @@ def test_the_same_staged_outputs_publish_the_same_tables_on_iceberg_and_in_memor
         {"dealer_id": "DLR-JKT-001", "dealer_name": "Astra Motor Sunter"}  # SR-4's, the latest
     ]
     assert pc.sum(pc.equal(tables.read("dim_dealer_history").column("dealer_id"), "DLR-JKT-001")).as_py() == 3
+    # What the report reads through each (the snapshot's files, streamed): the same report.
+    bad = a_record("SR-5", {"vehicle.vin": "SHORT"})
+    staging.process("2026-11-26", "c", a_record("SR-1", {"service_details.total_cost": 10}), bad)
+    for catalog in (memory, tables):
+        assert PublishTables(staging.cleaned, staging.errors, catalog, FixedClock(NOW))().dates == ["2026-11-26"]
+    for period in ({}, {"since": date(2026, 11, 25)}):
+        expected_report = BuildInsights(memory, DuckDbEngine())(**period)
+        found_report = BuildInsights(tables, DuckDbEngine())(**period)
+        assert found_report.records == expected_report.records
+        for name, frame in expected_report.tables.items():
+            assert found_report.tables[name].to_dict("records") == frame.to_dict("records"), name
+    assert BuildInsights(tables, DuckDbEngine())().tables["rejection_rates"].to_dict("records") == [
+        {"dealer_id": "DLR-JKT-001", "rule": "vin_format", "rejected": 1, "rows": 6, "rate": 0.1667}
+    ]
 
 
 @pytest.mark.parametrize("kind", ["sqlite", "glue"])

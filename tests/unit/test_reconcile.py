@@ -6,11 +6,13 @@ from __future__ import annotations
 import orjson
 import pytest
 
+from adapters.local.in_memory import FixedClock, InMemoryTableCatalog
+from application.analytics.publish_tables import PublishTables
 from application.loading.load_batch import LoadBatch
 from application.operations.reconcile import Reconcile
 from application.processing.process_raw_file import ProcessRawFile
 from domain.record_identity import RecordKey
-from tests.factories import a_record
+from tests.factories import NOW, a_record
 
 DATE = "2026-11-25"
 KEY_A = f"service-records/date={DATE}/10-00-00_a.json"
@@ -28,7 +30,7 @@ def pipeline(raw, cleaned, errors, repository, clock):
     for key in (KEY_A, KEY_B):
         process(key)
     LoadBatch(cleaned, repository, clock)()
-    return Reconcile(raw, cleaned, errors, repository)
+    return Reconcile(raw, cleaned, errors, repository, InMemoryTableCatalog())
 
 
 def problems(report) -> list[tuple[str, int | None, str]]:
@@ -79,7 +81,7 @@ def test_an_unprocessed_file_and_an_unloaded_file_are_told_apart(pipeline, raw, 
 def test_an_unreadable_file_is_accounted_as_a_whole(raw, cleaned, errors, repository, clock) -> None:
     raw.put_bytes(KEY_A, b"this is not JSON", META)
     ProcessRawFile(raw, cleaned, errors, clock)(KEY_A)
-    reconcile = Reconcile(raw, cleaned, errors, repository)
+    reconcile = Reconcile(raw, cleaned, errors, repository, InMemoryTableCatalog())
     assert reconcile(DATE).ok and reconcile(DATE).unreadable_files == 1
     errors.delete(f"unreadable/date={DATE}/10-00-00_a.json")
     assert problems(reconcile(DATE)) == [(KEY_A, None, "in none: unreadable, but not in the error store")]
@@ -209,6 +211,49 @@ def test_rejected_rows_refusing_values_of_different_types_read_fine(raw, cleaned
     raw.put_bytes(KEY_A, orjson.dumps(rows), META)
     ProcessRawFile(raw, cleaned, errors, clock)(KEY_A)
     LoadBatch(cleaned, repository, clock)()
-    report = Reconcile(raw, cleaned, errors, repository)(DATE)
+    report = Reconcile(raw, cleaned, errors, repository, InMemoryTableCatalog())(DATE)
     assert report.ok, report.problems
     assert report.rejected_rows == 2
+
+
+def _published(raw, cleaned, errors, repository) -> tuple[Reconcile, InMemoryTableCatalog]:
+    catalog = InMemoryTableCatalog()
+    assert PublishTables(cleaned, errors, catalog, FixedClock(NOW))().ok
+    return Reconcile(raw, cleaned, errors, repository, catalog), catalog
+
+
+def test_a_published_date_has_each_row_in_the_published_tables_once(pipeline, raw, cleaned, errors, repository):
+    assert (pipeline(DATE).published_rows, pipeline(DATE).awaiting_publish_rows) == (0, 3)  # not published yet
+    reconcile, catalog = _published(raw, cleaned, errors, repository)
+    report = reconcile(DATE)
+    assert report.ok and (report.published_rows, report.awaiting_publish_rows) == (3, 0)
+
+
+def test_a_row_lost_or_doubled_in_the_published_tables_is_named(pipeline, raw, cleaned, errors, repository):
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    reconcile, catalog = _published(raw, cleaned, errors, repository)
+    fact = catalog.tables["fact_service_records"]
+    sr1 = pc.equal(fact.column("service_record_id"), "SR-1")
+    lost = fact.filter(pc.invert(sr1))
+    catalog.tables["fact_service_records"] = pa.concat_tables([lost, lost.slice(0, 1)])  # SR-1 lost, one doubled
+    catalog.tables["rejected_rows"] = catalog.tables["rejected_rows"].slice(0, 0)  # SR-3's rejection lost
+    doubled = (lost.column("source_file")[0].as_py(), lost.column("record_index")[0].as_py())
+    assert sorted(problems(reconcile(DATE))) == sorted(
+        [
+            (KEY_A, 0, "not in the published fact_service_records, though its date is published"),
+            (*doubled, "in the published fact_service_records 2 times"),
+            (KEY_A, 2, "not in the published rejected_rows, though its date is published"),
+        ]
+    )
+
+
+def test_a_date_changed_since_its_publish_awaits_it(pipeline, raw, cleaned, errors, repository, clock):
+    reconcile, _ = _published(raw, cleaned, errors, repository)
+    key = f"service-records/date={DATE}/12-00-00_c.json"
+    raw.put_bytes(key, orjson.dumps([a_record("SR-9")]), META)
+    ProcessRawFile(raw, cleaned, errors, clock)(key)
+    report = reconcile(DATE)
+    assert (report.published_rows, report.awaiting_publish_rows) == (0, 4)
+    assert not [p for p in report.problems if "published" in p.problem]
