@@ -245,9 +245,12 @@ def date_version(cleaned: ObjectStore, day: str) -> str:
 
 
 def published_as_is(catalog: TableCatalog, day: str, version: str) -> bool:
-    """Whether the date was last published as ``version`` (the last table a date's publish
-    commits notes it, so all of the date's tables hold that version)."""
-    return catalog.published_version(BY_DATE[-1], date.fromisoformat(day)) == version
+    """Whether the date was last published as ``version``: its first table and its last
+    (those a publish commits first and last) note it, so all of the date's tables hold it.
+    The first is asked too for a table added since (rejected_rows): a date published before
+    it existed is published again."""
+    ingest_date = date.fromisoformat(day)
+    return all(catalog.published_version(table, ingest_date) == version for table in (REJECTED_ROWS, BY_DATE[-1]))
 
 
 def _staged_schema(name: str) -> pa.Schema:

@@ -232,3 +232,13 @@ def test_a_missing_rejected_rows_file_leaves_its_date_as_it_was(staging) -> None
         "2026-11-25": f"output {lost} is listed in its manifest but missing: replay its raw file"
     }
     assert catalog.tables == {} and key
+
+
+def test_a_date_published_before_a_table_existed_is_published_again(staging) -> None:
+    staging.process("2026-11-25", "a", a_record("SR-1"), a_record("SR-2", {"vehicle.vin": "SHORT"}))
+    catalog = InMemoryTableCatalog()
+    PublishTables(staging.cleaned, staging.errors, catalog, FixedClock(NOW))()
+    del catalog.tables["rejected_rows"]  # as a catalog published before rejected_rows was added
+    catalog.versions = {k: v for k, v in catalog.versions.items() if k[0] != "rejected_rows"}
+    again = PublishTables(staging.cleaned, staging.errors, catalog, FixedClock(NOW))()
+    assert again.dates == ["2026-11-25"] and catalog.tables["rejected_rows"].num_rows == 1
