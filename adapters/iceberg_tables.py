@@ -129,7 +129,10 @@ class IcebergTables:
         files = size = 0
         for found in stored(iceberg):
             if found.path not in kept and found.written < before:
-                filesystem.delete_file(found.path)
+                try:
+                    filesystem.delete_file(found.path)
+                except FileNotFoundError:  # another publish's tidy took it first
+                    continue
                 files, size = files + 1, size + found.size
         if old or files:
             log.info("table tidied", extra={"table": table, "snapshots": len(old), "files": files, "bytes": size})

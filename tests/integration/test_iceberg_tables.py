@@ -291,3 +291,39 @@ def test_tidy_keeps_an_unreferenced_file_written_at_its_cutoff_and_deletes_one_w
     assert written.path in _stored(tables, FACT)
     assert tables.tidy(FACT, written.written + timedelta(seconds=1)) == Tidied(FACT, 0, 1, 4)
     assert written.path not in _stored(tables, FACT) and tables.read(FACT).num_rows == 1
+
+
+def test_a_snapshot_with_delete_files_is_read_through_pyiceberg_which_applies_them(tmp_path, monkeypatch) -> None:
+    """Athena's DELETE writes delete files (merge-on-read); the snapshot's data files alone
+    would still hold the deleted rows, so such a snapshot is read through pyiceberg."""
+    from pyiceberg.table import DataScan
+
+    tables = IcebergTables(sqlite_catalog(str(tmp_path / "catalog.sqlite"), str(tmp_path / "warehouse")))
+    tables.replace_date(FACT, SCHEMAS[FACT], DAY, facts(["SR-1", "SR-2"]).to_batches(), "v1")
+    assert not isinstance(tables.scan(FACT), pa.Table)  # no delete files: the files, streamed
+    real, planned = DataScan.plan_files, []
+
+    def as_if_deleted(scan):  # type: ignore[no-untyped-def]
+        tasks = list(real(scan))
+        if not planned:  # the adapter's look at the plan: a delete file; pyiceberg's own read: none
+            for task in tasks:
+                task.delete_files = {object()}
+        planned.append(tasks)
+        return tasks
+
+    monkeypatch.setattr(DataScan, "plan_files", as_if_deleted)
+    read = tables.scan(FACT)
+    assert isinstance(read, pa.Table) and len(planned) == 2
+    assert sorted(read.column("service_record_id").to_pylist()) == ["SR-1", "SR-2"]
+
+
+def test_a_file_another_tidy_deleted_first_is_passed_over(tmp_path, monkeypatch) -> None:
+    """Two publishes tidying at once list the same unreferenced file: the second to delete it
+    finds it gone, and goes on."""
+    from adapters import iceberg_tables
+
+    tables = IcebergTables(sqlite_catalog(str(tmp_path / "catalog.sqlite"), str(tmp_path / "warehouse")))
+    tables.replace_date(FACT, SCHEMAS[FACT], DAY, facts(["SR-1"]).to_batches(), "v1")
+    gone = StoredFile(str(tmp_path / "warehouse" / "gone.parquet"), 10, datetime(2026, 1, 1, tzinfo=timezone.utc))
+    monkeypatch.setattr(iceberg_tables, "stored", lambda iceberg: iter([gone]))
+    assert tables.tidy(FACT, datetime(2026, 2, 1, tzinfo=timezone.utc)) == Tidied(FACT, 0, 0, 0)
