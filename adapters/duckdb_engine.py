@@ -6,7 +6,7 @@ translates them to DuckDB's (``date_format`` to ``strftime``, ``to_unixtime`` to
 Arrow tables in place, without copying them, and streams a dataset's Parquet files (the
 published tables' files), reading only the columns and row groups a query uses: files on local
 disk with its own Parquet reader (over 1,000,000 records the report peaked at 1,869 MiB scanning
-them through Arrow, 917 MiB this way), others (S3) through pyarrow's filesystem, which holds the
+them through Arrow, 933 MiB this way: docs/performance.md), others (S3) through pyarrow's filesystem, which holds the
 credentials and endpoint (DuckDB's S3 reader is an extension it would download).
 """
 

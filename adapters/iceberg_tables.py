@@ -149,10 +149,8 @@ class IcebergTables:
         iceberg = self._loaded(table)
         if iceberg is None:
             return None
-        where = f"{INGEST_DATE} >= '{ingested_since.isoformat()}'" if ingested_since else "true"
-        if INGEST_DATE not in iceberg.schema().column_names:
-            where = "true"
-        scan = iceberg.scan(row_filter=where)
+        by_date = ingested_since is not None and INGEST_DATE in iceberg.schema().column_names
+        scan = iceberg.scan(row_filter=f"{INGEST_DATE} >= '{ingested_since}'" if by_date else "true")
         tasks = list(scan.plan_files())
         schema = schema_to_pyarrow(iceberg.schema(), include_field_ids=False)
         if any(task.delete_files for task in tasks):

@@ -27,7 +27,8 @@ _INGEST_DATE_FIELD = pa.field(INGEST_DATE, pa.date32(), nullable=False)
 _VALID_FROM = pa.field("valid_from", pa.timestamp("us", tz="UTC"), nullable=False)
 _VALID_TO = pa.field("valid_to", pa.timestamp("us", tz="UTC"))
 
-FACT_AND_LINES = ("dim_services_performed", "dim_parts_used", "fact_service_records")  # lines first
+FACT_TABLE = "fact_service_records"
+FACT_AND_LINES = ("dim_services_performed", "dim_parts_used", FACT_TABLE)  # lines first
 DIMENSIONS = tuple(DIMENSION_KEYS)
 
 

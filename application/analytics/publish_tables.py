@@ -180,14 +180,13 @@ class PublishTables:
         return outputs, rejected
 
     def _rejected_rows(self, files: dict[str, str], ingest_date: date) -> list[pa.RecordBatch]:
-        staged = rejected_rows.SCHEMA
         parts = []
         for key, source_file in sorted(files.items()):
             try:
                 parts.append(rejected_rows.rejected_rows(self._errors.read_bytes(key), source_file))
             except ObjectNotFound as err:
                 raise StagedOutputMissing(_missing(key)) from err
-        rows = pa.concat_tables(parts) if parts else staged.empty_table()
+        rows = pa.concat_tables(parts) if parts else rejected_rows.SCHEMA.empty_table()
         return with_ingest_date(rows, SCHEMAS[REJECTED_ROWS], ingest_date).to_batches()
 
     def _changes(self, name: str, keys: list[str], ingest_date: date) -> list[pa.RecordBatch]:

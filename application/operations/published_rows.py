@@ -20,10 +20,9 @@ import pyarrow.dataset as ds
 from application.analytics.publish_tables import date_version, published_as_is
 from application.analytics.table_catalog import TableCatalog
 from application.ports import ObjectStore
-from domain.analytics_tables import INGEST_DATE
+from domain.analytics_tables import FACT_TABLE, INGEST_DATE
 from domain.rejected_rows import REJECTED_ROWS
 
-FACT_TABLE = "fact_service_records"
 _WHERE = {"cleaned": FACT_TABLE, "rejected": REJECTED_ROWS}
 
 

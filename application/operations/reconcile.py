@@ -40,9 +40,9 @@ from application.storage_keys import (
     ledger_entry,
     output_keys,
 )
+from domain.analytics_tables import FACT_TABLE
 from domain.record_identity import content_hash, key_of
 
-FACT_TABLE = "fact_service_records"
 IDS_PER_LOOKUP = 1_000
 _CLEANED_FIELDS = pa.schema([("record_index", pa.int64())])  # the records themselves: _check_table
 _REJECTED_FIELDS = pa.schema([("index", pa.int64())])

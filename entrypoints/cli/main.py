@@ -93,7 +93,7 @@ def _parser() -> Parser:
         "--submission", metavar="ID", help="what became of one API submission (JSON: status, counts, rejected rows)"
     )
 
-    insights = command("insights", "write the insights report (HTML and CSV) from the cleaned star schema")
+    insights = command("insights", "write the insights report (HTML and CSV) from the published analytics tables")
     insights.add_argument("--since", type=iso_date, help="first service date (YYYY-MM-DD; default: the first)")
     insights.add_argument("--until", type=iso_date, help="last service date (YYYY-MM-DD; default: the last)")
     insights.add_argument("--out", help="folder to write to (default: <data dir>/insights, or ./insights on AWS)")
