@@ -26,6 +26,7 @@ from application.analytics.table_catalog import Committed, TableChanged, Tidied
 from domain.analytics_tables import INGEST_DATE
 
 if TYPE_CHECKING:
+    from pyarrow.fs import FileSystem
     from pyiceberg.catalog import Catalog
     from pyiceberg.expressions import BooleanExpression
     from pyiceberg.table import Table
@@ -138,6 +139,27 @@ class IcebergTables:
             log.info("table tidied", extra={"table": table, "snapshots": len(old), "files": files, "bytes": size})
         return Tidied(table, len(old), files, size)
 
+    def forget_history(self, table: str) -> Tidied:
+        iceberg = self._loaded(table)
+        current = None if iceberg is None else iceberg.current_snapshot()
+        if iceberg is None or current is None:
+            return Tidied(table, 0, 0, 0)
+        old = [snapshot.snapshot_id for snapshot in iceberg.snapshots() if snapshot.snapshot_id != current.snapshot_id]
+        before = referenced(iceberg)
+        if old:
+            with _one_writer(table):
+                iceberg.maintenance.expire_snapshots().by_ids(old).commit()
+            iceberg = self._catalog.load_table((self._namespace, table))
+        filesystem, _ = filesystem_of(iceberg)
+        gone = sorted(before - referenced(iceberg))
+        size = 0
+        for path in gone:
+            with contextlib.suppress(FileNotFoundError):
+                size += int(filesystem.get_file_info(path).size or 0)
+                filesystem.delete_file(path)
+        log.info("table history forgotten", extra={"table": table, "snapshots": len(old), "files": len(gone)})
+        return Tidied(table, len(old), len(gone), size, tuple(_key_in_bucket(filesystem, path) for path in gone))
+
     def scan(self, table: str, ingested_since: date | None = None) -> ArrowSource | None:
         """The current snapshot's data files as a pyarrow dataset on the table's filesystem
         (the engine reads the columns and row groups it needs, as it goes). Files with rows
@@ -244,6 +266,11 @@ def _holds(iceberg: Table, where: str | BooleanExpression) -> bool:
     """Whether any data file of the current snapshot may hold rows ``where`` is true (a delete
     that matches nothing would warn, and commit an empty snapshot)."""
     return any(True for _ in iceberg.scan(row_filter=where).plan_files())
+
+
+def _key_in_bucket(filesystem: FileSystem, path: str) -> str:
+    """A path on S3 is ``bucket/key``: the key; a local path stays as it is."""
+    return path.split("/", 1)[1] if filesystem.type_name == "s3" else path
 
 
 def _version_property(ingest_date: date) -> str:

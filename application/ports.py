@@ -60,6 +60,16 @@ class ObjectStore(Protocol):
         """Every key under ``prefix``, in key order, however many there are."""
         ...
 
+    def earlier_versions(self, key: str) -> int:
+        """How many earlier versions (and delete markers) of ``key`` the store keeps."""
+        ...
+
+    def purge_versions(self, key: str) -> int:
+        """Delete every earlier version of ``key`` a versioned bucket keeps (and, if ``key``
+        was deleted, its delete markers): after it, only the current object, if any, is
+        left. How many versions went; 0 where the store keeps no versions."""
+        ...
+
     def list_objects(self, prefix: str = "") -> Iterator[ObjectInfo]:
         """Like ``list_keys``, with each object's size, time and version."""
         ...

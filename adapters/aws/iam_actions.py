@@ -48,7 +48,11 @@ _S3_OBJECT = {
     "AbortMultipartUpload": ("s3:AbortMultipartUpload",),
     "DeleteObject": ("s3:DeleteObject",),
 }
-_S3_BUCKET = {"HeadBucket": ("s3:ListBucket",), "ListObjectsV2": ("s3:ListBucket",)}
+_S3_BUCKET = {
+    "HeadBucket": ("s3:ListBucket",),
+    "ListObjectsV2": ("s3:ListBucket",),
+    "ListObjectVersions": ("s3:ListBucketVersions",),
+}
 _S3_READS = {"GetObject", "HeadObject"}  # a 404 needs s3:ListBucket (see the docstring)
 
 _SQS = {
@@ -75,6 +79,8 @@ _DYNAMODB = {
     "Query": ("dynamodb:Query",),
     "Scan": ("dynamodb:Scan",),
     "BatchGetItem": ("dynamodb:BatchGetItem",),
+    "BatchWriteItem": ("dynamodb:BatchWriteItem",),
+    "DeleteItem": ("dynamodb:DeleteItem",),
     "TransactWriteItems": (),  # the item actions of its entries (see _transaction)
 }
 _TRANSACTION_ENTRIES = {
@@ -91,6 +97,8 @@ _APIGATEWAY = {
     "DeleteApiKey": ("DELETE", "/apikeys/{apiKey}"),
     "CreateUsagePlanKey": ("POST", "/usageplans/{usagePlanId}/keys"),
 }
+
+_SECRETS = {"GetSecretValue": ("secretsmanager:GetSecretValue",)}
 
 _CLOUDWATCH = {"PutMetricData": ("cloudwatch:PutMetricData",)}  # CloudWatch metrics have no ARNs
 
@@ -111,6 +119,7 @@ OPERATIONS: dict[str, tuple[str, ...]] = {
     "apigateway": tuple(_APIGATEWAY),
     "cloudwatch": tuple(_CLOUDWATCH),
     "glue": tuple(_GLUE),
+    "secretsmanager": tuple(_SECRETS),
 }
 
 
@@ -130,6 +139,8 @@ def needed(service: str, operation: str, params: dict[str, Any], place: Place) -
         return _dynamodb(operation, params, place)
     if service == "glue":
         return _glue(operation, params, place)
+    if service == "secretsmanager":  # SecretId is the ARN the stack hands the process
+        return [Grant(action, str(params["SecretId"])) for action in _SECRETS[operation]]
     if service == "apigateway":
         method, path = _APIGATEWAY[operation]
         resource = f"arn:{place.partition}:apigateway:{place.region}::{path.format(**params)}"
@@ -141,7 +152,10 @@ def _s3(operation: str, params: dict[str, Any], place: Place) -> list[Grant]:
     bucket = f"arn:{place.partition}:s3:::{params['Bucket']}"
     if operation in _S3_BUCKET:
         return [Grant(action, bucket) for action in _S3_BUCKET[operation]]
-    grants = [Grant(action, f"{bucket}/{params['Key']}") for action in _S3_OBJECT[operation]]
+    actions = _S3_OBJECT[operation]
+    if operation == "DeleteObject" and params.get("VersionId"):
+        actions = ("s3:DeleteObjectVersion",)  # a version deleted for good, not a delete marker
+    grants = [Grant(action, f"{bucket}/{params['Key']}") for action in actions]
     if operation in _S3_READS:
         grants.append(Grant("s3:ListBucket", bucket))
     return grants
@@ -192,6 +206,8 @@ def _dynamodb(operation: str, params: dict[str, Any], place: Place) -> list[Gran
         return [_transaction(entry, place) for entry in params["TransactItems"]]
     if operation == "BatchGetItem":
         return [Grant("dynamodb:BatchGetItem", _table(name, place)) for name in params["RequestItems"]]
+    if operation == "BatchWriteItem":  # an action of its own, whether it puts or deletes
+        return [Grant("dynamodb:BatchWriteItem", _table(name, place)) for name in params["RequestItems"]]
     table = _table(str(params["TableName"]), place, params.get("IndexName"))
     return [Grant(action, table) for action in _DYNAMODB[operation]]
 

@@ -108,6 +108,31 @@ class S3ObjectStore:
         with self._translated(key):
             self._s3.delete_object(Bucket=self.bucket, Key=key)
 
+    def earlier_versions(self, key: str) -> int:
+        return len(self._earlier(key))
+
+    def purge_versions(self, key: str) -> int:
+        """Each noncurrent version and delete marker of ``key`` deleted by its version id
+        (deleting a version is permanent; the bucket's noncurrent-version expiry would take
+        days)."""
+        earlier = self._earlier(key)
+        with self._translated(key):
+            for version_id in earlier:
+                self._s3.delete_object(Bucket=self.bucket, Key=key, VersionId=version_id)
+        return len(earlier)
+
+    def _earlier(self, key: str) -> list[str]:
+        """The version ids of ``key``'s noncurrent versions and delete markers."""
+        found = []
+        paginator = self._s3.get_paginator("list_object_versions")
+        with self._translated(key):
+            for page in paginator.paginate(Bucket=self.bucket, Prefix=key):
+                for entry in [*page.get("Versions", []), *page.get("DeleteMarkers", [])]:
+                    current = entry.get("IsLatest") and "Size" in entry  # the current object, not a marker
+                    if entry["Key"] == key and not current:
+                        found.append(str(entry["VersionId"]))
+        return found
+
     def list_keys(self, prefix: str = "") -> Iterator[str]:
         for info in self.list_objects(prefix):
             yield info.key

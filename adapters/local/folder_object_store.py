@@ -118,6 +118,13 @@ class FolderObjectStore:
             with contextlib.suppress(FileNotFoundError):
                 path.unlink()
 
+    def earlier_versions(self, key: str) -> int:
+        return 0
+
+    def purge_versions(self, key: str) -> int:
+        """A folder keeps no versions: a replaced file is gone."""
+        return 0
+
     def list_objects(self, prefix: str = "") -> Iterator[ObjectInfo]:
         for key in self.list_keys(prefix):
             with contextlib.suppress(FileNotFoundError):  # deleted since it was listed

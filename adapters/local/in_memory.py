@@ -16,6 +16,7 @@ from adapters.history_order import history_position
 from adapters.page_tokens import decode_texts, encode_page
 from application.access.api_keys import ApiKeyEntry
 from application.analytics.table_catalog import Committed, Tidied
+from application.erasure.record_index import Holding
 from application.errors import MessageNotHeld, ObjectNotFound
 from application.ports import Message, ObjectInfo, QueueStats
 from domain.record_identity import RecordKey, StoredVersion, content_hash, key_of
@@ -27,6 +28,7 @@ class InMemoryObjectStore:
         self.metadata: dict[str, dict[str, str]] = {}
         self.versions: dict[str, str] = {}
         self.content_types: dict[str, str] = {}
+        self.earlier: dict[str, list[bytes]] = {}  # what a versioned bucket keeps of each key
         self._writes = itertools.count(1)
         self._now = now or datetime(2026, 1, 1, tzinfo=timezone.utc)
 
@@ -37,6 +39,8 @@ class InMemoryObjectStore:
         self, key: str, data: bytes, metadata: Mapping[str, str] | None = None, content_type: str | None = None
     ) -> None:
         self.content_types[key] = content_type or "binary/octet-stream"
+        if key in self.objects:
+            self.earlier.setdefault(key, []).append(self.objects[key])
         self.objects[key] = bytes(data)
         self.metadata[key] = dict(metadata or {})
         self.versions[key] = str(next(self._writes))
@@ -70,8 +74,16 @@ class InMemoryObjectStore:
             yield ObjectInfo(key, len(self.objects[key]), self._now, version=self.versions.get(key, ""))
 
     def delete(self, key: str) -> None:
+        if key in self.objects:
+            self.earlier.setdefault(key, []).append(self.objects[key])
         for held in (self.objects, self.metadata, self.versions, self.content_types):
             held.pop(key, None)  # type: ignore[attr-defined]
+
+    def earlier_versions(self, key: str) -> int:
+        return len(self.earlier.get(key, []))
+
+    def purge_versions(self, key: str) -> int:
+        return len(self.earlier.pop(key, []))
 
     def exists(self, key: str) -> bool:
         return key in self.objects
@@ -253,6 +265,38 @@ class InMemoryTableCatalog:
         self.tidied.append((table, before))
         return Tidied(table, 0, 0, 0)
 
+    def forget_history(self, table: str) -> Tidied:
+        return Tidied(table, 0, 0, 0)  # only the current contents are kept here
+
     def read(self, table: str, columns: Sequence[str] | None = None) -> pa.Table | None:
         held = self.tables.get(table)
         return held.select(list(columns)) if held is not None and columns else held
+
+
+class InMemoryRecordIndex:
+    """The record index as a dict keyed like the real ones: (dealer, lookup, raw key, index)."""
+
+    def __init__(self) -> None:
+        self.rows: dict[tuple[str, str, str, int], Holding] = {}
+
+    def verify(self) -> None:
+        pass
+
+    def note(self, holdings: Iterable[Holding]) -> None:
+        for holding in holdings:
+            self.rows[(holding.dealer_id, holding.lookup, holding.raw_key, holding.record_index)] = holding
+
+    def holding(self, dealer_id: str, lookup: str) -> list[Holding]:
+        return [row for key, row in sorted(self.rows.items()) if key[:2] == (dealer_id, lookup)]
+
+    def remove(self, holdings: Sequence[Holding]) -> None:
+        for holding in holdings:
+            self.rows.pop((holding.dealer_id, holding.lookup, holding.raw_key, holding.record_index), None)
+
+
+class FixedKey:
+    def __init__(self, key: bytes = b"k" * 32) -> None:
+        self._key = key
+
+    def key(self) -> bytes:
+        return self._key

@@ -36,6 +36,7 @@ class Tidied:
     snapshots: int  # snapshots forgotten
     files: int  # files deleted
     bytes: int
+    removed: tuple[str, ...] = ()  # the keys of the files deleted, in the table's bucket (forget_history)
 
 
 class TableCatalog(Protocol):
@@ -77,6 +78,13 @@ class TableCatalog(Protocol):
         before ``before``: what no reader can reach any more, and what a publish that failed
         left behind (a publish under way writes after ``before``, so its files stay). Nothing
         if the table does not exist."""
+        ...
+
+    def forget_history(self, table: str) -> Tidied:
+        """Forget every snapshot but the current one, and delete the files only they referred
+        to (an erasure's: nothing a time-travel query could read back). Files no snapshot ever
+        referred to are left, so a publish under way keeps what it has written. Nothing if the
+        table does not exist."""
         ...
 
     def scan(self, table: str, ingested_since: date | None = None) -> ArrowSource | None:

@@ -21,6 +21,7 @@ import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from application.erasure.row_notes import RowNotes
 from application.errors import ObjectNotFound, RawFileMissing, UnreadableFile
 from application.ports import Clock, ObjectInfo, ObjectStore, ScratchSpace
 from application.processing.batching import DEFAULT_CHUNK_BYTES
@@ -111,16 +112,22 @@ class ProcessRawFile:
         chunk_bytes: int = DEFAULT_CHUNK_BYTES,
         scratch: ScratchSpace | None = None,
         between_batches: Callable[[], None] | None = None,
+        notes: RowNotes | None = None,
     ) -> None:
         """``scratch`` holds what a big file gathers until its end (dimension rows, ids) on
         disk; without it, in memory. ``between_batches`` runs once a batch is written (the
-        worker returns freed memory to the system there)."""
+        worker returns freed memory to the system there). ``notes`` notes every row in the
+        record index (who is in which file, for an erasure), batch by batch, before the
+        file's manifest is written."""
         self._raw, self._cleaned, self._errors, self._clock = raw, cleaned, errors, clock
         self._chunk_bytes, self._scratch = chunk_bytes, scratch
         self._between_batches = between_batches
+        self._notes = notes
 
-    def __call__(self, raw_key: str) -> ProcessResult:
-        """Process ``raw_key``; raises ``RawFileMissing`` only if the raw object is gone."""
+    def __call__(self, raw_key: str, judged_at: datetime | None = None) -> ProcessResult:
+        """Process ``raw_key``; raises ``RawFileMissing`` only if the raw object is gone.
+        ``judged_at``: the time the rules judge rows against (a service date "in the future"),
+        when not now: an erasure processes a file again as it was judged first."""
         try:
             info = self._raw.head(raw_key)
         except ObjectNotFound as err:
@@ -129,9 +136,9 @@ class ProcessRawFile:
         context = file_context(info, keys)
         try:
             try:
-                outcome = self._process(keys, context, None)
+                outcome = self._process(keys, context, None, judged_at)
             except _RepeatedAcrossBatches as repeated:
-                outcome = self._process(keys, context, repeated.duplicates)
+                outcome = self._process(keys, context, repeated.duplicates, judged_at)
         except UnreadableFile as err:
             return self._unreadable(keys, context, err)
         self._write_manifest(keys, outcome)
@@ -146,8 +153,10 @@ class ProcessRawFile:
         )
         return outcome
 
-    def _process(self, keys: OutputKeys, context: FileContext, forced: np.ndarray | None) -> ProcessResult:
-        now = self._clock.now()
+    def _process(
+        self, keys: OutputKeys, context: FileContext, forced: np.ndarray | None, judged_at: datetime | None
+    ) -> ProcessResult:
+        now = judged_at or self._clock.now()
         outcome = ProcessResult(raw_key=keys.raw_key, status="processed")
         by_rule: Counter[str] = Counter()
         with ExitStack() as stack:
@@ -161,6 +170,8 @@ class ProcessRawFile:
             writing: Future[None] | None = None
             for batch in read_batches(stream, self._chunk_bytes):
                 valid, rejected, tables = self._process_batch(batch, now, forced, context, ids)
+                if self._notes is not None:
+                    self._notes.note(keys.raw_key, batch.table, RECORD_INDEX, batch.rejected)
                 by_rule.update(rule for row in rejected for rule in {v.rule for v in row.violations})
                 outcome.valid_rows += valid
                 outcome.rejected_rows += len(rejected)
