@@ -74,6 +74,12 @@ LoadBatch = _built_on_first_use("application.loading.load_batch", "LoadBatch")
 PipelineStatus = _built_on_first_use("application.operations.pipeline_status", "PipelineStatus")
 ReplayRawFiles = _built_on_first_use("application.operations.replay_raw_files", "ReplayRawFiles")
 IcebergTables = _built_on_first_use("adapters.iceberg_tables", "IcebergTables")
+SqliteRecordIndex = _built_on_first_use("adapters.local.sqlite_record_index", "SqliteRecordIndex")
+DynamoRecordIndex = _built_on_first_use("adapters.aws.dynamodb_record_index", "DynamoRecordIndex")
+KeyFile = _built_on_first_use("adapters.local.key_file", "KeyFile")
+SecretsManagerKey = _built_on_first_use("adapters.aws.secret_key", "SecretsManagerKey")
+RowNotes = _built_on_first_use("application.erasure.row_notes", "RowNotes")
+ErasureLog = _built_on_first_use("application.erasure.erasure_log", "ErasureLog")
 
 
 class Container(containers.DeclarativeContainer):
@@ -179,6 +185,18 @@ class Container(containers.DeclarativeContainer):
         clock=clock,
     )
     record_lookup = providers.Factory(ServiceRecordLookup, repository=repository)
+    # Who is in which raw file (for erasures), and the key customers' tokens are made with.
+    record_index = providers.Selector(
+        config.backend,
+        local=providers.Singleton(SqliteRecordIndex, path=config.record_index_path),
+        aws=providers.Singleton(DynamoRecordIndex, aws, table_name=config.record_index_table),
+    )
+    pseudonym_key = providers.Selector(
+        config.backend,
+        local=providers.Singleton(KeyFile, path=config.pseudonym_key_path),
+        aws=providers.Singleton(SecretsManagerKey, aws, secret_id=config.pseudonym_key_secret),
+    )
+    row_notes = providers.Singleton(RowNotes, index=record_index, key=pseudonym_key)
     process_raw_file = providers.Factory(
         _built_on_first_use("application.processing.process_raw_file", "ProcessRawFile"),
         raw=raw_store,
@@ -188,6 +206,20 @@ class Container(containers.DeclarativeContainer):
         chunk_bytes=config.batch_bytes,
         scratch=scratch,
         between_batches=providers.Object(release_free_memory),
+        notes=row_notes,
+    )
+    erasure_log = providers.Factory(ErasureLog, store=raw_store)
+    forget_person = providers.Factory(
+        _built_on_first_use("application.erasure.forget", "ForgetPerson"),
+        raw=raw_store,
+        cleaned=cleaned_store,
+        errors=error_store,
+        index=record_index,
+        key=pseudonym_key,
+        repository=repository,
+        catalog=analytics_tables,
+        clock=clock,
+        scratch=scratch,
     )
     load_batch = providers.Factory(LoadBatch, cleaned=cleaned_store, repository=repository, clock=clock)
     replay_raw_files = providers.Factory(ReplayRawFiles, raw=raw_store, announce=raw_file_announcer)

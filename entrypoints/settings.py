@@ -25,6 +25,7 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 RAW, CLEANED, ERRORS, QUEUE = "RAW_BUCKET_NAME", "CLEANED_BUCKET_NAME", "ERROR_BUCKET_NAME", "SQS_QUEUE_URL"
 KEYS, USAGE_PLAN = "API_KEYS_TABLE_NAME", "API_USAGE_PLAN_ID"
 ANALYTICS = "ANALYTICS_DATABASE_NAME"
+INDEX, PSEUDONYM_KEY = "RECORD_INDEX_TABLE_NAME", "PSEUDONYM_KEY_SECRET_ARN"
 AWS_NEEDS = {
     "submit": (RAW,),
     "upload": (RAW,),
@@ -32,14 +33,15 @@ AWS_NEEDS = {
     "dealers": (KEYS, USAGE_PLAN),
     "history": (),
     "insights": (CLEANED, ANALYTICS),
-    "worker": (RAW, CLEANED, ERRORS, QUEUE),
+    "worker": (RAW, CLEANED, ERRORS, QUEUE, INDEX, PSEUDONYM_KEY),
     "load": (CLEANED,),
     "status": (RAW, CLEANED, QUEUE),
-    "run": (RAW, CLEANED, ERRORS, QUEUE),
+    "run": (RAW, CLEANED, ERRORS, QUEUE, INDEX, PSEUDONYM_KEY),
     "dlq": (QUEUE,),
     "replay": (RAW, QUEUE),
     "reconcile": (RAW, CLEANED, ERRORS),
     "publish": (CLEANED, ANALYTICS),
+    "forget": (RAW, CLEANED, ERRORS, ANALYTICS, INDEX, PSEUDONYM_KEY),
 }
 
 
@@ -88,6 +90,8 @@ class Settings:
     api_keys_table: str = ""  # dealers' API keys on AWS (hashes), API_KEYS_TABLE_NAME
     usage_plan_id: str = ""  # the API Gateway usage plan dealer keys join, API_USAGE_PLAN_ID
     analytics_database: str = ""  # the stack's Glue database of the analytics tables, ANALYTICS_DATABASE_NAME
+    record_index_table: str = ""  # who is in which raw file, for erasures: RECORD_INDEX_TABLE_NAME
+    pseudonym_key_secret: str = ""  # the secret customer tokens are keyed with: PSEUDONYM_KEY_SECRET_ARN
     batch_bytes: int = DEFAULT_CHUNK_BYTES
     environment_name: str = "local"  # the stack's name: the metrics' environment dimension
     files_in_flight: int = DEFAULT_FILES_IN_FLIGHT  # raw files one worker process holds at once
@@ -117,6 +121,8 @@ class Settings:
             "api_keys_table": env.get(KEYS, ""),
             "usage_plan_id": env.get(USAGE_PLAN, ""),
             "analytics_database": env.get(ANALYTICS, ""),
+            "record_index_table": env.get(INDEX, ""),
+            "pseudonym_key_secret": env.get(PSEUDONYM_KEY, ""),
             "environment_name": env.get("SERVICEPIPE_ENVIRONMENT") or "local",
             "batch_bytes": _whole_number(env, "SERVICEPIPE_BATCH_BYTES", DEFAULT_CHUNK_BYTES, 64 * 1024, "bytes"),
             "files_in_flight": _whole_number(
@@ -143,6 +149,8 @@ class Settings:
             KEYS: self.api_keys_table,
             USAGE_PLAN: self.usage_plan_id,
             ANALYTICS: self.analytics_database,
+            INDEX: self.record_index_table,
+            PSEUDONYM_KEY: self.pseudonym_key_secret,
         }
         return [name for name in AWS_NEEDS.get(work, ()) if not present[name]]
 
@@ -159,4 +167,6 @@ class Settings:
             "api_keys_path": str(data / "api_keys.sqlite"),
             "analytics_catalog_path": str(data / "analytics_catalog.sqlite"),
             "analytics_warehouse_dir": str(data / "cleaned" / "iceberg"),
+            "record_index_path": str(data / "record_index.sqlite"),
+            "pseudonym_key_path": str(data / "pseudonym.key"),
         }

@@ -26,14 +26,17 @@ def s3_operation(method: str, path: str, query: str) -> Call:
     bucket, _, key = unquote(path).lstrip("/").partition("/")
     params = parse_qs(query, keep_blank_values=True)
     if not key:
-        operations = {"HEAD": "HeadBucket", "GET": "ListObjectsV2" if "list-type" in params else "ListObjects"}
-        return "s3", operations[method], {"Bucket": bucket}
+        listing = "ListObjectsV2" if "list-type" in params else "ListObjects"
+        listing = "ListObjectVersions" if "versions" in params else listing
+        return "s3", {"HEAD": "HeadBucket", "GET": listing}[method], {"Bucket": bucket}
     if method == "PUT":
         operation = "UploadPart" if "partNumber" in params else "PutObject"
     elif method == "POST":
         operation = "CreateMultipartUpload" if "uploads" in params else "CompleteMultipartUpload"
     elif method == "DELETE":
         operation = "AbortMultipartUpload" if "uploadId" in params else "DeleteObject"
+        if "versionId" in params:
+            return "s3", operation, {"Bucket": bucket, "Key": key, "VersionId": params["versionId"][0]}
     else:
         operation = {"GET": "GetObject", "HEAD": "HeadObject"}[method]
     return "s3", operation, {"Bucket": bucket, "Key": key}

@@ -80,7 +80,6 @@ _DYNAMODB = {
     "Scan": ("dynamodb:Scan",),
     "BatchGetItem": ("dynamodb:BatchGetItem",),
     "BatchWriteItem": ("dynamodb:BatchWriteItem",),
-    "DeleteItem": ("dynamodb:DeleteItem",),
     "TransactWriteItems": (),  # the item actions of its entries (see _transaction)
 }
 _TRANSACTION_ENTRIES = {

@@ -145,6 +145,14 @@ def _parser() -> Parser:
     )
     publish.add_argument("--json", action="store_true", help="print JSON")
 
+    forget = command("forget", "erase a customer's (or a record's) personal data from every store, with proof")
+    forget.add_argument("--dealer", metavar="DEALER_ID", help="the dealership the customer or record belongs to")
+    person = forget.add_mutually_exclusive_group()
+    person.add_argument("--customer", metavar="CUSTOMER_ID", help="the dealership's own id for the customer")
+    person.add_argument("--record", metavar="SERVICE_RECORD_ID", help="one record (for records without a customer id)")
+    person.add_argument("--status", metavar="REQUEST_ID", help="show an earlier request's audit entry (JSON)")
+    forget.add_argument("--json", action="store_true", help="print the audit entry as JSON")
+
     serve = command("serve", "serve the HTTP API locally")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
     serve.add_argument("--port", type=port, default=8000, help="port to listen on")
@@ -169,6 +177,7 @@ COMMANDS = {
     "replay": "recovery",
     "reconcile": "recovery",
     "publish": "publishing",
+    "forget": "erasure",
 }
 
 

@@ -14,7 +14,8 @@ from infra.render_template import DEPLOYMENT, render
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "infra" / "template.yaml"
-KEPT = {"RawBucket", "CleanedBucket", "ErrorBucket", "AccessLogsBucket", "DeadLetterQueue"}
+# The pseudonym key too: a stack made again with a new key could not find anyone in the index.
+KEPT = {"RawBucket", "CleanedBucket", "ErrorBucket", "AccessLogsBucket", "DeadLetterQueue", "PseudonymKeySecret"}
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +37,7 @@ def test_buckets_the_dead_letter_queue_and_log_groups_are_retained(template) -> 
 
 def test_the_tables_are_retained_and_protected_from_deletion(template) -> None:
     tables = {n: r for n, r in template["Resources"].items() if r["Type"] == "AWS::DynamoDB::Table"}
-    assert set(tables) == {"ServiceRecordsTable", "ApiKeysTable"}
+    assert set(tables) == {"ServiceRecordsTable", "ApiKeysTable", "RecordIndexTable"}
     for name, table in tables.items():
         assert table["Properties"]["DeletionProtectionEnabled"] is True, name
         assert table["DeletionPolicy"] == table["UpdateReplacePolicy"] == "Retain", name

@@ -47,9 +47,18 @@ def test_every_iam_statement_names_its_actions_and_scopes_its_resources(resource
                 for resource in as_list(statement["Resource"]):
                     if resource == "*":
                         assert set(actions) <= set(allowed_wildcards), f"{name}: {actions} on * without a reason"
-                    else:
+                    elif not _ref_is_an_arn(resource, resources):
                         text = str(resource)
                         assert "Arn" in text or "arn:" in text, f"{name}: {resource} is not this stack's ARN"
+
+
+# Resources whose Ref is their ARN (CloudFormation's reference of each type).
+REF_IS_ARN = {"AWS::SecretsManager::Secret"}
+
+
+def _ref_is_an_arn(resource: object, resources: dict) -> bool:
+    named = resource.get("Ref") if isinstance(resource, dict) else None
+    return isinstance(named, str) and resources.get(named, {}).get("Type") in REF_IS_ARN
 
 
 def test_every_bucket_blocks_public_access_and_refuses_plain_http(resources) -> None:

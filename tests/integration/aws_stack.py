@@ -12,6 +12,7 @@ import boto3
 TEMPLATE = Path(__file__).resolve().parents[2] / "infra" / "template.yaml"
 REGION = "ap-southeast-3"  # Jakarta
 ANALYTICS_DATABASE = "sp_analytics"
+RECORD_INDEX_TABLE = "sp-record-index"
 FAKE_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",
@@ -32,6 +33,8 @@ class AwsStack:
     api_keys_table: str = "sp-api-keys"
     admin_key: str = ""  # an admin key issued into api_keys_table
     analytics_database: str = ANALYTICS_DATABASE
+    record_index_table: str = RECORD_INDEX_TABLE
+    pseudonym_key_secret: str = ""  # the secret's ARN
 
     def environment(self) -> dict[str, str]:
         """The entrypoints' environment contract for this stack."""
@@ -44,15 +47,18 @@ class AwsStack:
             "DYNAMODB_TABLE_NAME": self.table_name,
             "API_KEYS_TABLE_NAME": self.api_keys_table,
             "ANALYTICS_DATABASE_NAME": self.analytics_database,
+            "RECORD_INDEX_TABLE_NAME": self.record_index_table,
+            "PSEUDONYM_KEY_SECRET_ARN": self.pseudonym_key_secret,
         }
 
 
-def record_table_keys() -> dict[str, Any]:
-    """The service-record table's keys and indexes, as infra/template.yaml declares them."""
+def record_table_keys(resource: str = "ServiceRecordsTable") -> dict[str, Any]:
+    """A table's keys and indexes, as infra/template.yaml declares them."""
     from cfnlint.decode import cfn_yaml
 
-    table = cfn_yaml.load(str(TEMPLATE))["Resources"]["ServiceRecordsTable"]["Properties"]
-    return {name: table[name] for name in ("AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes")}
+    table = cfn_yaml.load(str(TEMPLATE))["Resources"][resource]["Properties"]
+    names = ("AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes")
+    return {name: table[name] for name in names if name in table}
 
 
 def create_stack(endpoint_url: str | None = None, max_receives: int = 5, visibility_timeout: int = 30) -> AwsStack:
@@ -61,8 +67,9 @@ def create_stack(endpoint_url: str | None = None, max_receives: int = 5, visibil
 
     s3, sqs, dynamodb = client("s3"), client("sqs"), client("dynamodb")
     buckets = ("sp-raw", "sp-cleaned", "sp-error")
-    for bucket in buckets:
+    for bucket in buckets:  # versioned, as the template's are
         s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION})
+        s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
     dlq_url = sqs.create_queue(QueueName="sp-raw-events-dlq")["QueueUrl"]
     dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     queue_url = sqs.create_queue(
@@ -94,7 +101,12 @@ def create_stack(endpoint_url: str | None = None, max_receives: int = 5, visibil
         KeySchema=[{"AttributeName": "key_id", "KeyType": "HASH"}],
     )
     client("glue").create_database(DatabaseInput={"Name": ANALYTICS_DATABASE})
-    return AwsStack(*buckets, queue_url, dlq_url, "service_records", "sp-api-keys", issue_key(dynamodb, "sp-api-keys"))
+    dynamodb.create_table(
+        TableName=RECORD_INDEX_TABLE, BillingMode="PAY_PER_REQUEST", **record_table_keys("RecordIndexTable")
+    )
+    secret = client("secretsmanager").create_secret(Name="sp-pseudonym-key", SecretString="k" * 64)["ARN"]
+    admin = issue_key(dynamodb, "sp-api-keys")
+    return AwsStack(*buckets, queue_url, dlq_url, "service_records", "sp-api-keys", admin, pseudonym_key_secret=secret)
 
 
 def _consume_s3_test_event(sqs: Any, queue_url: str) -> None:

@@ -46,19 +46,24 @@ ROLES = {
     "loader": "LoaderRole",
     "operators": "OperatorPolicy",
     "publisher": "PublisherTaskRole",
+    "eraser": "EraserPolicy",
 }
 
 
 def names(stack, usage_plan: str) -> Names:
     buckets = {"RawBucket": stack.raw_bucket, "CleanedBucket": stack.cleaned_bucket, "ErrorBucket": stack.error_bucket}
-    tables = {"ServiceRecordsTable": stack.table_name, "ApiKeysTable": stack.api_keys_table}
+    tables = {
+        "ServiceRecordsTable": stack.table_name,
+        "ApiKeysTable": stack.api_keys_table,
+        "RecordIndexTable": stack.record_index_table,
+    }
     queues = {"ProcessingQueue": stack.queue_url, "DeadLetterQueue": stack.dlq_url}
     arns = {logical: f"arn:aws:s3:::{bucket}" for logical, bucket in buckets.items()}
     arns |= {logical: f"arn:aws:dynamodb:{REGION}:{PLACE.account}:table/{t}" for logical, t in tables.items()}
     arns |= {logical: queue_arn(url, PLACE) for logical, url in queues.items()}
     refs = {**buckets, **tables, **queues, "ArtifactBucketName": ARTIFACTS, "UsagePlan": usage_plan}
     refs |= {"GlueScriptKey": "glue/script.py", "GlueBundleKey": "glue/bundle.zip", "EnvironmentName": "test"}
-    refs |= {"AnalyticsDatabase": stack.analytics_database}
+    refs |= {"AnalyticsDatabase": stack.analytics_database, "PseudonymKeySecret": stack.pseudonym_key_secret}
     return Names(place=PLACE, refs=refs, arns=arns)
 
 
@@ -116,6 +121,9 @@ def day(tmp_path_factory) -> dict[str, Any]:
         run("operators", lambda: cli("upload", str(bulk)))
         s3 = boto3.client("s3")
         s3.put_object(Bucket=stack.raw_bucket, Key="service-records/date=2026-12-01/broken.json", Body=b"\x00")
+        # Rejected only for a control character in the customer's name: valid once it is erased.
+        controls = orjson.dumps(a_record("SR-5", {"customer.customer_name": "Budi\u0007"}))
+        s3.put_object(Bucket=stack.raw_bucket, Key="service-records/date=2026-12-01/controls.jsonl", Body=controls)
         # A visibility timeout of 1 s: the worker renews it (heartbeats) while a file is in hand.
         # A file is held until a renewal has happened: a warm process may finish a small file
         # before the first heartbeat is due, and the renewal's permission must be exercised.
@@ -160,6 +168,8 @@ def day(tmp_path_factory) -> dict[str, Any]:
         run("operators", lambda: _reading_tables("operators", reconcile, monkeypatch, calls))
         insights = ("insights", "--out", str(folder / "report"))
         run("operators", lambda: _reading_tables("operators", insights, monkeypatch, calls))
+        forget = ("forget", "--dealer", "DLR-JKT-001", "--customer", a_record()["customer"]["customer_id"])
+        run("eraser", lambda: _reading_tables("eraser", forget, monkeypatch, calls))
         run("operators", lambda: cli("dealers", "list"))
         run("operators", lambda: cli("dealers", "revoke", key_id))
     monkeypatch.undo()

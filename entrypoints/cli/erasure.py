@@ -1,0 +1,79 @@
+"""``servicepipe forget``: a customer's (or one record's) personal data erased from every store,
+with proof (docs/operations.md, "Erasure requests"); ``--status`` shows a request's audit entry."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+from typing import TYPE_CHECKING
+
+from application.erasure.erasure_log import ERASED, NOTHING_HELD, ErasureRecord
+from domain.erasure import ErasureRequestError, ErasureTarget
+from entrypoints.cli.arguments import UsageError
+from entrypoints.cli.commands import print_json, require_data_folder
+
+if TYPE_CHECKING:
+    from entrypoints.container import Container
+
+
+def forget(args: argparse.Namespace, container: Container) -> int:
+    require_data_folder(container)
+    if args.status:
+        found = container.erasure_log().get(args.status)
+        if found is None:
+            raise UsageError(f"no erasure request {args.status!r}: give the request id forget printed")
+        print_json(found.to_dict())
+        return 0
+    try:
+        target = ErasureTarget(args.dealer or "", customer_id=args.customer, service_record_id=args.record)
+    except ErasureRequestError as err:
+        raise UsageError(str(err)) from None
+    request = container.forget_person()(target, requested_by=f"operator:{_user()}")
+    if args.json:
+        print_json(request.to_dict())
+    else:
+        print(summary(request))
+    if request.traces:
+        places = ", ".join(f"{t['store']} {t['place']}" for t in request.traces[:5])
+        print(
+            f"servicepipe forget: traces left in {len(request.traces)} place(s) ({places}): "
+            f"run the same request again, then see docs/operations.md if they stay",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
+
+
+def summary(request: ErasureRecord) -> str:
+    """What a request did, in a few lines for a person (no personal data: the request names it)."""
+    if request.status == NOTHING_HELD:
+        earlier = f" (erased by {', '.join(request.earlier_requests)})" if request.earlier_requests else ""
+        return f"request {request.request_id}: nothing held the person{earlier}; nothing changed"
+    changed = request.changed
+    raw, table = changed.get("raw", {}), changed.get("table", {})
+    analytics, index = changed.get("analytics", {}), changed.get("index", {})
+    lines = [
+        f"request {request.request_id}: {'erased' if request.status == ERASED else 'traces left'}",
+        f"  raw files rewritten        {len(_get(raw, 'files_rewritten')):>8,}"
+        f"  (earlier versions deleted: {_get(raw, 'earlier_versions_deleted'):,})",
+        f"  cleaned files rewritten    {len(_get(changed.get('cleaned', {}), 'files_rewritten')):>8,}",
+        f"  error files rewritten      {len(_get(changed.get('errors', {}), 'files_rewritten')):>8,}",
+        f"  table items erased         {_get(table, 'items_erased'):>8,}",
+        f"  dates published again      {len(_get(analytics, 'dates_published_again')):>8,}"
+        f"  (old table files deleted: {_get(analytics, 'files_deleted'):,})",
+        f"  index rows forgotten       {_get(index, 'rows_forgotten'):>8,}",
+        f"see it again: servicepipe forget --status {request.request_id}",
+    ]
+    return "\n".join(lines)
+
+
+def _get(store: object, name: str):  # type: ignore[no-untyped-def]
+    return store.get(name, 0) if isinstance(store, dict) else 0
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no name for this uid (a container)
+        return "unknown"
