@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
@@ -138,6 +138,30 @@ class IcebergTables:
         if old or files:
             log.info("table tidied", extra={"table": table, "snapshots": len(old), "files": files, "bytes": size})
         return Tidied(table, len(old), files, size)
+
+    def erase_rows(self, table: str, where: Mapping[str, Sequence[str]], blank: Sequence[str] | None) -> int:
+        from pyiceberg.expressions import And, In
+
+        iceberg = self._loaded(table)
+        if iceberg is None:
+            return 0
+        # In's runtime signature is (term, literals); mypy reads its pydantic fields instead.
+        conditions = [In(column, set(values)) for column, values in where.items()]  # type: ignore[call-arg, arg-type]
+        matching = conditions[0] if len(conditions) == 1 else And(*conditions)
+        rows = iceberg.scan(row_filter=matching).to_arrow()
+        if not rows.num_rows:
+            return 0
+        with _one_writer(table), iceberg.transaction() as transaction:
+            transaction.delete(matching)  # copy-on-write: only the files holding these rows
+            if blank is not None:
+                for column in blank:
+                    index = rows.schema.get_field_index(column)
+                    rows = rows.set_column(
+                        index, rows.schema.field(column), pa.nulls(rows.num_rows, rows.schema.field(column).type)
+                    )
+                transaction.append(rows)
+        log.info("rows erased", extra={"table": table, "rows": rows.num_rows})
+        return int(rows.num_rows)
 
     def forget_history(self, table: str) -> Tidied:
         iceberg = self._loaded(table)

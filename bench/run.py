@@ -211,6 +211,10 @@ def main() -> int:
         return _print(insights(dataset(BIG, True)))
     if sys.argv[1:] == ["--publish"]:  # the publish rows alone
         return _print(publishing(dataset(BIG, True)))
+    if sys.argv[1:] == ["--erasure"]:  # the forget rows alone
+        from bench.erasure import erasure
+
+        return _print(erasure(dataset(BIG, True)))
     small_jsonl, small_array = dataset(100_000, True), dataset(100_000, False)
     big_jsonl, big_array = dataset(BIG, True), dataset(BIG, False)
 
@@ -291,6 +295,9 @@ def main() -> int:
     rows.extend(whole_processes(base, small_jsonl, big_jsonl, empty))
     rows.extend(insights(big_jsonl))
     rows.extend(publishing(big_jsonl))
+    from bench.erasure import erasure
+
+    rows.extend(erasure(big_jsonl))
     rows.extend(start_up_rows)
     return _print(rows)
 

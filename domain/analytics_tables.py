@@ -54,21 +54,23 @@ SCHEMAS: dict[str, pa.Schema] = {
 
 def _attributes(dimension: str) -> list[str]:
     key = DIMENSION_KEYS[dimension]
-    return [f.name for f in TABLE_SCHEMAS[dimension] if f.name not in (key, "source_file", "ingested_at")]
+    return [f.name for f in TABLE_SCHEMAS[dimension] if f.name not in (*key, "source_file", "ingested_at")]
 
 
-def _version_order(table: pa.Table, key: str) -> pa.Array:
+def _version_order(table: pa.Table, key: tuple[str, ...]) -> pa.Array:
     """Row indices by key, then version order; rows of one file keep their order. Sorted on
-    the four columns alone: a copy of the whole table is made once, of the rows kept."""
+    these columns alone: a copy of the whole table is made once, of the rows kept."""
+    keys = {f"key{i}": table.column(column) for i, column in enumerate(key)}
     narrow = pa.table(
         {
-            "key": table.column(key),
+            **keys,
             "ingested_at": table.column("ingested_at"),
             "source_file": table.column("source_file"),
             "row": pa.array(np.arange(table.num_rows)),
         }
     )
-    return pc.sort_indices(narrow, sort_keys=[(c, "ascending") for c in ("key", "ingested_at", "source_file", "row")])
+    order = [*keys, "ingested_at", "source_file", "row"]
+    return pc.sort_indices(narrow, sort_keys=[(c, "ascending") for c in order])
 
 
 def _changed(table: pa.Table, dimension: str) -> np.ndarray:
@@ -78,7 +80,7 @@ def _changed(table: pa.Table, dimension: str) -> np.ndarray:
     if rows < 2:
         return changed
     same = np.ones(rows - 1, dtype=bool)
-    for column in [DIMENSION_KEYS[dimension], *_attributes(dimension)]:
+    for column in [*DIMENSION_KEYS[dimension], *_attributes(dimension)]:
         values = table.column(column).combine_chunks()
         before, after = values.slice(0, rows - 1), values.slice(1)
         equal = pc.fill_null(pc.equal(before, after), False)
@@ -91,7 +93,8 @@ def _changed(table: pa.Table, dimension: str) -> np.ndarray:
 def _runs(table: pa.Table, dimension: str) -> tuple[pa.Array, np.ndarray]:
     """The rows' version order, and where in it each run of equal rows of a key starts."""
     order = _version_order(table, DIMENSION_KEYS[dimension])
-    return order, _changed(table.select([DIMENSION_KEYS[dimension], *_attributes(dimension)]).take(order), dimension)
+    columns = [*DIMENSION_KEYS[dimension], *_attributes(dimension)]
+    return order, _changed(table.select(columns).take(order), dimension)
 
 
 def changes(dimension: str, staged: pa.Table) -> pa.Table:
@@ -99,9 +102,9 @@ def changes(dimension: str, staged: pa.Table) -> pa.Table:
     key's attributes change: the first and the last row of each run of equal rows. The last is
     kept too because another date's rows may fall inside the run in version order (a file
     whose ingestion time is not its key's date): the key's last row is never dropped."""
-    key = DIMENSION_KEYS[dimension]
-    if staged.column(key).null_count:
-        staged = staged.filter(pc.is_valid(staged.column(key)))
+    for column in DIMENSION_KEYS[dimension]:
+        if staged.column(column).null_count:
+            staged = staged.filter(pc.is_valid(staged.column(column)))
     order, starts = _runs(staged, dimension)
     ends = np.append(starts[1:], True) if len(starts) else starts
     return staged.take(order.filter(pa.array(starts | ends)))
@@ -114,10 +117,13 @@ def history(dimension: str, all_changes: pa.Table) -> pa.Table:
     columns = [f.name for f in TABLE_SCHEMAS[dimension]]
     order, starts = _runs(all_changes, dimension)
     versions = all_changes.select(columns).take(order.filter(pa.array(starts)))  # a run's first row starts a version
-    keys = versions.column(key).to_numpy(zero_copy_only=False)
     starts_at = versions.column("ingested_at")
     last_of_key = np.ones(versions.num_rows, dtype=bool)
-    last_of_key[:-1] = keys[:-1] != keys[1:]
+    if versions.num_rows:
+        last_of_key[:-1] = False
+        for column in key:  # a key ends where any of its columns changes
+            values = versions.column(column).to_numpy(zero_copy_only=False)
+            last_of_key[:-1] |= values[:-1] != values[1:]
     following = np.append(np.arange(1, versions.num_rows), 0) if versions.num_rows else np.array([], dtype=int)
     valid_to = pc.if_else(pa.array(last_of_key), pa.nulls(versions.num_rows, _VALID_TO.type), starts_at.take(following))
     table = versions.append_column(_VALID_FROM, starts_at.cast(_VALID_FROM.type)).append_column(_VALID_TO, valid_to)

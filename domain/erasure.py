@@ -42,9 +42,9 @@ class ErasureTarget:
 
     def __post_init__(self) -> None:
         if not (self.dealer_id or "").strip():
-            raise ErasureRequestError("a dealer id is required: --dealer DEALER_ID")
+            raise ErasureRequestError("a dealer id is required: the dealership the customer or record belongs to")
         if (self.customer_id is None) == (self.service_record_id is None):
-            raise ErasureRequestError("name either a customer (--customer CUSTOMER_ID) or a record (--record ID)")
+            raise ErasureRequestError("name exactly one of a customer id and a service record id")
         for name, value in (("customer id", self.customer_id), ("record id", self.service_record_id)):
             if value is not None and not value.strip():
                 raise ErasureRequestError(f"the {name} is blank: give the dealership's own id")
@@ -106,3 +106,38 @@ def _without_notes(services: object) -> object:
         {**line, TECHNICIAN_NOTES: None} if isinstance(line, dict) and line.get(TECHNICIAN_NOTES) is not None else line
         for line in services
     ]
+
+
+@dataclass(frozen=True)
+class TableErasure:
+    """How one analytics table gives up a person's rows: which rows (``where``: column ->
+    values), and whether they stay with ``blank`` columns set to null or go (``blank`` None)."""
+
+    table: str
+    where: dict[str, list[str]]
+    blank: tuple[str, ...] | None
+
+
+def published_erasures(target: ErasureTarget, records: set[str]) -> list[TableErasure]:
+    """What each analytics table gives up for ``target`` (``records``: their record ids). The
+    fact rows stay (the vehicle's history) without their customer; their service lines without
+    notes; a customer's dimension rows go, every version."""
+    dealer = [target.dealer]
+    if target.customer_id is not None:
+        customer = {"dealer_id": dealer, "customer_id": [target.customer_id.strip()]}
+        erasures = [TableErasure("fact_service_records", customer, ("customer_id",))]
+        erasures += [TableErasure(name, customer, None) for name in CUSTOMER_DIMENSIONS]
+    else:
+        records = records | {(target.service_record_id or "").strip()}
+        erasures = [
+            TableErasure(
+                "fact_service_records", {"dealer_id": dealer, "service_record_id": sorted(records)}, ("customer_id",)
+            )
+        ]
+    if records:
+        lines = {"dealer_id": dealer, "service_record_id": sorted(records)}
+        erasures.append(TableErasure("dim_services_performed", lines, (TECHNICIAN_NOTES,)))
+    return erasures
+
+
+CUSTOMER_DIMENSIONS = ("dim_customer", "dim_customer_changes", "dim_customer_history")

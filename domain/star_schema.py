@@ -80,7 +80,12 @@ TABLE_SCHEMAS: dict[str, pa.Schema] = {
             ("dealer_timezone", pa.string()),
         ],
         "dim_vehicle": [_key("vin", pa.string()), ("model", pa.string()), ("year", pa.int64())],
-        "dim_customer": [_key("customer_id", pa.string()), ("customer_name", pa.string())],
+        # A customer id is the dealership's own: CUST-7 of two dealerships is two people.
+        "dim_customer": [
+            _key("dealer_id", pa.string()),
+            _key("customer_id", pa.string()),
+            ("customer_name", pa.string()),
+        ],
         "dim_services_performed": [
             _key("service_record_id", pa.string()),
             _key("dealer_id", pa.string()),
@@ -103,7 +108,12 @@ TABLE_SCHEMAS: dict[str, pa.Schema] = {
     }.items()
 }
 TABLES = tuple(TABLE_SCHEMAS)
-DIMENSION_KEYS = {"dim_dealer": "dealer_id", "dim_vehicle": "vin", "dim_customer": "customer_id"}
+# Each dimension's key: the columns that name one of its rows.
+DIMENSION_KEYS: dict[str, tuple[str, ...]] = {
+    "dim_dealer": ("dealer_id",),
+    "dim_vehicle": ("vin",),
+    "dim_customer": ("dealer_id", "customer_id"),
+}
 
 # Star-schema column <- cleaned column, per table (the context columns are added for all).
 _SOURCES = {
@@ -131,7 +141,11 @@ _SOURCES = {
         "dealer_timezone": "dealer_timezone",
     },
     "dim_vehicle": {"vin": "vehicle.vin", "model": "vehicle.model", "year": "vehicle.year"},
-    "dim_customer": {"customer_id": "customer.customer_id", "customer_name": "customer.customer_name"},
+    "dim_customer": {
+        "dealer_id": "dealer.dealer_id",
+        "customer_id": "customer.customer_id",
+        "customer_name": "customer.customer_name",
+    },
 }
 
 
@@ -144,13 +158,15 @@ def local_times(utc: pa.Array, zone_abbrev: pa.Array) -> pa.Array:
     return local
 
 
-def last_per_key(table: pa.Table, key: str) -> pa.Table:
-    """The last row of each non-null key, in the order the keys last appear."""
+def last_per_key(table: pa.Table, key: tuple[str, ...]) -> pa.Table:
+    """The last row of each key (its columns all set), in the order the keys last appear."""
     if not table.num_rows:
         return table
-    rows = pa.table({"key": table.column(key), "row": pa.array(np.arange(table.num_rows))})
-    last = rows.group_by("key", use_threads=False).aggregate([("row", "max")])
-    last = last.filter(pc.is_valid(last.column("key")))
+    names = [f"key{i}" for i in range(len(key))]
+    rows = pa.table({**dict(zip(names, (table.column(c) for c in key), strict=True)), "row": np.arange(table.num_rows)})
+    last = rows.group_by(names, use_threads=False).aggregate([("row", "max")])
+    for name in names:
+        last = last.filter(pc.is_valid(last.column(name)))
     return table.take(np.sort(last.column("row_max").to_numpy()))
 
 
@@ -203,7 +219,9 @@ def build_star_schema(result: CleanResult, context: FileContext) -> dict[str, pa
     )
     tables = {"fact_service_records": fact}
     for name, key in DIMENSION_KEYS.items():
-        keyed = records.filter(pc.is_valid(records.column(_SOURCES[name][key])))  # no customer, no row
+        keyed = records
+        for column in key:  # no customer, no row
+            keyed = keyed.filter(pc.is_valid(keyed.column(_SOURCES[name][column])))
         tables[name] = last_per_key(_table(name, keyed, context), key)
     for name, lines in (("dim_services_performed", result.services), ("dim_parts_used", result.parts)):
         columns = {f.name: lines.column(f.name) for f in TABLE_SCHEMAS[name] if f.name in lines.column_names}

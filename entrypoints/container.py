@@ -80,6 +80,8 @@ KeyFile = _built_on_first_use("adapters.local.key_file", "KeyFile")
 SecretsManagerKey = _built_on_first_use("adapters.aws.secret_key", "SecretsManagerKey")
 RowNotes = _built_on_first_use("application.erasure.row_notes", "RowNotes")
 ErasureLog = _built_on_first_use("application.erasure.erasure_log", "ErasureLog")
+FileErasureRequest = _built_on_first_use("application.erasure.erasure_requests", "FileErasureRequest")
+ErasureRequestStatus = _built_on_first_use("application.erasure.erasure_requests", "ErasureRequestStatus")
 
 
 class Container(containers.DeclarativeContainer):
@@ -209,6 +211,8 @@ class Container(containers.DeclarativeContainer):
         notes=row_notes,
     )
     erasure_log = providers.Factory(ErasureLog, store=raw_store)
+    file_erasure_request = providers.Factory(FileErasureRequest, raw=raw_store, clock=clock)
+    erasure_request_status = providers.Factory(ErasureRequestStatus, raw=raw_store)
     forget_person = providers.Factory(
         _built_on_first_use("application.erasure.forget", "ForgetPerson"),
         raw=raw_store,

@@ -110,6 +110,8 @@ def stack_environment(outputs: dict[str, str]) -> dict[str, str]:
         "DYNAMODB_TABLE_NAME": outputs["TableName"],
         "SERVICEPIPE_ENVIRONMENT": outputs["EnvironmentName"],
         "API_KEYS_TABLE_NAME": outputs["ApiKeysTableName"],
+        "RECORD_INDEX_TABLE_NAME": outputs["RecordIndexTableName"],
+        "PSEUDONYM_KEY_SECRET_ARN": outputs["PseudonymKeySecretArn"],
     }
 
 
@@ -199,9 +201,10 @@ def run_pipeline(endpoint: str, outputs: dict[str, str], records: int = 500) -> 
 def main() -> int:
     from moto.server import ThreadedMotoServer
 
-    from infra.moto_compat import serialise_dynamodb_transactions
+    from infra.moto_compat import secrets_in_cloudformation, serialise_dynamodb_transactions
 
     serialise_dynamodb_transactions()
+    secrets_in_cloudformation()
 
     # moto says, per resource, what its CloudFormation skips (alarms, scaling, Glue): known.
     warnings.filterwarnings("ignore", message="Tried to parse")

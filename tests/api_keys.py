@@ -36,6 +36,7 @@ def whole_app() -> tuple[Any, dict[str, str], InMemoryObjectStore, Any]:
     factories' VIN), and keys for Jakarta, Surabaya and an admin: (app, keys by name, raw store,
     record repository)."""
     from adapters.local.in_memory import InMemoryRecordRepository
+    from application.erasure.erasure_requests import ErasureRequestStatus, FileErasureRequest
     from application.history.vehicle_history import ServiceRecordLookup, VehicleHistory
     from application.intake.submit_record import SubmitRecord
     from tests.factories import VALID_VIN, a_record
@@ -53,5 +54,7 @@ def whole_app() -> tuple[Any, dict[str, str], InMemoryObjectStore, Any]:
         lambda: SubmissionStatus(raw, cleaned, errors),
         lambda: VehicleHistory(repository),
         lambda: ServiceRecordLookup(repository),
+        lambda: FileErasureRequest(raw, FixedClock(NOW)),
+        lambda: ErasureRequestStatus(raw),
     )
     return app, named, raw, repository

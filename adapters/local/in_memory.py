@@ -268,6 +268,27 @@ class InMemoryTableCatalog:
     def forget_history(self, table: str) -> Tidied:
         return Tidied(table, 0, 0, 0)  # only the current contents are kept here
 
+    def erase_rows(self, table: str, where: Mapping[str, Sequence[str]], blank: Sequence[str] | None) -> int:
+        held = self.tables.get(table)
+        if held is None:
+            return 0
+        hit = pa.array([True] * held.num_rows)
+        for column, values in where.items():
+            hit = pc.and_(hit, pc.fill_null(pc.is_in(held.column(column), pa.array(list(values), pa.string())), False))
+        count = int(pc.sum(hit).as_py() or 0)
+        if not count:
+            return 0
+        if blank is None:
+            self.tables[table] = held.filter(pc.invert(hit))
+        else:
+            for column in blank:
+                index = held.schema.get_field_index(column)
+                nulls = pa.nulls(held.num_rows, held.schema.field(column).type)
+                held = held.set_column(index, held.schema.field(column), pc.if_else(hit, nulls, held.column(column)))
+            self.tables[table] = held
+        self.commits.append(table)
+        return count
+
     def read(self, table: str, columns: Sequence[str] | None = None) -> pa.Table | None:
         held = self.tables.get(table)
         return held.select(list(columns)) if held is not None and columns else held

@@ -3,7 +3,7 @@ an open table format's catalog (Apache Iceberg: a SQLite catalog locally, Glue o
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Protocol
@@ -78,6 +78,13 @@ class TableCatalog(Protocol):
         before ``before``: what no reader can reach any more, and what a publish that failed
         left behind (a publish under way writes after ``before``, so its files stay). Nothing
         if the table does not exist."""
+        ...
+
+    def erase_rows(self, table: str, where: Mapping[str, Sequence[str]], blank: Sequence[str] | None) -> int:
+        """In one commit, the rows of ``table`` whose every column named in ``where`` holds one
+        of its values: kept with the ``blank`` columns set to null, or removed if ``blank`` is
+        None. Only the files holding such rows are rewritten. How many rows; 0 (and no commit)
+        if none, or no table. Raises ``TableChanged`` if another writer changed it meanwhile."""
         ...
 
     def forget_history(self, table: str) -> Tidied:

@@ -6,7 +6,8 @@ again, as it was judged the first time, which rewrites everything made from it: 
 Parquet and JSON Lines of the cleaned zone, the rejected rows and unreadable copies of the
 error store (what a submission's status reports), the manifest. The table's items are replaced
 by the new cleaned lines (newer-wins keeps a later correction), the published dates that held
-the person are published again and the analytics tables' history forgotten, and the index
+the person are rewritten (only the files that hold their rows) and the tables' history
+forgotten, and the index
 forgets the person. Then every store is searched (``TraceSearch``) and the request is noted in
 the audit trail with what each store gave up.
 
@@ -24,7 +25,6 @@ from datetime import datetime
 
 import orjson
 
-from application.analytics.publish_tables import PublishTables
 from application.analytics.table_catalog import TableCatalog
 from application.erasure.erasure_log import ERASED, NOTHING_HELD, TRACES_LEFT, ErasureLog, ErasureRecord
 from application.erasure.person_rows import Person
@@ -39,7 +39,7 @@ from application.ports import Clock, ObjectStore, RecordRepository, ScratchSpace
 from application.processing.process_raw_file import ProcessRawFile
 from application.storage_keys import ERROR_PREFIXES, UNREADABLE_PREFIX, OutputKeys, output_keys
 from domain.analytics_tables import SCHEMAS
-from domain.erasure import ErasureTarget, customer_id_of, customer_token
+from domain.erasure import ErasureTarget, customer_id_of, customer_token, published_erasures
 from domain.record_identity import RecordKey
 
 log = logging.getLogger(__name__)
@@ -56,7 +56,7 @@ class _Erased:
     error_files: list[str] = field(default_factory=list)
     output_versions: int = 0
     table_items: int = 0
-    published_dates: list[str] = field(default_factory=list)
+    analytics_rows: int = 0
     analytics_files: int = 0
     index_rows: int = 0
     records: set[str] = field(default_factory=set)
@@ -70,7 +70,7 @@ class _Erased:
             "errors": {"files_rewritten": self.error_files},
             "earlier_output_versions_deleted": self.output_versions,
             "table": {"items_erased": self.table_items},
-            "analytics": {"dates_published_again": self.published_dates, "files_deleted": self.analytics_files},
+            "analytics": {"rows_erased": self.analytics_rows, "old_files_deleted": self.analytics_files},
             "index": {"rows_forgotten": self.index_rows},
         }
 
@@ -81,6 +81,7 @@ class _Erased:
             or self.raw_versions
             or self.output_versions
             or self.table_items
+            or self.analytics_rows
             or self.analytics_files
             or self.index_rows
         )
@@ -107,13 +108,17 @@ class ForgetPerson:
         self._log = ErasureLog(raw)
         self._search = TraceSearch(raw, cleaned, errors, index, repository, catalog)
 
-    def __call__(self, target: ErasureTarget, requested_by: str) -> ErasureRecord:
+    def __call__(
+        self, target: ErasureTarget, requested_by: str, request_id: str | None = None, requested_at: str | None = None
+    ) -> ErasureRecord:
+        """Carry out one request; ``request_id`` and ``requested_at`` are those of a request
+        received earlier (through the API), else new."""
         token = None
         if target.customer_id is not None:
             token = customer_token(self._key.key(), target.dealer, target.customer_id)
         record = ErasureRecord(
-            request_id=self._new_id(),
-            requested_at=self._clock.now().isoformat(),
+            request_id=request_id or self._new_id(),
+            requested_at=requested_at or self._clock.now().isoformat(),
             requested_by=requested_by,
             dealer_id=target.dealer,
             customer_token=token,
@@ -129,7 +134,7 @@ class ForgetPerson:
             self._erase_file(raw_key, target, erased)
             raw_keys.append(raw_key)
         self._erase_table(target, erased)
-        self._erase_published(erased)
+        self._erase_published(target, erased)
         named = [h for h in holdings if h.lookup.startswith(CUSTOMER_LOOKUP)]
         self._index.remove(named)
         erased.index_rows = len(named)
@@ -242,27 +247,18 @@ class ForgetPerson:
             if lines:
                 erased.table_items += self._repository.put_if_newer(lines)
 
-    def _erase_published(self, erased: _Erased) -> None:
-        """Publish again the dates that hold the person, then forget every table's history."""
+    def _erase_published(self, target: ErasureTarget, erased: _Erased) -> None:
+        """The person's rows in the analytics tables rewritten (only the files holding them),
+        then every table's history forgotten, so that time travel cannot read them back."""
         if self._catalog is None or not erased.reprocessed:
             return
-        catalog = self._catalog
-        dates = sorted({keys.date for keys in erased.reprocessed})
-        published = [day for day in dates if any(_published(catalog, name, day) for name in SCHEMAS)]
-        if published:
-            PublishTables(self._cleaned, self._errors, catalog, self._clock)(published)
-            erased.published_dates = published
+        for erasure in published_erasures(target, erased.records):
+            erased.analytics_rows += self._catalog.erase_rows(erasure.table, erasure.where, erasure.blank)
         for name in SCHEMAS:
-            tidied = catalog.forget_history(name)
+            tidied = self._catalog.forget_history(name)
             erased.analytics_files += tidied.files
             for key in tidied.removed:
                 erased.output_versions += self._cleaned.purge_versions(key)
-
-
-def _published(catalog: TableCatalog, table: str, day: str) -> bool:
-    from datetime import date
-
-    return catalog.published_version(table, date.fromisoformat(day)) is not None
 
 
 def _instant(value: object) -> datetime | None:

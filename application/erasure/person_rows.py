@@ -1,9 +1,8 @@
 """Which rows of a table, a cleaned line or a rejected row still hold an erasure's person.
 
 One definition for the proof search over every store: a row holds the person when it names
-the customer (their id, at their dealership; a ``dim_customer`` row, which has no dealer, by
-their id and one of their names), or is one of their records and still carries a customer
-or technician notes.
+the customer (their id, at their dealership), or is one of their records and still carries a
+customer or technician notes.
 """
 
 from __future__ import annotations
@@ -52,10 +51,7 @@ class Person:
         if self.target.customer_id is None:  # a record's: its rows must carry no customer
             return pc.and_(self._their_records(table), pc.is_valid(customers))
         same_id = pc.equal(customers, self.target.customer_id.strip())
-        if "dealer_id" in table.column_names:
-            return pc.and_(same_id, pc.equal(table.column("dealer_id"), self.target.dealer))
-        names = table.column("customer_name")
-        return pc.and_(same_id, pc.is_in(names, pa.array(sorted(self.names), pa.string())))
+        return pc.and_(same_id, pc.equal(table.column("dealer_id"), self.target.dealer))
 
     def _their_records(self, table: pa.Table) -> pa.ChunkedArray:
         records = self.record_ids

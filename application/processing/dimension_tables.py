@@ -19,6 +19,7 @@ from typing import BinaryIO
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from application.ports import ScratchSpace
 from domain.star_schema import last_per_key
@@ -33,10 +34,17 @@ def partitions_of(keys: pa.ChunkedArray | pa.Array) -> np.ndarray:
     return (pd.util.hash_array(values.astype(object)) % PARTITIONS).astype(np.intp)
 
 
-def _by_partition(rows: pa.Table, key: str) -> tuple[pa.Table, np.ndarray]:
+def _key_values(rows: pa.Table, key: tuple[str, ...]) -> pa.ChunkedArray | pa.Array:
+    """One value per row for a key of one or more columns (joined by a separator no id holds)."""
+    if len(key) == 1:
+        return rows.column(key[0])
+    return pc.binary_join_element_wise(*(rows.column(c) for c in key), "\x1f")
+
+
+def _by_partition(rows: pa.Table, key: tuple[str, ...]) -> tuple[pa.Table, np.ndarray]:
     """``rows`` grouped by partition (stable: their order kept within one), and where each
     partition starts (``PARTITIONS + 1`` offsets)."""
-    parts = partitions_of(rows.column(key))
+    parts = partitions_of(_key_values(rows, key))
     ordered = rows.take(np.argsort(parts, kind="stable"))
     offsets = np.concatenate([[0], np.cumsum(np.bincount(parts, minlength=PARTITIONS))])
     return ordered, offsets
@@ -45,7 +53,7 @@ def _by_partition(rows: pa.Table, key: str) -> tuple[pa.Table, np.ndarray]:
 class DimensionTable:
     """The rows of one dimension table (without context columns) for one raw file."""
 
-    def __init__(self, key: str, schema: pa.Schema, stack: ExitStack, scratch: ScratchSpace | None) -> None:
+    def __init__(self, key: tuple[str, ...], schema: pa.Schema, stack: ExitStack, scratch: ScratchSpace | None) -> None:
         self._key, self._schema, self._stack, self._scratch = key, schema, stack, scratch
         self._kept: list[pa.Table] = []
         self._spools: dict[int, tuple[BinaryIO, pa.ipc.RecordBatchStreamWriter]] = {}

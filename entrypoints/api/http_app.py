@@ -20,6 +20,7 @@ from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 
 from application.access.api_keys import Authenticate
+from application.erasure.erasure_requests import ErasureRequestStatus, FileErasureRequest
 from application.errors import BadPageToken, ConfigurationError, TransientError
 from application.history.vehicle_history import (
     DEFAULT_PAGE_SIZE,
@@ -39,8 +40,11 @@ from application.intake.submit_record import (
     SubmitRecord,
 )
 from domain.dealer_access import Caller
+from domain.erasure import ErasureRequestError, ErasureTarget
 from entrypoints.api.access_log import AccessLog
 from entrypoints.api.openapi_docs import (
+    ERASURE_REQUEST_RESPONSES,
+    ERASURE_STATUS_RESPONSES,
     HEALTH_RESPONSES,
     HISTORY_RESPONSES,
     RECORD_RESPONSES,
@@ -48,6 +52,7 @@ from entrypoints.api.openapi_docs import (
     SUBMIT_RESPONSES,
     document,
 )
+from entrypoints.api.openapi_models import ErasureRequestBody
 
 if TYPE_CHECKING:
     from entrypoints.container import Container
@@ -60,6 +65,7 @@ UNAUTHORIZED = (
     "missing or unknown x-api-key header: send your dealership's key (the operator issues it with "
     "`servicepipe dealers add DEALER_ID`)"
 )
+ADMIN_ONLY = "erasure requests are filed and followed with an admin key (the operator's); a dealer's key cannot"
 UNAVAILABLE = (
     "the service cannot reach its storage right now; nothing was changed by this request: "
     "try again in a minute, and tell the operator if it lasts"
@@ -97,6 +103,8 @@ def create_app(
     submission_status: Callable[[], SubmissionStatus],
     vehicle_history: Callable[[], VehicleHistory] | None = None,
     record_lookup: Callable[[], ServiceRecordLookup] | None = None,
+    file_erasure_request: Callable[[], FileErasureRequest] | None = None,
+    erasure_request_status: Callable[[], ErasureRequestStatus] | None = None,
 ) -> Any:
     """The app, wrapped in its access log; each argument builds its use-case on first use
     (no AWS client at import)."""
@@ -108,8 +116,8 @@ def create_app(
         if exc.status_code == 404:
             message = (
                 f"no route {request.url.path}: the API serves POST /service-records, "
-                "GET /service-records/{id}, GET /submissions/{id}, GET /vehicles/{vin}/service-records "
-                "and GET /health"
+                "GET /service-records/{id}, GET /submissions/{id}, GET /vehicles/{vin}/service-records, "
+                "POST /erasure-requests, GET /erasure-requests/{id} and GET /health"
             )
         elif exc.status_code == 405:
             allowed = (exc.headers or {}).get("Allow", "")
@@ -225,6 +233,47 @@ def create_app(
 
             return await for_caller(request, answer)
 
+    if file_erasure_request is not None and erasure_request_status is not None:
+        file_request, request_status = file_erasure_request, erasure_request_status
+
+        @app.post(
+            "/erasure-requests",
+            status_code=202,
+            responses=ERASURE_REQUEST_RESPONSES,
+            operation_id="fileErasureRequest",
+            tags=["erasure"],
+            summary="File a customer's erasure request",
+        )
+        async def erasure_request(body: ErasureRequestBody, request: Request) -> Response:
+            def answer(caller: Caller) -> Response:
+                if not caller.admin:
+                    return _error(403, "forbidden", ADMIN_ONLY)
+                try:
+                    target = ErasureTarget(body.dealer_id, body.customer_id, body.service_record_id)
+                except ErasureRequestError as err:
+                    return _error(400, "bad_request", str(err))
+                return JSONResponse(file_request()(target, caller).to_dict(), status_code=202)
+
+            return await for_caller(request, answer)
+
+        @app.get(
+            "/erasure-requests/{request_id}",
+            responses=ERASURE_STATUS_RESPONSES,
+            operation_id="getErasureRequest",
+            tags=["erasure"],
+            summary="An erasure request's status",
+        )
+        async def erasure_status(request_id: str, request: Request) -> Response:
+            def answer(caller: Caller) -> Response:
+                if not caller.admin:
+                    return _error(403, "forbidden", ADMIN_ONLY)
+                found = request_status()(request_id)
+                if found is None:
+                    return _error(404, "not_found", f"no erasure request {request_id!r}")
+                return JSONResponse(found.to_dict())
+
+            return await for_caller(request, answer)
+
     @app.post(
         "/service-records",
         status_code=202,
@@ -292,4 +341,6 @@ def app_of(container: Container) -> Any:
         container.submission_status,
         container.vehicle_history,
         container.record_lookup,
+        container.file_erasure_request,
+        container.erasure_request_status,
     )

@@ -22,6 +22,7 @@ from domain.contract import ServiceRecord
 from domain.limits import MAX_RECORDS_PER_SUBMISSION
 from entrypoints.api.openapi_models import (
     AmbiguousIdBody,
+    ErasureStatusBody,
     ErrorBody,
     ForbiddenBody,
     HealthBody,
@@ -93,6 +94,22 @@ HISTORY_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"model": HistoryPageBody, "description": "one page of the vehicle's loaded records, newest first"},
     400: _error("a page token no earlier page gave, or a limit outside 1 to 200 (error bad_request)"),
     **KEYED,
+}
+ADMIN_ONLY = _error(
+    "a dealer's key: erasure requests are filed with an admin key (error forbidden); "
+    "or API Gateway: x-api-key missing or unknown (error invalid_api_key)"
+)
+ERASURE_REQUEST_RESPONSES: dict[int | str, dict[str, Any]] = {
+    202: {"model": ErasureStatusBody, "description": "received: carried out by the operator's next forget --pending"},
+    400: _error("no dealer_id, or not exactly one of customer_id and service_record_id (error bad_request)"),
+    **KEYED,
+    403: ADMIN_ONLY,
+}
+ERASURE_STATUS_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"model": ErasureStatusBody, "description": "the request's status"},
+    **KEYED,
+    403: ADMIN_ONLY,
+    404: _error("no erasure request with this id"),
 }
 HEALTH_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"model": HealthBody, "description": "the app answers"},

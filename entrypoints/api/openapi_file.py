@@ -23,7 +23,7 @@ def documented_app() -> Any:
     def unused() -> Any:
         raise AssertionError("the document needs no use-case")
 
-    return create_app(unused, unused, unused, unused, unused).app
+    return create_app(unused, unused, unused, unused, unused, unused, unused).app
 
 
 def main(argv: list[str]) -> int:

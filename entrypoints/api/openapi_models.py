@@ -111,6 +111,37 @@ class InvalidSubmissionBody(ErrorBody):
     problems: list[Problem] = Field(description="the first 100 problems", max_length=100)
 
 
+class ErasureRequestBody(BaseModel):
+    """An erasure request: a dealership's customer, or one of its records without a customer id."""
+
+    model_config = _examples({"dealer_id": "DLR-JKT-001", "customer_id": "CUST-000123"})
+    dealer_id: str = Field(min_length=1, description="the dealership the customer or record belongs to")
+    customer_id: str | None = Field(
+        default=None, min_length=1, description="the dealership's own id for the customer (or service_record_id)"
+    )
+    service_record_id: str | None = Field(
+        default=None, min_length=1, description="one record, for records that carry no customer id (or customer_id)"
+    )
+
+
+class ErasureStatusBody(BaseModel):
+    model_config = _examples(
+        {
+            "request_id": "3f0c9a52-0000-4000-8000-000000000001",
+            "status": "received",
+            "requested_at": "2026-11-26T09:30:00+00:00",
+            "finished_at": None,
+        }
+    )
+    request_id: str
+    status: Literal["received", "erased", "traces_left", "nothing_held"] = Field(
+        description="received until an operator carries it out (servicepipe forget --pending); then erased, "
+        "traces_left (carried out again at the next run) or nothing_held (no store held the person)"
+    )
+    requested_at: str
+    finished_at: str | None = Field(description="when it was carried out; null while received")
+
+
 class ReceiptBody(BaseModel):
     model_config = _examples(
         {

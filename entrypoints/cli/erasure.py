@@ -9,6 +9,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from application.erasure.erasure_log import ERASED, NOTHING_HELD, ErasureRecord
+from application.erasure.erasure_requests import carried_out, pending_requests
 from domain.erasure import ErasureRequestError, ErasureTarget
 from entrypoints.cli.arguments import UsageError
 from entrypoints.cli.commands import print_json, require_data_folder
@@ -22,13 +23,19 @@ def forget(args: argparse.Namespace, container: Container) -> int:
     if args.status:
         found = container.erasure_log().get(args.status)
         if found is None:
-            raise UsageError(f"no erasure request {args.status!r}: give the request id forget printed")
+            pending = container.erasure_request_status()(args.status)
+            if pending is None:
+                raise UsageError(f"no erasure request {args.status!r}: give the request id forget printed")
+            print_json(pending.to_dict())
+            return 0
         print_json(found.to_dict())
         return 0
+    if args.pending:
+        return _pending(args, container)
     try:
         target = ErasureTarget(args.dealer or "", customer_id=args.customer, service_record_id=args.record)
     except ErasureRequestError as err:
-        raise UsageError(str(err)) from None
+        raise UsageError(f"{err} (--dealer DEALER_ID with --customer CUSTOMER_ID or --record ID)") from None
     request = container.forget_person()(target, requested_by=f"operator:{_user()}")
     if args.json:
         print_json(request.to_dict())
@@ -43,6 +50,31 @@ def forget(args: argparse.Namespace, container: Container) -> int:
         )
         return 1
     return 0
+
+
+def _pending(args: argparse.Namespace, container: Container) -> int:
+    """Every request received through the API, oldest first; each one's received copy (which
+    holds the customer's id) is deleted once its audit entry says it left no trace."""
+    raw, forget_person = container.raw_store(), container.forget_person()
+    left = 0
+    requests = list(pending_requests(raw))
+    for request in requests:
+        done = forget_person(request.target, request.requested_by, request.request_id, request.requested_at)
+        if args.json:
+            print_json(done.to_dict())
+        else:
+            print(summary(done))
+        if done.traces:
+            left += 1
+            continue
+        carried_out(raw, request)
+    if not requests:
+        print("no erasure request waiting")
+    if left:
+        print(
+            f"servicepipe forget: {left} request(s) left traces and stay pending: run --pending again", file=sys.stderr
+        )
+    return 1 if left else 0
 
 
 def summary(request: ErasureRecord) -> str:
@@ -60,8 +92,8 @@ def summary(request: ErasureRecord) -> str:
         f"  cleaned files rewritten    {len(_get(changed.get('cleaned', {}), 'files_rewritten')):>8,}",
         f"  error files rewritten      {len(_get(changed.get('errors', {}), 'files_rewritten')):>8,}",
         f"  table items erased         {_get(table, 'items_erased'):>8,}",
-        f"  dates published again      {len(_get(analytics, 'dates_published_again')):>8,}"
-        f"  (old table files deleted: {_get(analytics, 'files_deleted'):,})",
+        f"  analytics rows erased      {_get(analytics, 'rows_erased'):>8,}"
+        f"  (old table files deleted: {_get(analytics, 'old_files_deleted'):,})",
         f"  index rows forgotten       {_get(index, 'rows_forgotten'):>8,}",
         f"see it again: servicepipe forget --status {request.request_id}",
     ]

@@ -151,6 +151,7 @@ def _parser() -> Parser:
     person.add_argument("--customer", metavar="CUSTOMER_ID", help="the dealership's own id for the customer")
     person.add_argument("--record", metavar="SERVICE_RECORD_ID", help="one record (for records without a customer id)")
     person.add_argument("--status", metavar="REQUEST_ID", help="show an earlier request's audit entry (JSON)")
+    person.add_argument("--pending", action="store_true", help="carry out every request received through the API")
     forget.add_argument("--json", action="store_true", help="print the audit entry as JSON")
 
     serve = command("serve", "serve the HTTP API locally")

@@ -4,10 +4,11 @@ import pytest
 from moto import mock_aws
 
 from adapters.aws.session import AwsClients
-from infra.moto_compat import serialise_dynamodb_transactions
+from infra.moto_compat import secrets_in_cloudformation, serialise_dynamodb_transactions
 from tests.integration.aws_stack import FAKE_CREDENTIALS, AwsStack, create_stack
 
 serialise_dynamodb_transactions()  # moto's, in this process: in-process mocks and moto servers alike
+secrets_in_cloudformation()  # the stack's pseudonym key, deployed to moto as to AWS
 
 
 @pytest.fixture

@@ -19,6 +19,7 @@ import uvicorn
 
 from adapters.local.in_memory import FixedClock, InMemoryApiKeyStore, InMemoryObjectStore, InMemoryRecordRepository
 from application.access.api_keys import Authenticate, IssueApiKey
+from application.erasure.erasure_requests import ErasureRequestStatus, FileErasureRequest
 from application.history.vehicle_history import ServiceRecordLookup, VehicleHistory
 from application.intake.submission_status import SubmissionStatus
 from application.intake.submit_record import SubmitRecord
@@ -64,6 +65,8 @@ def served() -> Any:
         lambda: SubmissionStatus(raw, cleaned, errors),
         lambda: VehicleHistory(table),
         lambda: ServiceRecordLookup(table),
+        lambda: FileErasureRequest(raw, clock),
+        lambda: ErasureRequestStatus(raw),
     )
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))

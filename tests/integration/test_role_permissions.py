@@ -170,6 +170,16 @@ def day(tmp_path_factory) -> dict[str, Any]:
         run("operators", lambda: _reading_tables("operators", insights, monkeypatch, calls))
         forget = ("forget", "--dealer", "DLR-JKT-001", "--customer", a_record()["customer"]["customer_id"])
         run("eraser", lambda: _reading_tables("eraser", forget, monkeypatch, calls))
+        # A request filed through the API, followed, carried out by the operator, followed again.
+        asked = orjson.dumps({"dealer_id": "DLR-JKT-001", "service_record_id": "SR-3"})
+        filed = json.loads(
+            run("api", lambda: api(api_gateway_event(asked, path="/erasure-requests", key=stack.admin_key)))["body"]
+        )
+        followed = f"/erasure-requests/{filed['request_id']}"
+        follow = api_gateway_event(b"", path=followed, method="GET", key=stack.admin_key)
+        run("api", lambda: api(follow))
+        run("eraser", lambda: _reading_tables("eraser", ("forget", "--pending"), monkeypatch, calls))
+        assert json.loads(run("api", lambda: api(follow))["body"])["status"] != "received"
         run("operators", lambda: cli("dealers", "list"))
         run("operators", lambda: cli("dealers", "revoke", key_id))
     monkeypatch.undo()

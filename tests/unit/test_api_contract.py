@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 
 from adapters.local.in_memory import FixedClock, InMemoryApiKeyStore, InMemoryObjectStore, InMemoryRecordRepository
 from application.access.api_keys import Authenticate, IssueApiKey
+from application.erasure.erasure_requests import ErasureRequestStatus, FileErasureRequest
 from application.errors import ConfigurationError
 from application.history.vehicle_history import ServiceRecordLookup, VehicleHistory
 from application.intake.submission_status import SubmissionStatus
@@ -59,6 +60,8 @@ class World:
             status,
             lambda: VehicleHistory(self.table),
             lambda: ServiceRecordLookup(self.table),
+            lambda: FileErasureRequest(self.raw, clock),
+            lambda: ErasureRequestStatus(self.raw),
         )
         self.client = TestClient(app)
         self.process = ProcessRawFile(self.raw, self.cleaned, self.errors, clock)
@@ -150,6 +153,21 @@ def test_every_answer_on_every_path_is_as_documented(document) -> None:
     expect(409, "GET", one, "/service-records/SR-1", who="admin")  # Jakarta's and Surabaya's
     expect(200, "GET", one, f"/service-records/SR-1?dealer_id={SURABAYA}", who="admin")
 
+    erasures, one_erasure = "/erasure-requests", "/erasure-requests/{request_id}"
+    asked = {"dealer_id": JAKARTA, "customer_id": "CUST-000001"}
+    filed = expect(202, "POST", erasures, erasures, who="admin", json=asked)
+    assert filed["status"] == "received" and filed["finished_at"] is None
+    expect(400, "POST", erasures, erasures, who="admin", json={"dealer_id": JAKARTA})
+    expect(400, "POST", erasures, erasures, who="admin", json={**asked, "service_record_id": "SR-1"})
+    expect(400, "POST", erasures, erasures, who="admin", json={"customer_id": "CUST-000001"})
+    expect(403, "POST", erasures, erasures, json=asked)  # a dealer's key
+    expect(401, "POST", erasures, erasures, who=None, json=asked)
+    followed = expect(200, "GET", one_erasure, f"/erasure-requests/{filed['request_id']}", who="admin")
+    assert followed == filed
+    expect(404, "GET", one_erasure, "/erasure-requests/0f0e0d0c-0000-4000-8000-00000000dead", who="admin")
+    expect(403, "GET", one_erasure, f"/erasure-requests/{filed['request_id']}")
+    expect(401, "GET", one_erasure, f"/erasure-requests/{filed['request_id']}", who=None)
+
     expect(200, "GET", "/health", "/health", who=None)
     routes = {(method, route) for method, route, _ in seen}
     documented = {(m.upper(), r) for r, ops in document["paths"].items() for m in ops}
@@ -169,6 +187,8 @@ def test_operations_have_stable_names_tags_and_the_stage_as_server(document) -> 
         "listVehicleHistory",
         "getServiceRecord",
         "getHealth",
+        "fileErasureRequest",
+        "getErasureRequest",
     }
     assert all(op["tags"] for op in operations.values())
     (stage, local) = document["servers"]

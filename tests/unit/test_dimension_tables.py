@@ -39,7 +39,7 @@ def expected_last_rows() -> dict[str, str]:
 
 def gathered(scratch) -> tuple[pa.Table, int]:
     with ExitStack() as stack:
-        dimension = DimensionTable("vin", SCHEMA, stack, scratch)
+        dimension = DimensionTable(("vin",), SCHEMA, stack, scratch)
         for table in batches():
             dimension.add(table)
         parts = list(dimension.final_rows())

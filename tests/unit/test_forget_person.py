@@ -60,8 +60,7 @@ def test_before_an_erasure_the_search_finds_the_customer_in_every_store(world) -
     assert stores == {"index", "raw", "cleaned", "errors", "table", "analytics"}
     places = {trace.place for trace in traces}
     assert f"{planted.LINES_KEY} (earlier versions)" in places
-    # dim_customer's current row of CUST-7 is the other dealership's (its key is the id alone).
-    assert {"fact_service_records", "dim_customer_history", "dim_services_performed"} <= places
+    assert {"fact_service_records", "dim_customer", "dim_customer_history", "dim_services_performed"} <= places
     assert {planted.CSV_KEY, f"unreadable/date={planted.DAY_2}/10-00-00_export.csv"} <= places
 
 
