@@ -19,23 +19,18 @@ if TYPE_CHECKING:
 
 
 def forget(args: argparse.Namespace, container: Container) -> int:
+    target = None
+    if not (args.status or args.pending):  # the request is checked before anything is opened
+        try:
+            target = ErasureTarget(args.dealer or "", customer_id=args.customer, service_record_id=args.record)
+        except ErasureRequestError as err:
+            raise UsageError(f"{err} (--dealer DEALER_ID with --customer CUSTOMER_ID or --record ID)") from None
     require_data_folder(container)
     if args.status:
-        found = container.erasure_log().get(args.status)
-        if found is None:
-            pending = container.erasure_request_status()(args.status)
-            if pending is None:
-                raise UsageError(f"no erasure request {args.status!r}: give the request id forget printed")
-            print_json(pending.to_dict())
-            return 0
-        print_json(found.to_dict())
-        return 0
+        return _status(args.status, container)
     if args.pending:
         return _pending(args, container)
-    try:
-        target = ErasureTarget(args.dealer or "", customer_id=args.customer, service_record_id=args.record)
-    except ErasureRequestError as err:
-        raise UsageError(f"{err} (--dealer DEALER_ID with --customer CUSTOMER_ID or --record ID)") from None
+    assert target is not None
     request = container.forget_person()(target, requested_by=f"operator:{_user()}")
     if args.json:
         print_json(request.to_dict())
@@ -49,6 +44,19 @@ def forget(args: argparse.Namespace, container: Container) -> int:
             file=sys.stderr,
         )
         return 1
+    return 0
+
+
+def _status(request_id: str, container: Container) -> int:
+    """A request's audit entry; one filed through the API and not carried out yet: received."""
+    found = container.erasure_log().get(request_id)
+    if found is not None:
+        print_json(found.to_dict())
+        return 0
+    received = container.erasure_request_status()(request_id)
+    if received is None:
+        raise UsageError(f"no erasure request {request_id!r}: give the request id forget printed")
+    print_json(received.to_dict())
     return 0
 
 

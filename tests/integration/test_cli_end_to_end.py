@@ -48,7 +48,7 @@ def assert_every_row_accounted_for(data_dir: Path, raw_key: str, total: int) -> 
 
 
 COMMANDS = ["run", "generate", "submit", "upload", "worker", "load", "status", "serve"]
-COMMANDS += ["dealers", "history", "insights", "publish"]
+COMMANDS += ["dealers", "history", "insights", "publish", "forget"]
 
 
 @pytest.mark.parametrize("command", COMMANDS)

@@ -26,6 +26,9 @@ ENV_NAMES = (
     "CLEANED_BUCKET_NAME",
     "ERROR_BUCKET_NAME",
     "SQS_QUEUE_URL",
+    "ANALYTICS_DATABASE_NAME",
+    "RECORD_INDEX_TABLE_NAME",
+    "PSEUDONYM_KEY_SECRET_ARN",
 )
 
 
@@ -73,6 +76,29 @@ MISTAKES = {
     "status of a mistyped data dir": ((["--data-dir", "{tmp}/typo", "status"], {}), "no data folder at {tmp}/typo"),
     "publish of a mistyped data dir": ((["--data-dir", "{tmp}/typo", "publish"], {}), "no data folder at {tmp}/typo"),
     "publish --date 2026-13-01": ((["publish", "--date", "2026-13-01"], {}), "'2026-13-01' is not a date"),
+    "forget without a dealer": ((["forget", "--customer", "C-1"], {}), "a dealer id is required"),
+    "forget naming nobody": (
+        (["forget", "--dealer", "DLR-1"], {}),
+        "servicepipe forget: name exactly one of a customer id and a service record id "
+        "(--dealer DEALER_ID with --customer CUSTOMER_ID or --record ID)",
+    ),
+    "forget a blank customer": (
+        (["forget", "--dealer", "DLR-1", "--customer", " "], {}),
+        "the customer id is blank: give the dealership's own id",
+    ),
+    "forget a customer and a record": (
+        (["forget", "--dealer", "DLR-1", "--customer", "C-1", "--record", "SR-1"], {}),
+        "argument --record: not allowed with argument --customer",
+    ),
+    "forget --status in a mistyped data dir": (
+        (["--data-dir", "{tmp}/typo", "forget", "--status", "x"], {}),
+        "no data folder at {tmp}/typo",
+    ),
+    "forget on aws without its variables": (
+        (["--backend", "aws", "forget", "--dealer", "DLR-1", "--customer", "C-1"], {}),
+        "needs RAW_BUCKET_NAME, CLEANED_BUCKET_NAME, ERROR_BUCKET_NAME, ANALYTICS_DATABASE_NAME, "
+        "RECORD_INDEX_TABLE_NAME, PSEUDONYM_KEY_SECRET_ARN",
+    ),
     "publish on aws without its database": (
         (["--backend", "aws", "publish"], {"CLEANED_BUCKET_NAME": "sp-cleaned"}),
         "servicepipe publish: --backend aws needs ANALYTICS_DATABASE_NAME: set them in the environment",
@@ -242,3 +268,14 @@ def test_an_unreachable_aws_endpoint_is_one_line_and_exit_1(tmp_path) -> None:
     assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
     assert len(lines) == 1 and lines[0].startswith("servicepipe status: network error talking to AWS: ")
     assert lines[0].endswith("; check the network (and AWS_ENDPOINT_URL), then try again")
+
+
+def test_the_status_of_an_unknown_erasure_request_says_what_to_give(tmp_path, capsys) -> None:
+    code, err = run_main(
+        capsys, "--data-dir", str(tmp_path), "forget", "--status", "0f0e0d0c-0000-4000-8000-00000000dead"
+    )
+    assert code == 2
+    assert err == (
+        "servicepipe forget: no erasure request '0f0e0d0c-0000-4000-8000-00000000dead': "
+        "give the request id forget printed\n"
+    )
