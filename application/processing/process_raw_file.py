@@ -167,11 +167,19 @@ class ProcessRawFile:
             # Parquet release the GIL); at most one write waits, so memory stays bounded.
             # Entered last, the pool is shut down (its write finished) before any writer closes.
             pool = stack.enter_context(ThreadPoolExecutor(max_workers=1, thread_name_prefix="outputs"))
+            # Rows are noted in the record index on a thread of their own (SQLite and boto3
+            # wait without the GIL), one batch at a time, all before the manifest.
+            noting_pool = stack.enter_context(ThreadPoolExecutor(max_workers=1, thread_name_prefix="notes"))
             writing: Future[None] | None = None
+            noting: Future[None] | None = None
             for batch in read_batches(stream, self._chunk_bytes):
                 valid, rejected, tables = self._process_batch(batch, now, forced, context, ids)
                 if self._notes is not None:
-                    self._notes.note(keys.raw_key, batch.table, RECORD_INDEX, batch.rejected)
+                    if noting is not None:
+                        noting.result()
+                    noting = noting_pool.submit(
+                        self._notes.note, keys.raw_key, batch.table, RECORD_INDEX, batch.rejected
+                    )
                 by_rule.update(rule for row in rejected for rule in {v.rule for v in row.violations})
                 outcome.valid_rows += valid
                 outcome.rejected_rows += len(rejected)
@@ -184,6 +192,8 @@ class ProcessRawFile:
                 del tables
             if writing is not None:
                 writing.result()
+            if noting is not None:
+                noting.result()
             if forced is None:
                 duplicates = ids.repeated()
                 if len(duplicates) > ids.flagged:
