@@ -148,16 +148,18 @@ class IcebergTables:
         # In's runtime signature is (term, literals); mypy reads its pydantic fields instead.
         conditions = [In(column, set(values)) for column, values in where.items()]  # type: ignore[call-arg, arg-type]
         matching = conditions[0] if len(conditions) == 1 else And(*conditions)
-        rows = iceberg.scan(row_filter=matching).to_arrow()
+        # Rows that go are only counted (their key columns read); rows that stay are read whole.
+        columns = tuple(where) if blank is None else ("*",)
+        rows = iceberg.scan(row_filter=matching, selected_fields=columns).to_arrow()
         if not rows.num_rows:
             return 0
         with _one_writer(table), iceberg.transaction() as transaction:
             transaction.delete(matching)  # copy-on-write: only the files holding these rows
             if blank is not None:
                 for column in blank:
-                    index = rows.schema.get_field_index(column)
+                    field = rows.schema.field(column)
                     rows = rows.set_column(
-                        index, rows.schema.field(column), pa.nulls(rows.num_rows, rows.schema.field(column).type)
+                        rows.schema.get_field_index(column), field, pa.nulls(rows.num_rows, field.type)
                     )
                 transaction.append(rows)
         log.info("rows erased", extra={"table": table, "rows": rows.num_rows})

@@ -7,7 +7,6 @@ customer or technician notes.
 
 from __future__ import annotations
 
-from collections.abc import Collection
 from dataclasses import dataclass, field
 
 import orjson
@@ -75,13 +74,13 @@ class Person:
         """Whether a record as sent (a raw or rejected row) holds the person."""
         return self.target.holds(record) and not is_erased(record)
 
-    def in_text(self, text: bytes, among: Collection[str] = ()) -> bool:
+    def in_text(self, text: bytes) -> bool:
         """Whether text that is not records (an unreadable file, its reason) names the
         customer: their id or a name as a JSON string (or as one quoted inside another),
         where the dealer is named the same way."""
         if self.target.customer_id is None or not any(form in text for form in quoted(self.target.dealer)):
             return False
-        values = {self.target.customer_id.strip(), *self.names, *among}
+        values = {self.target.customer_id.strip(), *self.names}
         return any(form in text for value in values if value for form in quoted(value))
 
 
