@@ -327,3 +327,31 @@ def test_a_file_another_tidy_deleted_first_is_passed_over(tmp_path, monkeypatch)
     gone = StoredFile(str(tmp_path / "warehouse" / "gone.parquet"), 10, datetime(2026, 1, 1, tzinfo=timezone.utc))
     monkeypatch.setattr(iceberg_tables, "stored", lambda iceberg: iter([gone]))
     assert tables.tidy(FACT, datetime(2026, 2, 1, tzinfo=timezone.utc)) == Tidied(FACT, 0, 0, 0)
+
+
+def _with_customers(ids: list[str], customers: list[str | None]) -> pa.Table:
+    rows = facts(ids)
+    return rows.set_column(rows.schema.get_field_index("customer_id"), "customer_id", pa.array(customers, pa.string()))
+
+
+@pytest.mark.parametrize("blank", [("customer_id",), None], ids=["kept-blanked", "removed"])
+def test_erase_rows_changes_only_the_matching_rows_as_the_in_memory_catalog_does(tables, blank) -> None:
+    """The differential check of the erasure's row rewrite: each catalog against the fake; then
+    the table's history forgotten leaves no earlier file to time-travel to."""
+    rows = _with_customers(["SR-1", "SR-2", "SR-3"], ["C-7", "C-8", "C-7"])
+    fake = InMemoryTableCatalog()
+    for catalog in (tables, fake):
+        catalog.replace_date(FACT, SCHEMAS[FACT], DAY, rows.to_batches(), "v1")
+    before = set(tables.files(FACT))
+    where = {"dealer_id": ["DLR-1"], "customer_id": ["C-7"]}
+
+    assert tables.erase_rows(FACT, where, blank) == fake.erase_rows(FACT, where, blank) == 2
+    columns = ["service_record_id", "customer_id"]
+    read = sorted(tables.read(FACT, columns).to_pylist(), key=lambda r: r["service_record_id"])
+    assert read == sorted(fake.read(FACT, columns).to_pylist(), key=lambda r: r["service_record_id"])
+    assert tables.erase_rows(FACT, where, blank) == 0  # nothing left to erase: no commit
+    forgotten = tables.forget_history(FACT)
+    assert forgotten.snapshots >= 1
+    # Each file of the first snapshot deleted (named by its key in the bucket, or its path).
+    assert all(any(uri.endswith(key) for key in forgotten.removed) for uri in before)
+    assert not before & set(tables.files(FACT))
