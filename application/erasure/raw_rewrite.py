@@ -7,9 +7,9 @@ JSON Lines are rewritten line by line; a JSON array element by element (the elem
 ``ArraySplitter``, which keeps byte positions); a single object whole.
 
 What cannot be read as records (a line that is not JSON, a file that is not JSON at all: the
-error store keeps such files whole) may still hold the person: there, every quoted occurrence
-of the customer's id, and of the names their readable records gave, is replaced by
-``"[erased]"`` when the same text names the dealer too. The file is read into memory: the
+error store keeps such files whole) may still hold the person: there, a line naming the dealer
+and the customer's id (as quoted strings) becomes ``"[erased]"`` whole, and on other lines
+naming the dealer the names their readable records gave are replaced. The file is read into memory: the
 files that hold a given person are few, and the worker bounds what it accepts.
 """
 
@@ -143,15 +143,25 @@ def _unparsable(text: bytes) -> bool:
 
 
 def _redact(text: bytes, target: ErasureTarget, result: Rewritten, names: set[str] | None) -> bytes:
-    """Quoted occurrences of the customer's id and names in ``text``, when it names the dealer."""
+    """Text that is not records: each line naming the dealer and the customer's id (both as
+    quoted strings) is erased whole, since which of its other values are the person's cannot be
+    told; elsewhere on lines naming the dealer, their known names are replaced."""
     if target.customer_id is None or orjson.dumps(target.dealer) not in text:
         return text
-    for value in sorted({target.customer_id.strip(), *result.names, *(names or ())}, key=len, reverse=True):
-        if not value:
+    customer = orjson.dumps(target.customer_id.strip())
+    known = sorted({n for n in (*result.names, *(names or ())) if n}, key=len, reverse=True)
+    lines = []
+    for line in text.splitlines(keepends=True):
+        content = line.rstrip(b"\r\n")
+        if orjson.dumps(target.dealer) in content and customer in content:
+            lines.append(REDACTED + line[len(content) :])
+            result.redactions += 1
             continue
-        quoted = orjson.dumps(value)
-        found = text.count(quoted)
-        if found:
-            text = text.replace(quoted, REDACTED)
-            result.redactions += found
-    return text
+        for name in known:
+            quoted = orjson.dumps(name)
+            found = content.count(quoted)
+            if found and orjson.dumps(target.dealer) in content:
+                content = content.replace(quoted, REDACTED)
+                result.redactions += found
+        lines.append(content + line[len(line.rstrip(b"\r\n")) :])
+    return b"".join(lines)

@@ -151,3 +151,25 @@ def test_nothing_brings_the_person_back(world, raw, cleaned, errors, repository,
     stores = (raw, cleaned, errors)
     every = [data for s in stores for data in (*s.objects.values(), *(v for vs in s.earlier.values() for v in vs))]
     assert not [data for data in every if planted.NAME.encode() in data or planted.NOTES.encode() in data]
+
+
+def test_an_unreadable_files_reason_that_quotes_the_customer_loses_them(
+    raw, cleaned, errors, repository, clock
+) -> None:
+    """The reason quotes a file's first bytes: with short ids, the dealer, the customer and their
+    name all fit, and the reason is made again from the redacted file."""
+    key = "service-records/date=2026-11-24/11-00-00_short.csv"
+    raw.put_bytes(key, b'"D1","C7","Siti"\n"D1","C8","Agus"\n', {"ingested-at": "2026-11-24T11:00:00+00:00"})
+    index, pseudonyms = InMemoryRecordIndex(), FixedKey()
+    ProcessRawFile(raw, cleaned, errors, clock, notes=RowNotes(index, pseudonyms))(key)
+    reason = "unreadable/date=2026-11-24/11-00-00_short.csv.reason.json"
+    assert b'\\"C7\\"' in errors.objects[reason]  # planted: the reason quotes the customer
+    forget = ForgetPerson(raw, cleaned, errors, index, pseudonyms, repository, None, clock, new_id=_ids())
+
+    request = forget(ErasureTarget("D1", customer_id="C7"), requested_by="operator:test")
+
+    assert request.status == ERASED and request.traces == []
+    for store in (raw, errors):
+        for data in store.objects.values():
+            assert b"C7" not in data and b"Siti" not in data
+    assert b'"C8","Agus"' in raw.objects[key]  # the other customer's line stays

@@ -89,9 +89,8 @@ def test_one_object_a_byte_order_mark_and_an_already_erased_record() -> None:
         (b'"DLR-JKT-001","SR-9","CUST-77","Siti"\n', False),  # only the whole id, quoted
     ],
 )
-def test_text_that_is_not_records_loses_the_quoted_id_only_where_the_dealer_is_named(text, redacted) -> None:
-    data = b"dealer,record,customer,name\n" + text
+def test_a_line_of_text_naming_the_dealer_and_the_customer_is_erased_whole(text, redacted) -> None:
+    data = b"dealer,record,customer,name\n" + text + b'"DLR-JKT-001","SR-8","CUST-8","Agus"\n'
     result = rewrite_raw(data, TARGET)
-    assert (REDACTED in result.data, result.changed) == (redacted, redacted)
-    if not redacted:
-        assert result.data == data
+    expected = data.replace(text, REDACTED + b"\n") if redacted else data
+    assert (result.data, result.changed) == (expected, redacted)
