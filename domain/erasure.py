@@ -106,38 +106,3 @@ def _without_notes(services: object) -> object:
         {**line, TECHNICIAN_NOTES: None} if isinstance(line, dict) and line.get(TECHNICIAN_NOTES) is not None else line
         for line in services
     ]
-
-
-@dataclass(frozen=True)
-class TableErasure:
-    """How one analytics table gives up a person's rows: which rows (``where``: column ->
-    values), and whether they stay with ``blank`` columns set to null or go (``blank`` None)."""
-
-    table: str
-    where: dict[str, list[str]]
-    blank: tuple[str, ...] | None
-
-
-def published_erasures(target: ErasureTarget, records: set[str]) -> list[TableErasure]:
-    """What each analytics table gives up for ``target`` (``records``: their record ids). The
-    fact rows stay (the vehicle's history) without their customer; their service lines without
-    notes; a customer's dimension rows go, every version."""
-    dealer = [target.dealer]
-    if target.customer_id is not None:
-        customer = {"dealer_id": dealer, "customer_id": [target.customer_id.strip()]}
-        erasures = [TableErasure("fact_service_records", customer, ("customer_id",))]
-        erasures += [TableErasure(name, customer, None) for name in CUSTOMER_DIMENSIONS]
-    else:
-        records = records | {(target.service_record_id or "").strip()}
-        erasures = [
-            TableErasure(
-                "fact_service_records", {"dealer_id": dealer, "service_record_id": sorted(records)}, ("customer_id",)
-            )
-        ]
-    if records:
-        lines = {"dealer_id": dealer, "service_record_id": sorted(records)}
-        erasures.append(TableErasure("dim_services_performed", lines, (TECHNICIAN_NOTES,)))
-    return erasures
-
-
-CUSTOMER_DIMENSIONS = ("dim_customer", "dim_customer_changes", "dim_customer_history")

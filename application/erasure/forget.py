@@ -39,7 +39,8 @@ from application.ports import Clock, ObjectStore, RecordRepository, ScratchSpace
 from application.processing.process_raw_file import ProcessRawFile
 from application.storage_keys import ERROR_PREFIXES, UNREADABLE_PREFIX, OutputKeys, output_keys
 from domain.analytics_tables import SCHEMAS
-from domain.erasure import ErasureTarget, customer_id_of, customer_token, published_erasures
+from domain.erasure import ErasureTarget, customer_id_of, customer_token
+from domain.published_erasure import published_erasures
 from domain.record_identity import RecordKey
 
 log = logging.getLogger(__name__)
@@ -150,9 +151,6 @@ class ForgetPerson:
             extra={"request_id": record.request_id, "status": record.status, "raw_files": len(erased.raw_files)},
         )
         return record
-
-    def status(self, request_id: str) -> ErasureRecord | None:
-        return self._log.get(request_id)
 
     def _holdings(self, target: ErasureTarget, token: str | None) -> list[Holding]:
         """The index's rows of the person: a customer's by their token; a record's by its id,

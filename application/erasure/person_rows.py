@@ -13,9 +13,8 @@ import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from domain.erasure import TECHNICIAN_NOTES as NOTES
 from domain.erasure import ErasureTarget, is_erased
-
-NOTES = "technician_notes"
 
 
 @dataclass(frozen=True)
