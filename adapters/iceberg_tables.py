@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import threading
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime
@@ -21,6 +22,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from adapters.iceberg_files import filesystem_of, referenced, stored
+from adapters.iceberg_row_erasure import rewrites
 from application.analytics.sql_engine import ArrowSource
 from application.analytics.table_catalog import Committed, TableChanged, Tidied
 from domain.analytics_tables import INGEST_DATE
@@ -53,6 +55,9 @@ class IcebergTables:
         Glue database), never this process's to create."""
         self._catalog, self._namespace, self._creates_namespace = catalog, namespace, creates_namespace
         self._target, self._row_group_rows = target_file_bytes, row_group_rows
+        # Erasures rewrite tables from several threads; their commits take turns (a SQLite
+        # catalog's writes would wait on its file lock).
+        self._commits = threading.Lock()
 
     def replace_date(
         self, table: str, schema: pa.Schema, ingest_date: date, batches: Iterable[pa.RecordBatch], version: str
@@ -148,22 +153,24 @@ class IcebergTables:
         # In's runtime signature is (term, literals); mypy reads its pydantic fields instead.
         conditions = [In(column, set(values)) for column, values in where.items()]  # type: ignore[call-arg, arg-type]
         matching = conditions[0] if len(conditions) == 1 else And(*conditions)
-        # Rows that go are only counted (their key columns read); rows that stay are read whole.
-        columns = tuple(where) if blank is None else ("*",)
-        rows = iceberg.scan(row_filter=matching, selected_fields=columns).to_arrow()
-        if not rows.num_rows:
-            return 0
-        with _one_writer(table), iceberg.transaction() as transaction:
-            transaction.delete(matching)  # copy-on-write: only the files holding these rows
-            if blank is not None:
-                for column in blank:
-                    field = rows.schema.field(column)
-                    rows = rows.set_column(
-                        rows.schema.get_field_index(column), field, pa.nulls(rows.num_rows, field.type)
-                    )
-                transaction.append(rows)
-        log.info("rows erased", extra={"table": table, "rows": rows.num_rows})
-        return int(rows.num_rows)
+        replaced = rewrites(iceberg, matching, where, blank, self._row_group_rows)
+        if replaced is None:
+            with self._commits:
+                return _erase_through_pyiceberg(table, iceberg, matching, where, blank)
+        if replaced:
+            with (
+                self._commits,
+                _one_writer(table),
+                iceberg.transaction() as transaction,
+                transaction.update_snapshot().overwrite() as overwrite,
+            ):
+                for old, new, _ in replaced:
+                    overwrite.delete_data_file(old)
+                    if new is not None:
+                        overwrite.append_data_file(new)
+        rows = sum(rewrite.rows for rewrite in replaced)
+        log.info("rows erased", extra={"table": table, "rows": rows, "files": len(replaced)})
+        return rows
 
     def forget_history(self, table: str) -> Tidied:
         iceberg = self._loaded(table)
@@ -286,6 +293,30 @@ def _one_writer(table: str) -> Iterator[None]:
     except (CommitFailedException, ValidationException) as err:
         log.warning("commit refused: the table changed meanwhile", extra={"table": table, "error": str(err)})
         raise TableChanged(f"another publish changed {table} meanwhile: run servicepipe publish again") from err
+
+
+def _erase_through_pyiceberg(
+    table: str,
+    iceberg: Table,
+    matching: BooleanExpression,
+    where: Mapping[str, Sequence[str]],
+    blank: Sequence[str] | None,
+) -> int:
+    """The erasure by pyiceberg's copy-on-write delete, which applies a file's delete files;
+    rows that stay blanked are appended after it."""
+    columns = tuple(where) if blank is None else ("*",)
+    rows = iceberg.scan(row_filter=matching, selected_fields=columns).to_arrow()
+    if not rows.num_rows:
+        return 0
+    with _one_writer(table), iceberg.transaction() as transaction:
+        transaction.delete(matching)
+        if blank is not None:
+            for column in blank:
+                field = rows.schema.field(column)
+                rows = rows.set_column(rows.schema.get_field_index(column), field, pa.nulls(rows.num_rows, field.type))
+            transaction.append(rows)
+    log.info("rows erased", extra={"table": table, "rows": rows.num_rows})
+    return int(rows.num_rows)
 
 
 def _holds(iceberg: Table, where: str | BooleanExpression) -> bool:

@@ -6,6 +6,7 @@ from moto import mock_aws
 from adapters.aws.session import AwsClients
 from infra.moto_compat import secrets_in_cloudformation, serialise_dynamodb_transactions
 from tests.integration.aws_stack import FAKE_CREDENTIALS, AwsStack, create_stack
+from tests.integration.iceberg_catalogs import fresh_glue_stack, glue_tables, local_tables
 
 serialise_dynamodb_transactions()  # moto's, in this process: in-process mocks and moto servers alike
 secrets_in_cloudformation()  # the stack's pseudonym key, deployed to moto as to AWS
@@ -57,3 +58,18 @@ def served(request, tmp_path, monkeypatch):
         monkeypatch.setenv("AWS_ENDPOINT_URL", endpoint)
     with backend(request.param, tmp_path / "d", visibility_timeout=2, endpoint=endpoint) as made:
         yield made
+
+
+@pytest.fixture
+def glue_stack(moto_server, aws_env, monkeypatch) -> AwsStack:
+    """A fresh stack on the moto server, reached by every client in this test."""
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_server)
+    return fresh_glue_stack(moto_server)
+
+
+@pytest.fixture(params=["sqlite", "glue"])
+def tables(request, tmp_path):
+    """The analytics tables on Iceberg, in a SQLite catalog and in the Glue Data Catalog."""
+    if request.param == "sqlite":
+        return local_tables(tmp_path)
+    return glue_tables(request.getfixturevalue("glue_stack"))

@@ -6,7 +6,6 @@ in-memory catalog for the same staged outputs."""
 
 from __future__ import annotations
 
-import urllib.request
 from datetime import date, datetime, timedelta, timezone
 from unittest import mock
 
@@ -17,8 +16,6 @@ import pytest
 from botocore.client import BaseClient
 from pyiceberg.io.pyarrow import PyArrowFileIO, schema_to_pyarrow
 
-from adapters.aws.glue_iceberg_catalog import glue_catalog
-from adapters.aws.session import AwsClients
 from adapters.duckdb_engine import DuckDbEngine
 from adapters.iceberg_files import StoredFile, referenced, stored
 from adapters.iceberg_tables import IcebergTables
@@ -29,31 +26,11 @@ from application.analytics.publish_tables import PublishTables, with_ingest_date
 from application.analytics.table_catalog import TableChanged, Tidied
 from domain.analytics_tables import INGEST_DATE, SCHEMAS
 from tests.factories import NOW, a_record
-from tests.integration.aws_stack import AwsStack, create_stack
+from tests.integration.iceberg_catalogs import glue_tables
 from tests.unit.test_publish_tables import Staging
 
 DAY = date(2026, 11, 25)
 FACT = "fact_service_records"
-
-
-@pytest.fixture(params=["sqlite", "glue"])
-def tables(request, tmp_path) -> IcebergTables:
-    if request.param == "sqlite":
-        return IcebergTables(sqlite_catalog(str(tmp_path / "catalog.sqlite"), str(tmp_path / "warehouse")))
-    return glue_tables(request.getfixturevalue("glue_stack"))
-
-
-def glue_tables(stack: AwsStack, **options: int) -> IcebergTables:
-    catalog = glue_catalog(AwsClients(), stack.cleaned_bucket)
-    return IcebergTables(catalog, namespace=stack.analytics_database, creates_namespace=False, **options)
-
-
-@pytest.fixture
-def glue_stack(moto_server, aws_env, monkeypatch) -> AwsStack:
-    """A fresh stack on the moto server; its Glue database made by the stack, as the template's is."""
-    urllib.request.urlopen(urllib.request.Request(f"{moto_server}/moto-api/reset", method="POST"))
-    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_server)
-    return create_stack(endpoint_url=moto_server)
 
 
 def facts(ids: list[str], day: date = DAY) -> pa.Table:
