@@ -84,7 +84,8 @@ class TableCatalog(Protocol):
         """In one commit, the rows of ``table`` whose every column named in ``where`` holds one
         of its values: kept with the ``blank`` columns set to null, or removed if ``blank`` is
         None. Only the files holding such rows are rewritten. How many rows; 0 (and no commit)
-        if none, or no table. Raises ``TableChanged`` if another writer changed it meanwhile."""
+        if none, or no table. Raises ``TableChanged`` if another writer changed it meanwhile.
+        Safe to call for different tables at once, from several threads."""
         ...
 
     def forget_history(self, table: str) -> Tidied:

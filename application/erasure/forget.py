@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -129,13 +130,19 @@ class ForgetPerson:
         holdings = self._holdings(target, token)
         erased = _Erased(records={h.service_record_id for h in holdings if h.service_record_id})
         raw_keys = sorted({h.raw_key for h in holdings})
-        for raw_key in raw_keys:
-            self._erase_file(raw_key, target, erased)
-        for raw_key in self._unreadable_holding(target, erased, set(raw_keys)):
-            self._erase_file(raw_key, target, erased)
-            raw_keys.append(raw_key)
-        self._erase_table(target, erased)
-        self._erase_published(target, erased)
+        with ThreadPoolExecutor(max_workers=len(SCHEMAS), thread_name_prefix="erase-table") as pool:
+            # The analytics tables' rewrites (their date's large files) run while the person's
+            # raw files are: they need only the index's record ids, and share no file.
+            published = self._start_published(pool, target, erased.records) if raw_keys else []
+            for raw_key in raw_keys:
+                self._erase_file(raw_key, target, erased)
+            for raw_key in self._unreadable_holding(target, erased, set(raw_keys)):
+                self._erase_file(raw_key, target, erased)
+                raw_keys.append(raw_key)
+            self._erase_table(target, erased)
+            erased.analytics_rows += sum(rows.result() for rows in published)
+        if published:
+            self._forget_history(erased)
         named = [h for h in holdings if h.lookup.startswith(CUSTOMER_LOOKUP)]
         self._index.remove(named)
         erased.index_rows = len(named)
@@ -245,13 +252,22 @@ class ForgetPerson:
             if lines:
                 erased.table_items += self._repository.put_if_newer(lines)
 
-    def _erase_published(self, target: ErasureTarget, erased: _Erased) -> None:
+    def _start_published(self, pool: ThreadPoolExecutor, target: ErasureTarget, records: set[str]) -> list[Future[int]]:
         """The person's rows in the analytics tables rewritten (only the files holding them),
-        then every table's history forgotten, so that time travel cannot read them back."""
-        if self._catalog is None or not erased.reprocessed:
+        a table per thread: the rows each erased, to come."""
+        if self._catalog is None:
+            return []
+        catalog = self._catalog
+        return [
+            pool.submit(catalog.erase_rows, erasure.table, erasure.where, erasure.blank)
+            for erasure in published_erasures(target, records)
+        ]
+
+    def _forget_history(self, erased: _Erased) -> None:
+        """Every analytics table's history forgotten, so that time travel cannot read the
+        person's rows back."""
+        if self._catalog is None:
             return
-        for erasure in published_erasures(target, erased.records):
-            erased.analytics_rows += self._catalog.erase_rows(erasure.table, erasure.where, erasure.blank)
         for name in SCHEMAS:
             tidied = self._catalog.forget_history(name)
             erased.analytics_files += tidied.files
