@@ -5,11 +5,11 @@ rewritten without the person (``raw_rewrite``), its earlier versions deleted, an
 again, as it was judged the first time, which rewrites everything made from it: the star-schema
 Parquet and JSON Lines of the cleaned zone, the rejected rows and unreadable copies of the
 error store (what a submission's status reports), the manifest. The table's items are replaced
-by the new cleaned lines (newer-wins keeps a later correction), the published dates that held
-the person are rewritten (only the files that hold their rows) and the tables' history
-forgotten, and the index
-forgets the person. Then every store is searched (``TraceSearch``) and the request is noted in
-the audit trail with what each store gave up.
+by the new cleaned lines (newer-wins keeps a later correction); the analytics tables lose the
+person's rows (only the files that hold them, each table on a thread of its own while the raw
+files are rewritten) and then their history; the index forgets the person. Then every store
+is searched (``TraceSearch``) and the request is noted in the audit trail with what each store
+gave up.
 
 Nothing brings the data back: every later replay, redrive, load or publish reads what was
 rewritten. Running a request again finds nothing held and changes nothing.
