@@ -55,8 +55,8 @@ class IcebergTables:
         Glue database), never this process's to create."""
         self._catalog, self._namespace, self._creates_namespace = catalog, namespace, creates_namespace
         self._target, self._row_group_rows = target_file_bytes, row_group_rows
-        # Erasures rewrite tables from several threads; their commits take turns (a SQLite
-        # catalog's writes would wait on its file lock).
+        # Erasures rewrite tables (and forget their history) from several threads; their
+        # commits take turns (a SQLite catalog's writes would wait on its file lock).
         self._commits = threading.Lock()
 
     def replace_date(
@@ -127,7 +127,7 @@ class IcebergTables:
             if snapshot.timestamp_ms < cutoff and (current is None or snapshot.snapshot_id != current.snapshot_id)
         ]
         if old:
-            with _one_writer(table):
+            with self._commits, _one_writer(table):
                 iceberg.maintenance.expire_snapshots().by_ids(old).commit()
             iceberg = self._catalog.load_table((self._namespace, table))
         kept = referenced(iceberg)
@@ -180,7 +180,7 @@ class IcebergTables:
         old = [snapshot.snapshot_id for snapshot in iceberg.snapshots() if snapshot.snapshot_id != current.snapshot_id]
         before = referenced(iceberg)
         if old:
-            with _one_writer(table):
+            with self._commits, _one_writer(table):
                 iceberg.maintenance.expire_snapshots().by_ids(old).commit()
             iceberg = self._catalog.load_table((self._namespace, table))
         filesystem, _ = filesystem_of(iceberg)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import weakref
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -86,4 +87,7 @@ class SqliteRecordIndex:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
+            # Closed when the index goes or, at the latest, as the process exits (its write-ahead
+            # log checkpointed and removed), even if the index is then never collected.
+            weakref.finalize(self, self._db.close)
         return self._db

@@ -6,8 +6,8 @@ again, as it was judged the first time, which rewrites everything made from it: 
 Parquet and JSON Lines of the cleaned zone, the rejected rows and unreadable copies of the
 error store (what a submission's status reports), the manifest. The table's items are replaced
 by the new cleaned lines (newer-wins keeps a later correction); the analytics tables lose the
-person's rows (only the files that hold them, each table on a thread of its own while the raw
-files are rewritten) and then their history; the index forgets the person. Then every store
+person's rows (only the files that hold them) and then their history, each table on a thread of
+its own while the raw files are rewritten; the index forgets the person. Then every store
 is searched (``TraceSearch``) and the request is noted in the audit trail with what each store
 gave up.
 
@@ -26,7 +26,7 @@ from datetime import datetime
 
 import orjson
 
-from application.analytics.table_catalog import TableCatalog
+from application.analytics.table_catalog import TableCatalog, Tidied
 from application.erasure.erasure_log import ERASED, NOTHING_HELD, TRACES_LEFT, ErasureLog, ErasureRecord
 from application.erasure.person_rows import Person
 from application.erasure.pseudonym_key import PseudonymKey
@@ -41,7 +41,7 @@ from application.processing.process_raw_file import ProcessRawFile
 from application.storage_keys import ERROR_PREFIXES, UNREADABLE_PREFIX, OutputKeys, output_keys
 from domain.analytics_tables import SCHEMAS
 from domain.erasure import ErasureTarget, customer_id_of, customer_token
-from domain.published_erasure import published_erasures
+from domain.published_erasure import TableErasure, published_erasures
 from domain.record_identity import RecordKey
 
 log = logging.getLogger(__name__)
@@ -140,9 +140,8 @@ class ForgetPerson:
                 self._erase_file(raw_key, target, erased)
                 raw_keys.append(raw_key)
             self._erase_table(target, erased)
-            erased.analytics_rows += sum(rows.result() for rows in published)
-        if published:
-            self._forget_history(erased)
+            for table in published:
+                self._count_published(*table.result(), erased)
         named = [h for h in holdings if h.lookup.startswith(CUSTOMER_LOOKUP)]
         self._index.remove(named)
         erased.index_rows = len(named)
@@ -252,27 +251,27 @@ class ForgetPerson:
             if lines:
                 erased.table_items += self._repository.put_if_newer(lines)
 
-    def _start_published(self, pool: ThreadPoolExecutor, target: ErasureTarget, records: set[str]) -> list[Future[int]]:
-        """The person's rows in the analytics tables rewritten (only the files holding them),
-        a table per thread: the rows each erased, to come."""
+    def _start_published(
+        self, pool: ThreadPoolExecutor, target: ErasureTarget, records: set[str]
+    ) -> list[Future[tuple[int, Tidied]]]:
+        """Every analytics table on a thread of its own: the person's rows rewritten (only the
+        files holding them), then the table's history forgotten, so that time travel cannot
+        read them back. What each gave up, to come."""
         if self._catalog is None:
             return []
-        catalog = self._catalog
-        return [
-            pool.submit(catalog.erase_rows, erasure.table, erasure.where, erasure.blank)
-            for erasure in published_erasures(target, records)
-        ]
+        erasures = {erasure.table: erasure for erasure in published_erasures(target, records)}
+        return [pool.submit(_erase_published, self._catalog, name, erasures.get(name)) for name in SCHEMAS]
 
-    def _forget_history(self, erased: _Erased) -> None:
-        """Every analytics table's history forgotten, so that time travel cannot read the
-        person's rows back."""
-        if self._catalog is None:
-            return
-        for name in SCHEMAS:
-            tidied = self._catalog.forget_history(name)
-            erased.analytics_files += tidied.files
-            for key in tidied.removed:
-                erased.output_versions += self._cleaned.purge_versions(key)
+    def _count_published(self, rows: int, tidied: Tidied, erased: _Erased) -> None:
+        erased.analytics_rows += rows
+        erased.analytics_files += tidied.files
+        for key in tidied.removed:
+            erased.output_versions += self._cleaned.purge_versions(key)
+
+
+def _erase_published(catalog: TableCatalog, table: str, erasure: TableErasure | None) -> tuple[int, Tidied]:
+    rows = catalog.erase_rows(table, erasure.where, erasure.blank) if erasure else 0
+    return rows, catalog.forget_history(table)
 
 
 def _instant(value: object) -> datetime | None:

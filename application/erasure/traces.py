@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 
 import orjson
@@ -55,13 +56,19 @@ class TraceSearch:
         self._repository, self._catalog = repository, catalog
 
     def __call__(self, person: Person, lookup: str | None, raw_keys: list[str]) -> list[Trace]:
-        traces = []
-        if lookup is not None:
-            traces += _found("index", lookup, len(self._index.holding(person.target.dealer, lookup)))
-        for raw_key in raw_keys:
-            traces += list(self._in_raw_file(person, raw_key))
-        traces += list(self._in_table(person))
-        traces += list(self._in_analytics(person))
+        # The analytics tables (whole columns of a date's large files) are read on threads of
+        # their own while the other stores are searched.
+        with ThreadPoolExecutor(max_workers=len(SCHEMAS), thread_name_prefix="search-table") as pool:
+            searched = SCHEMAS if self._catalog is not None else ()
+            tables = [pool.submit(self._in_analytics, person, name) for name in searched]
+            traces = []
+            if lookup is not None:
+                traces += _found("index", lookup, len(self._index.holding(person.target.dealer, lookup)))
+            for raw_key in raw_keys:
+                traces += list(self._in_raw_file(person, raw_key))
+            traces += list(self._in_table(person))
+            for table in tables:
+                traces += table.result()
         return traces
 
     def _in_raw_file(self, person: Person, raw_key: str) -> Iterator[Trace]:
@@ -106,18 +113,15 @@ class TraceSearch:
             if item is not None and person.in_cleaned_line(item):
                 yield Trace("table", f"{person.target.dealer}/{record_id}", 1)
 
-    def _in_analytics(self, person: Person) -> Iterator[Trace]:
-        if self._catalog is None:
-            return
-        for name in SCHEMAS:
-            source = self._catalog.scan(name)
-            if source is None:
-                continue
-            columns = [column for column in _SEARCHED if column in source.schema.names]
-            if not {"customer_id", NOTES} & set(columns):
-                continue  # a table that cannot name a person (dealers, vehicles, parts, rejected rows)
-            rows = source.select(columns) if isinstance(source, pa.Table) else source.to_table(columns=columns)
-            yield from _found("analytics", name, person.rows_in(rows))
+    def _in_analytics(self, person: Person, name: str) -> list[Trace]:
+        source = self._catalog.scan(name) if self._catalog is not None else None
+        if source is None:
+            return []
+        columns = [column for column in _SEARCHED if column in source.schema.names]
+        if not {"customer_id", NOTES} & set(columns):
+            return []  # a table that cannot name a person (dealers, vehicles, parts, rejected rows)
+        rows = source.select(columns) if isinstance(source, pa.Table) else source.to_table(columns=columns)
+        return _found("analytics", name, person.rows_in(rows))
 
 
 def _names_in(person: Person, row: dict[str, object]) -> bool:

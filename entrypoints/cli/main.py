@@ -10,6 +10,7 @@ import importlib
 import os
 import sys
 from collections.abc import Callable, Sequence
+from typing import NoReturn
 
 from application.errors import ConfigurationError, TransientError
 from entrypoints.cli.arguments import (
@@ -25,7 +26,7 @@ from entrypoints.cli.arguments import (
     port,
     seconds,
 )
-from entrypoints.process_start import start_process
+from entrypoints.process_start import end_process, start_process
 from entrypoints.readiness import EXIT_CONFIGURATION
 from entrypoints.settings import DEFAULT_DATA_DIR, LOG_LEVELS, Settings, SettingsError
 
@@ -229,5 +230,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INTERRUPTED
 
 
+def run() -> NoReturn:
+    """The ``servicepipe`` program: ``main`` with the process's arguments, then its exit."""
+    end_process(main())
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()
