@@ -1,4 +1,4 @@
-"""What a long-running or data-handling process sets before it builds anything."""
+"""What a long-running or data-handling process sets before it builds anything, and how it ends."""
 
 from __future__ import annotations
 
@@ -21,7 +21,8 @@ def start_process(log_level: str) -> None:
 def end_process(code: int) -> NoReturn:
     """Exit with ``code``, the objects made so far frozen out of the garbage collector's view:
     the interpreter's collections at exit walked every one a data command had made (pyarrow's,
-    pandas', the modules'), half a second of ``servicepipe forget``; frozen, they are still
-    freed, and connections closed, as the interpreter ends."""
+    pandas', the modules'), half a second of ``servicepipe forget``. Frozen objects in a cycle
+    are then never collected: what must be closed at exit closes through ``weakref.finalize``
+    (the record index's SQLite connection), which runs at exit whatever the collector does."""
     gc.freeze()
     sys.exit(code)

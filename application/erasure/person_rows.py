@@ -47,6 +47,10 @@ class Person:
     def _customer_rows(self, table: pa.Table) -> pa.ChunkedArray:
         customers = table.column("customer_id")
         if self.target.customer_id is None:  # a record's: its rows must carry no customer
+            if "service_record_id" not in table.column_names:
+                # A customer's own rows (dim_customer): a record's erasure leaves them, as other
+                # records may name the customer; they cannot be the record's.
+                return pa.chunked_array([pa.array([False] * table.num_rows)])
             return pc.and_(self._their_records(table), pc.is_valid(customers))
         same_id = pc.equal(customers, self.target.customer_id.strip())
         return pc.and_(same_id, pc.equal(table.column("dealer_id"), self.target.dealer))

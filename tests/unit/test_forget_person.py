@@ -8,13 +8,14 @@ import pytest
 
 from adapters.local.in_memory import FixedKey, InMemoryRecordIndex, InMemoryTableCatalog
 from application.analytics.publish_tables import PublishTables
-from application.erasure.erasure_log import ERASED, NOTHING_HELD, ErasureLog
+from application.erasure.erasure_log import ERASED, NOTHING_HELD, TRACES_LEFT, ErasureLog
 from application.erasure.forget import ForgetPerson
 from application.erasure.person_rows import Person
 from application.erasure.record_index import customer_lookup
 from application.erasure.row_notes import RowNotes
 from application.erasure.traces import TraceSearch
 from application.loading.load_batch import LoadBatch
+from application.operations.reconcile import Reconcile
 from application.processing.process_raw_file import ProcessRawFile
 from domain.erasure import ErasureTarget, customer_token
 from domain.record_identity import RecordKey
@@ -173,3 +174,38 @@ def test_an_unreadable_files_reason_that_quotes_the_customer_loses_them(
         for data in store.objects.values():
             assert b"C7" not in data and b"Siti" not in data
     assert b'"C8","Agus"' in raw.objects[key]  # the other customer's line stays
+
+
+def test_a_record_named_by_its_id_loses_its_customer_and_notes(world, repository) -> None:
+    forget, *_ = world
+    request = forget(ErasureTarget(planted.DEALER, service_record_id="SR-701"), requested_by="operator:test")
+    assert request.status == ERASED, request.traces
+    assert request.traces == []
+    erased = repository.records[RecordKey(planted.DEALER, "SR-701")]
+    assert erased["customer"] == {"customer_id": None, "customer_name": None}
+    assert [s["technician_notes"] for s in erased["service_details"]["services_performed"]] == [None]
+    assert repository.records[RecordKey(planted.DEALER, "SR-801")]["customer"]["customer_id"] == "CUST-8"
+
+
+def test_a_trace_left_behind_is_named_and_the_request_is_not_called_erased(world, monkeypatch) -> None:
+    forget, _, _, _, catalog = world
+    monkeypatch.setattr(catalog, "erase_rows", lambda table, where, blank: 0)  # a table that kept the rows
+    request = forget(TARGET, requested_by="operator:test")
+    assert request.status == TRACES_LEFT
+    assert {(t["store"], t["place"]) for t in request.traces} >= {("analytics", "fact_service_records")}
+    assert planted.CUSTOMER not in orjson.dumps(request.traces).decode()
+
+
+def test_reconcile_adds_up_the_same_after_an_erasure(world, raw, cleaned, errors, repository) -> None:
+    forget, _, _, _, catalog = world
+    reconcile = Reconcile(raw, cleaned, errors, repository, catalog)
+    before = {day: reconcile(day).to_dict() for day in (planted.DAY_1, planted.DAY_2)}
+    forget(TARGET, requested_by="operator:test")
+    for day, was in before.items():
+        after = reconcile(day).to_dict()
+        assert after["problems"] == [], after
+        # Every row in the same place; the rewritten files' rows wait for the next load and
+        # publish, which write them again as they now are.
+        assert after["loaded_rows"] + after["awaiting_load_rows"] == was["loaded_rows"] + was["awaiting_load_rows"]
+        moved = ("loaded_rows", "awaiting_load_rows", "published_rows", "awaiting_publish_rows")
+        assert {k: v for k, v in after.items() if k not in moved} == {k: v for k, v in was.items() if k not in moved}
