@@ -4,6 +4,7 @@ provably, and nothing of anyone else changes."""
 from __future__ import annotations
 
 import orjson
+import pyarrow as pa
 import pytest
 
 from adapters.local.in_memory import FixedKey, InMemoryRecordIndex, InMemoryTableCatalog
@@ -17,6 +18,7 @@ from application.erasure.traces import TraceSearch
 from application.loading.load_batch import LoadBatch
 from application.operations.reconcile import Reconcile
 from application.processing.process_raw_file import ProcessRawFile
+from domain.analytics_tables import SCHEMAS
 from domain.erasure import ErasureTarget, customer_token
 from domain.record_identity import RecordKey
 from tests import planted_customer as planted
@@ -209,3 +211,15 @@ def test_reconcile_adds_up_the_same_after_an_erasure(world, raw, cleaned, errors
         assert after["loaded_rows"] + after["awaiting_load_rows"] == was["loaded_rows"] + was["awaiting_load_rows"]
         moved = ("loaded_rows", "awaiting_load_rows", "published_rows", "awaiting_publish_rows")
         assert {k: v for k, v in after.items() if k not in moved} == {k: v for k, v in was.items() if k not in moved}
+
+
+@pytest.mark.parametrize("table", sorted(SCHEMAS))
+def test_a_records_rows_are_judged_in_every_analytics_table(table) -> None:
+    """Every table, with or without a record id or a customer: only the record's row that still
+    names a customer counts (before the fix, a table without record ids raised KeyError)."""
+    schema = pa.schema([column.with_nullable(True) for column in SCHEMAS[table]])
+    row = {"dealer_id": planted.DEALER, "service_record_id": "SR-701", "customer_id": planted.CUSTOMER}
+    rows = pa.Table.from_pylist([row, {**row, "service_record_id": "SR-801"}], schema=schema)
+    record = Person(ErasureTarget(planted.DEALER, service_record_id="SR-701"))
+    expected = int({"service_record_id", "customer_id"} <= set(schema.names))
+    assert record.rows_in(rows) == expected
